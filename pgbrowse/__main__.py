@@ -1,0 +1,7 @@
+"""Entry point for ``python -m pgbrowse``."""
+
+from __future__ import annotations
+
+from pgbrowse.cli import main
+
+raise SystemExit(main())

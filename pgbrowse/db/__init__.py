@@ -1,0 +1,1 @@
+"""The data side of pgbrowse: connections, catalog, cursor paging. Imports no Textual."""

@@ -1,0 +1,77 @@
+"""A throwaway PostgreSQL server (the ``pgserver`` package) for ``--demo`` and the tests."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from types import TracebackType
+
+import psycopg2
+from psycopg2 import sql
+
+from pgbrowse.db.errors import PgBrowseError, first_line
+
+
+class EmbeddedServer:
+    """Starts a private PostgreSQL in a temporary directory; ``stop()`` removes it all."""
+
+    def __init__(self) -> None:
+        self.pgdata = Path(tempfile.mkdtemp(prefix="pgbrowse-pg-"))
+        self._server: object | None = None
+
+    def start(self) -> EmbeddedServer:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            import pgserver
+
+        logging.getLogger("pgserver").setLevel(logging.ERROR)
+        try:
+            self._server = pgserver.get_server(self.pgdata, cleanup_mode="delete")
+        except Exception as error:
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+            raise PgBrowseError("Embedded server failed", first_line(error)) from None
+        return self
+
+    def uri(self, database: str = "postgres") -> str:
+        assert self._server is not None, "start() the server first"
+        return self._server.get_uri(database)  # type: ignore[attr-defined]
+
+    def create_database(self, name: str) -> str:
+        """Create (or re-create) database ``name`` and return its URI."""
+        conn = psycopg2.connect(self.uri())
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        finally:
+            conn.close()
+        return self.uri(name)
+
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id while it runs."""
+        if self._server is None:
+            return None
+        return self._server.get_pid()  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        """Stop the server and delete its data directory. Safe to call twice."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.cleanup()  # type: ignore[attr-defined]
+        shutil.rmtree(self.pgdata, ignore_errors=True)
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,86 @@
+"""PageLoader: the one thread that talks to a pager's connection.
+
+The view says which pages it wants, most wanted first; each call replaces the previous
+wish list, so pages scrolled past are dropped instead of queueing up. The loader fetches
+them one at a time and reports each result through a callback (which, in the UI, posts a
+Textual message: thread-safe). The pager is closed on this thread when the loader stops.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.pager import CursorPager
+
+LoadedCallback = Callable[[int, PgBrowseError | None], None]
+
+
+class PageLoader:
+    """Fetches the pages a view wants on a thread of its own, newest wish first."""
+
+    def __init__(self, pager: CursorPager, on_loaded: LoadedCallback) -> None:
+        self.pager = pager
+        self._on_loaded = on_loaded
+        self._wanted: list[int] = []
+        self._stopping = False
+        self._busy: int | None = None
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="pgbrowse-loader", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def in_flight(self) -> int | None:
+        """The page being fetched right now, if any."""
+        return self._busy
+
+    def want(self, pages: Sequence[int]) -> None:
+        """Replace the wish list; pages already cached or in flight are skipped."""
+        with self._cond:
+            self._wanted = [
+                p for p in dict.fromkeys(pages) if p != self._busy and self.pager.cached(p) is None
+            ]
+            if self._wanted:
+                self._cond.notify()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread (cancelling a running statement) and close the pager."""
+        with self._cond:
+            self._stopping = True
+            self._wanted = []
+            self._cond.notify()
+        if self._busy is not None:
+            self.pager.cancel()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        else:
+            self.pager.close()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._wanted and not self._stopping:
+                        self._cond.wait()
+                    if self._stopping:
+                        return
+                    page = self._busy = self._wanted.pop(0)
+                error: PgBrowseError | None = None
+                try:
+                    self.pager.load(page)
+                except Exception as exc:  # reported to the view, never lost in the thread
+                    error = (
+                        exc
+                        if isinstance(exc, PgBrowseError)
+                        else PgBrowseError("Unexpected error", f"{type(exc).__name__}: {exc}")
+                    )
+                    with self._cond:
+                        self._wanted = []  # do not hammer a failing server
+                finally:
+                    self._busy = None
+                self._on_loaded(page, error)
+        finally:
+            self.pager.close()
