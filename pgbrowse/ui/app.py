@@ -1,0 +1,78 @@
+"""PgBrowseApp: the relation list, and a TableScreen for each relation opened."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from pgbrowse import __version__
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
+from pgbrowse.memory import MemoryProbe, read_memory
+from pgbrowse.ui.relation_list import RelationListScreen
+from pgbrowse.ui.table_screen import TableScreen
+
+
+class PgBrowseApp(App[int]):
+    """Browse a PostgreSQL database's relations through named cursors."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "pgbrowse"
+    BINDINGS: list[BindingType] = [  # noqa: RUF012
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        factory: ConnectionFactory,
+        *,
+        where: str = "",
+        initial: Relation | None = None,
+        memory_probe: MemoryProbe = read_memory,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        truncate: int = DEFAULT_TRUNCATE,
+    ) -> None:
+        super().__init__()
+        self.factory = factory
+        self.where = where
+        self.initial = initial
+        self.memory_probe = memory_probe
+        self.page_size = page_size
+        self.cache_bytes = cache_bytes
+        self.truncate = truncate
+        self.sub_title = f"{__version__} {where}"
+
+    def get_default_screen(self) -> RelationListScreen:
+        return RelationListScreen()
+
+    def on_mount(self) -> None:
+        self._watch_signals()
+        if self.initial is not None:
+            self.open_relation(self.initial)
+
+    def _watch_signals(self) -> None:
+        """SIGTERM and SIGHUP (an SSH disconnect) end the app cleanly, restoring the terminal."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, lambda code=128 + sig: self.exit(return_code=code))
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests) or not supported here
+
+    def pager_for(self, relation: Relation) -> CursorPager:
+        return CursorPager(
+            self.factory,
+            relation,
+            page_size=self.page_size,
+            cache_bytes=self.cache_bytes,
+            truncate=self.truncate,
+        )
+
+    def open_relation(self, relation: Relation) -> None:
+        """Open ``relation`` in a table view over a connection and cursor of its own."""
+        self.push_screen(TableScreen(self.pager_for(relation)))

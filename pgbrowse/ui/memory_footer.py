@@ -1,0 +1,47 @@
+"""MemoryFooter: live memory figures (system, process, client cache) and the last statement."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from pgbrowse.db.pager import CursorPager
+from pgbrowse.memory import MemoryProbe, human_bytes
+
+STATEMENT_WIDTH = 60
+
+
+class MemoryFooter(Static):
+    """Refreshed every second from an injectable memory probe and the screen's pager."""
+
+    DEFAULT_CSS = """
+    MemoryFooter { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, probe: MemoryProbe, pager: CursorPager | None = None) -> None:
+        super().__init__("", markup=False)
+        self.probe = probe
+        self.pager = pager
+
+    def on_mount(self) -> None:
+        self.update_figures()
+        self.set_interval(1.0, self.update_figures)
+
+    def figures(self) -> str:
+        m = self.probe()
+        parts = [
+            f"mem avail {m.available_percent:.0f}% ({m.available_bytes / 2**20:,.0f} MB)",
+            f"rss {human_bytes(m.rss_bytes)}",
+        ]
+        if self.pager is not None:
+            stats = self.pager.stats()
+            parts.append(f"cache {stats.rows:,} rows {human_bytes(stats.bytes)}")
+            last = self.pager.last_statement()
+            if last is not None:
+                text = " ".join(last.sql.split())
+                if len(text) > STATEMENT_WIDTH:
+                    text = text[: STATEMENT_WIDTH - 1] + "…"
+                parts.append(f"{text} {last.ms:.1f} ms")
+        return " │ ".join(parts)
+
+    def update_figures(self) -> None:
+        self.update(self.figures())

@@ -1,0 +1,339 @@
+"""TableView: a virtual scrolling table on Textual's Line API, fed page by page by a pager.
+
+The view never waits on the database. ``render_line`` draws what the pager's cache holds
+and a placeholder for the rest; missing pages (plus one page of prefetch in the direction
+of travel) are handed to a PageLoader thread, whose results come back as messages and
+repaint only the lines that arrived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.events import Click, Resize
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.loader import PageLoader
+from pgbrowse.db.pager import CursorPager, Row
+from pgbrowse.ui.cells import NULL_TEXT, fit, visible
+
+HEADER_LINES = 2  # column names, then their types
+MAX_COLUMN_WIDTH = 40
+MIN_COLUMN_WIDTH = 4
+PLACEHOLDER = "·"
+
+
+class TableView(ScrollView, can_focus=True):
+    """The rows of one relation, drawn from a CursorPager's page cache.
+
+    | Key | Action |
+    | :- | :- |
+    | up, k / down, j | Move the cursor one row. |
+    | pageup, ctrl+b / pagedown, ctrl+f | Move one screen. |
+    | home, g / end, G | First / last row. |
+    | left, h / right, l | Previous / next column (scrolls horizontally). |
+    """
+
+    BINDINGS: list[BindingType] = [  # noqa: RUF012 (Textual's own idiom)
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
+        Binding("home,g", "first", "First"),
+        Binding("end,G", "last", "Last"),
+        Binding("left,h", "cursor_left", "Left", show=False),
+        Binding("right,l", "cursor_right", "Right", show=False),
+    ]
+
+    COMPONENT_CLASSES = {  # noqa: RUF012
+        "tableview--header",
+        "tableview--type",
+        "tableview--rownum",
+        "tableview--cursor",
+        "tableview--cursor-cell",
+        "tableview--null",
+        "tableview--placeholder",
+    }
+
+    DEFAULT_CSS = """
+    TableView { background: $surface; }
+    TableView > .tableview--header { text-style: bold; color: $text; background: $panel; }
+    TableView > .tableview--type { color: $text-muted; background: $panel; }
+    TableView > .tableview--rownum { color: $text-muted; }
+    TableView > .tableview--cursor { background: $boost; text-style: bold; }
+    TableView > .tableview--cursor-cell { background: $accent; color: $text; text-style: bold; }
+    TableView > .tableview--null { color: $text-muted; text-style: italic; }
+    TableView > .tableview--placeholder { color: $text-disabled; }
+    """
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+    cursor_col: reactive[int] = reactive(0, init=False)
+
+    @dataclass
+    class PageLoaded(Message):
+        """A page arrived in the pager's cache (or failed to)."""
+
+        page: int
+        error: PgBrowseError | None
+
+        @property
+        def control(self) -> None:
+            return None
+
+    @dataclass
+    class CursorMoved(Message):
+        """The cursor or the row count changed: for position displays."""
+
+        view: TableView
+
+        @property
+        def control(self) -> TableView:
+            return self.view
+
+    @dataclass
+    class Failed(Message):
+        """A fetch failed; the message is for the user."""
+
+        view: TableView
+        error: PgBrowseError
+
+        @property
+        def control(self) -> TableView:
+            return self.view
+
+    def __init__(self, pager: CursorPager, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.pager = pager
+        self.loader = PageLoader(pager, self._on_loaded)
+        self.widths: list[int] = []
+        self._offsets: list[int] = []
+        self._gutter = 0
+        self._last_top = 0
+        self.error: PgBrowseError | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.loader.start()
+        self._request_pages()
+
+    def on_unmount(self) -> None:
+        self.loader.stop()
+
+    def _on_loaded(self, page: int, error: PgBrowseError | None) -> None:
+        self.post_message(self.PageLoaded(page, error))  # loader thread: post_message is safe
+
+    def on_table_view_page_loaded(self, message: TableView.PageLoaded) -> None:
+        message.stop()
+        if message.error is not None:
+            self.error = message.error
+            self.post_message(self.Failed(self, message.error))
+            self.refresh()
+            return
+        self.error = None
+        if not self.widths and self.pager.columns:
+            self._layout(self.pager.cached(message.page) or [])
+        self._sync_size()
+        start = message.page * self.pager.page_size
+        self.refresh_lines(start + HEADER_LINES, self.pager.page_size)
+        self.post_message(self.CursorMoved(self))
+
+    # -- geometry --------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return self.pager.row_count
+
+    @property
+    def data_height(self) -> int:
+        """Rows that fit under the header."""
+        return max(1, self.scrollable_content_region.height - HEADER_LINES)
+
+    def _layout(self, sample: list[Row]) -> None:
+        """Column widths from the header and the first rows, capped."""
+        truncate = self.pager.truncate
+        widths = []
+        for i, column in enumerate(self.pager.columns):
+            width = max(len(column.name), len(column.type_name), MIN_COLUMN_WIDTH)
+            if column.numeric:  # ids grow down the table: leave room for the row count's digits
+                width = max(width, len(str(self.row_count)) + 1)
+            for row in sample[:50]:
+                value = row[i]
+                width = max(width, len(visible(value, truncate)) if value is not None else 4)
+            widths.append(min(width, MAX_COLUMN_WIDTH))
+        self.widths = widths
+        self._offsets = []
+        x = 0
+        for width in widths:
+            self._offsets.append(x)
+            x += width + 1
+
+    def _sync_size(self) -> None:
+        self._gutter = len(f"{max(self.row_count, 1):,}") + 1
+        width = self._gutter + sum(w + 1 for w in self.widths)
+        size = Size(width, self.row_count + HEADER_LINES)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    def on_resize(self, event: Resize) -> None:
+        self._request_pages()
+
+    # -- fetching --------------------------------------------------------------------------
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._request_pages()
+
+    def visible_rows(self) -> range:
+        top = int(self.scroll_y)
+        return range(top, min(self.row_count, top + self.data_height))
+
+    def _request_pages(self) -> None:
+        """Ask for the visible pages, then one page ahead in the direction of travel."""
+        size = self.pager.page_size
+        top = int(self.scroll_y)
+        bottom = top + self.data_height - 1
+        pages = list(range(top // size, bottom // size + 1))
+        if top >= self._last_top:
+            pages.append(pages[-1] + 1)
+        elif pages[0] > 0:
+            pages.append(pages[0] - 1)
+        self._last_top = top
+        if self.pager.count_exact:
+            last = max(0, (self.row_count - 1) // size)
+            pages = [p for p in pages if p <= last]
+        self.loader.want(pages)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if not self.widths:
+            text = "loading…" if self.error is None else self.error.message
+            return Strip([Segment(fit(text if y == 0 else "", width))]) if width > 0 else Strip([])
+        if y < HEADER_LINES:
+            return self._header_line(y, width)
+        row = int(self.scroll_y) + y - HEADER_LINES
+        if row >= self.row_count:
+            return Strip.blank(width, self.rich_style)
+        return self._row_line(row, width)
+
+    def _join(self, gutter: Segment, cells: list[Segment], width: int, base: Style) -> Strip:
+        data = Strip(cells).crop(int(self.scroll_x), int(self.scroll_x) + width - self._gutter)
+        return Strip([gutter, *data]).adjust_cell_length(width, base)
+
+    def _header_line(self, y: int, width: int) -> Strip:
+        style = self.get_component_rich_style(
+            "tableview--header" if y == 0 else "tableview--type"
+        )
+        label = "#" if y == 0 else ""
+        cells = []
+        for i, column in enumerate(self.pager.columns):
+            text = column.name if y == 0 else column.type_name
+            cells.append(Segment(fit(text, self.widths[i], column.numeric) + " ", style))
+        return self._join(Segment(fit(label, self._gutter - 1, True) + " ", style), cells, width, style)
+
+    def _row_line(self, row: int, width: int) -> Strip:
+        page = self.pager.cached(row // self.pager.page_size)
+        base = self.rich_style
+        is_cursor = row == self.cursor_row
+        if is_cursor:
+            base = base + self.get_component_rich_style("tableview--cursor")
+        gutter = Segment(
+            f"{row + 1:>{self._gutter - 1},} ",
+            base + self.get_component_rich_style("tableview--rownum", partial=True),
+        )
+        values: Row | None = None
+        if page is not None:
+            index = row % self.pager.page_size
+            values = page[index] if index < len(page) else None
+        cells = []
+        null = self.get_component_rich_style("tableview--null", partial=True)
+        placeholder = self.get_component_rich_style("tableview--placeholder", partial=True)
+        cursor_cell = self.get_component_rich_style("tableview--cursor-cell", partial=True)
+        for i, column in enumerate(self.pager.columns):
+            w = self.widths[i]
+            if values is None:
+                text, style = fit(PLACEHOLDER, w), base + placeholder
+            elif values[i] is None:
+                text, style = fit(NULL_TEXT, w, column.numeric), base + null
+            else:
+                text = fit(visible(values[i], self.pager.truncate), w, column.numeric)
+                style = base
+            if is_cursor and i == self.cursor_col:
+                style = style + cursor_cell
+            cells.append(Segment(text, style))
+            cells.append(Segment(" ", base))
+        return self._join(gutter, cells, width, base)
+
+    # -- cursor ----------------------------------------------------------------------------
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self.refresh_line(old + HEADER_LINES)
+        self.refresh_line(new + HEADER_LINES)
+        self.post_message(self.CursorMoved(self))
+
+    def watch_cursor_col(self) -> None:
+        self.refresh_line(self.cursor_row + HEADER_LINES)
+        self.post_message(self.CursorMoved(self))
+
+    def move_to(self, row: int) -> None:
+        """Put the cursor on ``row`` and scroll just enough to show it."""
+        row = max(0, min(row, self.row_count - 1))
+        self.cursor_row = row
+        top = int(self.scroll_y)
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + self.data_height:
+            self.scroll_to(y=row - self.data_height + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor_row + 1)
+
+    def action_page_down(self) -> None:
+        step = self.data_height
+        self.scroll_to(y=int(self.scroll_y) + step, animate=False, immediate=True)
+        self.move_to(self.cursor_row + step)
+
+    def action_page_up(self) -> None:
+        step = self.data_height
+        self.scroll_to(y=max(0, int(self.scroll_y) - step), animate=False, immediate=True)
+        self.move_to(self.cursor_row - step)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self.row_count - 1)
+
+    def action_cursor_left(self) -> None:
+        self._move_column(self.cursor_col - 1)
+
+    def action_cursor_right(self) -> None:
+        self._move_column(self.cursor_col + 1)
+
+    def _move_column(self, col: int) -> None:
+        if not self.widths:
+            return
+        col = max(0, min(col, len(self.widths) - 1))
+        self.cursor_col = col
+        left, right = self._offsets[col], self._offsets[col] + self.widths[col] + 1
+        view = self.scrollable_content_region.width - self._gutter
+        if left < self.scroll_x:
+            self.scroll_to(x=left, animate=False, immediate=True)
+        elif right > self.scroll_x + view:
+            self.scroll_to(x=right - view, animate=False, immediate=True)
+
+    def on_click(self, event: Click) -> None:
+        if event.y >= HEADER_LINES and self.widths:
+            self.move_to(int(self.scroll_y) + event.y - HEADER_LINES)
+            x = event.x - self._gutter + int(self.scroll_x)
+            for i, offset in enumerate(self._offsets):
+                if offset <= x < offset + self.widths[i] + 1:
+                    self.cursor_col = i
