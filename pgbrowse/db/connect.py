@@ -33,6 +33,9 @@ class SessionSettings:
             f"-c default_transaction_read_only={ro}"
             f" -c statement_timeout={round(self.statement_timeout_s * 1000)}"
             f" -c lock_timeout={round(self.lock_timeout_s * 1000)}"
+            # A synchronized seq scan starts wherever another scan of the table is, so
+            # "row n" of a cursor would depend on what else runs on the server.
+            " -c synchronize_seqscans=off"
         )
 
 

@@ -1,0 +1,121 @@
+"""The connection factory and the command line's handling of bad connections."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import psycopg2
+import psycopg2.extensions
+import pytest
+
+from pgbrowse.db.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.embedded import EmbeddedServer
+from pgbrowse.db.errors import ConnectError
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pgbrowse", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_session_settings(scratch_dsn: str) -> None:
+    factory = ConnectionFactory(scratch_dsn, SessionSettings(statement_timeout_s=7, lock_timeout_s=2))
+    conn = factory.connect()
+    with conn.cursor() as cur:
+        values = []
+        for name in ("default_transaction_read_only", "application_name",
+                     "statement_timeout", "lock_timeout"):
+            cur.execute(f"SHOW {name}")
+            values.append(cur.fetchone()[0])
+        assert values == ["on", "pgbrowse", "7s", "2s"]
+        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+            cur.execute("CREATE TABLE nope (x int)")
+    conn.close()
+
+
+def test_negative_timeout_is_refused() -> None:
+    with pytest.raises(ValueError, match="must not be negative"):
+        SessionSettings(lock_timeout_s=-1)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"dbname": "no_such_db"}, 'database "no_such_db" does not exist'),
+        ({"user": "no_such_user"}, 'role "no_such_user" does not exist'),
+        ({"host": "127.0.0.1", "port": "1"}, "Connection refused"),
+    ],
+)
+def test_bad_connections_say_one_line(scratch_dsn: str, change: dict[str, str], expected: str):
+    dsn = psycopg2.extensions.make_dsn(scratch_dsn, **change)
+    with pytest.raises(ConnectError) as caught:
+        ConnectionFactory(dsn).connect()
+    assert expected in caught.value.message
+    result = run_cli(dsn)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert expected in result.stderr
+
+
+def test_wrong_password(server: EmbeddedServer | None, scratch_dsn: str) -> None:
+    if server is None:
+        pytest.skip("needs the embedded server's pg_hba.conf")
+    conn = psycopg2.connect(scratch_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS pw_user")
+        cur.execute("CREATE ROLE pw_user LOGIN PASSWORD 'right'")
+    hba = server.pgdata / "pg_hba.conf"
+    original = hba.read_text()
+    hba.write_text("local all pw_user scram-sha-256\n" + original)
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_reload_conf()")
+    try:
+        dsn = psycopg2.extensions.make_dsn(scratch_dsn, user="pw_user", password="wrong")
+        result = run_cli(dsn)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert 'password authentication failed for user "pw_user"' in result.stderr
+        ok = psycopg2.extensions.make_dsn(scratch_dsn, user="pw_user", password="right")
+        ConnectionFactory(ok).connect().close()
+    finally:
+        hba.write_text(original)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_reload_conf()")
+        conn.close()
+
+
+def test_libpq_defaults_from_environment(scratch_dsn: str) -> None:
+    params = psycopg2.extensions.parse_dsn(scratch_dsn)
+    env = {"PGHOST": params["host"], "PGDATABASE": params["dbname"], "PGUSER": params["user"]}
+    if "port" in params:
+        env["PGPORT"] = params["port"]
+    result = run_cli("--table", "no_such_table", env=env)  # connects, then fails on the name
+    assert result.returncode == 2
+    assert "'no_such_table' is not a table or view here" in result.stderr
+
+
+def test_malformed_dsn_and_options() -> None:
+    for args, expected in (
+        (["not a dsn"], "Bad connection string"),
+        (["--lock-timeout", "-3"], "must not be negative"),
+        (["--no-such-option"], "unrecognized arguments"),
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 2, args
+        assert expected in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_help_and_version() -> None:
+    assert run_cli("--version").stdout.startswith("pgbrowse ")
+    helped = run_cli("--help")
+    assert helped.returncode == 0 and "--demo-rows" in helped.stdout
