@@ -1,4 +1,4 @@
-"""Command line: arguments -> PgBrowseApp. Bad arguments and failed connections exit 2, no traceback."""
+"""Command line: arguments -> PgBrowseApp; bad arguments and connections exit 2, no traceback."""
 
 from __future__ import annotations
 

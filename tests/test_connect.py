@@ -26,12 +26,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 def test_session_settings(scratch_dsn: str) -> None:
-    factory = ConnectionFactory(scratch_dsn, SessionSettings(statement_timeout_s=7, lock_timeout_s=2))
+    factory = ConnectionFactory(
+        scratch_dsn, SessionSettings(statement_timeout_s=7, lock_timeout_s=2)
+    )
     conn = factory.connect()
     with conn.cursor() as cur:
         values = []
-        for name in ("default_transaction_read_only", "application_name",
-                     "statement_timeout", "lock_timeout"):
+        for name in (
+            "default_transaction_read_only",
+            "application_name",
+            "statement_timeout",
+            "lock_timeout",
+        ):
             cur.execute(f"SHOW {name}")
             values.append(cur.fetchone()[0])
         assert values == ["on", "pgbrowse", "7s", "2s"]

@@ -40,8 +40,10 @@ def test_opening_a_million_rows_fetches_two_pages(orders: CursorPager) -> None:
     assert len(fetches(orders)) <= 2
     assert orders.stats().pages <= 2
     assert orders.rows_fetched == 2 * PAGE
-    assert any(s.sql.startswith('DECLARE "pgbrowse_') and "SCROLL CURSOR" in s.sql
-               for s in orders.statements)
+    assert any(
+        s.sql.startswith('DECLARE "pgbrowse_') and "SCROLL CURSOR" in s.sql
+        for s in orders.statements
+    )
     assert orders.row_count > 900_000 and not orders.count_exact
 
 
@@ -52,7 +54,10 @@ def test_moving_to_row_500000_fetches_nothing_in_between(orders: CursorPager) ->
     rows = orders.rows(500_000, 40)
     new = list(orders.statements)[before:]
     assert rows[0][0] == "500001" and rows[-1][0] == "500040"
-    assert [s.sql.split(" FROM")[0] for s in new] == ["MOVE ABSOLUTE 500000", f"FETCH FORWARD {PAGE}"]
+    assert [s.sql.split(" FROM")[0] for s in new] == [
+        "MOVE ABSOLUTE 500000",
+        f"FETCH FORWARD {PAGE}",
+    ]
     assert new[0].rows == 0
     assert orders.rows_fetched - fetched_before == PAGE
 

@@ -24,7 +24,9 @@ class SessionSettings:
     def __post_init__(self) -> None:
         for name in ("statement_timeout_s", "lock_timeout_s", "connect_timeout_s"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name.removesuffix('_s').replace('_', ' ')} must not be negative")
+                raise ValueError(
+                    f"{name.removesuffix('_s').replace('_', ' ')} must not be negative"
+                )
 
     def options(self) -> str:
         """The libpq ``options`` string carrying the server-side session settings."""

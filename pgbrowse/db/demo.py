@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import psycopg2
@@ -39,7 +40,8 @@ def _steps(rows: int) -> list[tuple[str, str]]:
         (
             "shop.customers",
             """
-            CREATE TYPE shop.order_status AS ENUM ('new', 'paid', 'shipped', 'refunded', 'cancelled');
+            CREATE TYPE shop.order_status
+                AS ENUM ('new', 'paid', 'shipped', 'refunded', 'cancelled');
             CREATE TABLE shop.customers AS
             SELECT g AS id, 'Customer ' || g AS name,
                    CASE WHEN g % 7 = 0 THEN NULL ELSE 'user' || g || '@example.com' END AS email,
@@ -130,7 +132,9 @@ def _steps(rows: int) -> list[tuple[str, str]]:
     ]
 
 
-def create_demo(dsn: str, rows: int = DEFAULT_DEMO_ROWS, progress: Callable[[str], None] = print) -> None:
+def create_demo(
+    dsn: str, rows: int = DEFAULT_DEMO_ROWS, progress: Callable[[str], None] = print
+) -> None:
     """Build the demo dataset in the (empty) database at ``dsn``."""
     if rows < 1:
         raise ValueError("the demo needs at least one row")
@@ -141,14 +145,13 @@ def create_demo(dsn: str, rows: int = DEFAULT_DEMO_ROWS, progress: Callable[[str
             for label, statement in _steps(rows):
                 progress(f"creating {label}")
                 cur.execute(statement)
-            try:  # a type with no psycopg2 caster, when the extension is present
+            # A type with no psycopg2 caster, when the extension is present.
+            with contextlib.suppress(psycopg2.Error):
                 cur.execute(
                     "CREATE EXTENSION IF NOT EXISTS vector;"
                     " ALTER TABLE lab.samples ADD COLUMN embedding vector(3);"
                     " UPDATE lab.samples SET embedding = ARRAY[id, id / 2.0, 1]::vector(3)"
                     " WHERE id % 3 <> 0"
                 )
-            except psycopg2.Error:
-                pass
     finally:
         conn.close()

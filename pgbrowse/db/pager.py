@@ -12,8 +12,8 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import psycopg2
@@ -75,10 +75,12 @@ class CursorPager:
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         truncate: int = DEFAULT_TRUNCATE,
         history: int = 500,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if page_size < 1 or cache_bytes < 1 or truncate < 1:
             raise ValueError("page size, cache budget and truncation width must be positive")
         self.factory = factory
+        self.clock = clock  # injectable, so screenshots show stable timings
         self.relation = relation
         self.page_size = page_size
         self.cache_budget = cache_bytes
@@ -117,7 +119,7 @@ class CursorPager:
             self._conn = self.factory.connect()
         try:
             if not self.columns:
-                started = time.perf_counter()
+                started = self.clock()
                 self.columns = list_columns(self._conn, self.relation)
                 self._record("-- columns of " + self.relation.qualified, 0, started)
                 self.row_count = self._estimate()
@@ -128,9 +130,7 @@ class CursorPager:
 
     def _estimate(self) -> int:
         assert self._conn is not None
-        query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(
-            self.relation.identifier()
-        )
+        query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(self.relation.identifier())
         with self._timed(query) as cur:
             cur.execute(query)
             plan = cur.fetchone()[0]
@@ -140,7 +140,7 @@ class CursorPager:
         assert self._conn is not None
         self._cursor_name = f"pgbrowse_{next(_cursor_ids)}"
         cursor = self._conn.cursor(name=self._cursor_name, scrollable=True, withhold=False)
-        started = time.perf_counter()
+        started = self.clock()
         cursor.execute(self.select())
         self._cursor = cursor
         self._pos = 0
@@ -150,7 +150,7 @@ class CursorPager:
         """Close the cursor, end the transaction and close the connection."""
         conn, self._conn, self._cursor = self._conn, None, None
         if conn is not None and not conn.closed:
-            started = time.perf_counter()
+            started = self.clock()
             try:
                 conn.rollback()  # ends the read-only transaction, which closes the cursor
                 self._record("ROLLBACK", 0, started)
@@ -162,10 +162,8 @@ class CursorPager:
         """Ask the server to cancel the running statement (safe from any thread)."""
         conn = self._conn
         if conn is not None and not conn.closed:
-            try:
+            with suppress(psycopg2.Error):
                 conn.cancel()
-            except psycopg2.Error:
-                pass
 
     def _fail(self) -> None:
         """After an error the transaction (and the cursor with it) is gone."""
@@ -224,7 +222,7 @@ class CursorPager:
         if start != self._pos:
             self._move_absolute(start)
         statement = f'FETCH FORWARD {self.page_size} FROM "{self._cursor_name}"'
-        started = time.perf_counter()
+        started = self.clock()
         rows: list[Row] = self._cursor.fetchmany(self.page_size)
         self._record(statement, len(rows), started)
         self.fetches += 1
@@ -242,7 +240,7 @@ class CursorPager:
 
     def _move_absolute(self, start: int) -> None:
         assert self._cursor is not None
-        started = time.perf_counter()
+        started = self.clock()
         self._cursor.scroll(start, mode="absolute")
         self._record(f'MOVE ABSOLUTE {start} FROM "{self._cursor_name}"', 0, started)
         self._pos = start
@@ -308,14 +306,14 @@ class CursorPager:
             return self.statements[-1] if self.statements else None
 
     def _record(self, statement: str, rows: int, started: float) -> None:
-        ms = (time.perf_counter() - started) * 1000
+        ms = (self.clock() - started) * 1000
         with self._lock:
             self.statements.append(Statement(statement, rows, ms))
 
     @contextmanager
     def _timed(self, query: sql.Composable) -> Iterator[psycopg2.extensions.cursor]:
         assert self._conn is not None
-        started = time.perf_counter()
+        started = self.clock()
         with self._conn.cursor() as cur:
             yield cur
             rows = cur.rowcount if cur.description is not None else 0

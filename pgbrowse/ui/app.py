@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import time
+from collections.abc import Callable
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -36,6 +39,7 @@ class PgBrowseApp(App[int]):
         page_size: int = DEFAULT_PAGE_SIZE,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         truncate: int = DEFAULT_TRUNCATE,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         super().__init__()
         self.factory = factory
@@ -45,6 +49,7 @@ class PgBrowseApp(App[int]):
         self.page_size = page_size
         self.cache_bytes = cache_bytes
         self.truncate = truncate
+        self.clock = clock
         self.sub_title = f"{__version__} {where}"
 
     def get_default_screen(self) -> RelationListScreen:
@@ -59,10 +64,9 @@ class PgBrowseApp(App[int]):
         """SIGTERM and SIGHUP (an SSH disconnect) end the app cleanly, restoring the terminal."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
-            try:
+            # Not possible off the main thread (tests) or on some platforms: then skip.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, lambda code=128 + sig: self.exit(return_code=code))
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not the main thread (tests) or not supported here
 
     def pager_for(self, relation: Relation) -> CursorPager:
         return CursorPager(
@@ -71,6 +75,7 @@ class PgBrowseApp(App[int]):
             page_size=self.page_size,
             cache_bytes=self.cache_bytes,
             truncate=self.truncate,
+            clock=self.clock,
         )
 
     def open_relation(self, relation: Relation) -> None:

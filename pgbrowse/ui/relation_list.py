@@ -110,7 +110,11 @@ class RelationListScreen(Screen[None]):
             )
             for r in self.shown
         )
-        shown = f"{len(self.shown):,} of {len(self.relations):,}" if text else f"{len(self.relations):,}"
+        shown = (
+            f"{len(self.shown):,} of {len(self.relations):,}"
+            if text
+            else f"{len(self.relations):,}"
+        )
         self.query_one("#status", Static).update(
             f" {shown} relations  │ Enter opens, typing filters, Ctrl+R reloads"
         )

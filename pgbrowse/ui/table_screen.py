@@ -65,7 +65,9 @@ class TableScreen(Screen[None]):
         self.query_one("#position", Static).update(self.position_text())
 
     def on_table_view_failed(self, message: TableView.Failed) -> None:
-        self.query_one("#position", Static).update(f" {message.error.title}: {message.error.message}")
+        self.query_one("#position", Static).update(
+            f" {message.error.title}: {message.error.message}"
+        )
         self.notify(message.error.message, title=message.error.title, severity="error")
 
     def action_back(self) -> None:

@@ -109,7 +109,7 @@ class TableView(ScrollView, can_focus=True):
         def control(self) -> TableView:
             return self.view
 
-    def __init__(self, pager: CursorPager, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, pager: CursorPager, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.pager = pager
         self.loader = PageLoader(pager, self._on_loaded)
@@ -227,15 +227,15 @@ class TableView(ScrollView, can_focus=True):
         return Strip([gutter, *data]).adjust_cell_length(width, base)
 
     def _header_line(self, y: int, width: int) -> Strip:
-        style = self.get_component_rich_style(
-            "tableview--header" if y == 0 else "tableview--type"
-        )
+        style = self.get_component_rich_style("tableview--header" if y == 0 else "tableview--type")
         label = "#" if y == 0 else ""
         cells = []
         for i, column in enumerate(self.pager.columns):
             text = column.name if y == 0 else column.type_name
             cells.append(Segment(fit(text, self.widths[i], column.numeric) + " ", style))
-        return self._join(Segment(fit(label, self._gutter - 1, True) + " ", style), cells, width, style)
+        return self._join(
+            Segment(fit(label, self._gutter - 1, True) + " ", style), cells, width, style
+        )
 
     def _row_line(self, row: int, width: int) -> Strip:
         page = self.pager.cached(row // self.pager.page_size)

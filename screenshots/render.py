@@ -1,0 +1,76 @@
+"""Render the README's screenshots from the demo database: ``python screenshots/render.py``.
+
+The app draws itself (Textual's save_screenshot) with an injected memory probe and clock,
+so the pictures only change when the screens do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+from pgbrowse.db.catalog import find_relation
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.demo import create_demo
+from pgbrowse.db.embedded import EmbeddedServer
+from pgbrowse.memory import MemoryReading
+from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.table_view import TableView
+
+HERE = Path(__file__).parent
+MEMORY = MemoryReading(available_bytes=21 * 2**30, total_bytes=24 * 2**30, rss_bytes=52 * 2**20)
+
+
+def fake_clock() -> Callable[[], float]:
+    ticks = itertools.count()
+    return lambda: next(ticks) * 0.0004  # every statement "takes" 0.4 ms
+
+
+async def shoot(
+    factory: ConnectionFactory,
+    name: str | None,
+    out: str,
+    size: tuple[int, int],
+    keys: tuple[str, ...] = (),
+) -> None:
+    initial = None
+    if name is not None:
+        conn = factory.connect()
+        initial = find_relation(conn, name)
+        conn.close()
+    app = PgBrowseApp(
+        factory, where="demo", initial=initial, memory_probe=lambda: MEMORY, clock=fake_clock()
+    )
+    async with app.run_test(size=size) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            views = app.screen.query(TableView)
+            ready = (
+                views
+                and views.first().widths
+                and not views.first().loader.in_flight
+                and views.first().loader.pager.stats().pages >= 1
+            )
+            if (name is None and app.screen.query("DataTable").first().row_count) or ready:
+                break
+        await pilot.press(*keys)
+        await pilot.pause(0.5)
+        app.save_screenshot(str(HERE / out))
+        print("wrote", HERE / out)
+
+
+async def main() -> None:
+    with EmbeddedServer() as server:
+        dsn = server.create_database("pgbrowse_demo")
+        create_demo(dsn, progress=lambda step: None)
+        factory = ConnectionFactory(dsn)
+        await shoot(factory, None, "relations.svg", (110, 22))
+        await shoot(factory, "shop.orders", "orders.svg", (110, 30), ("j", "j", "l"))
+        await shoot(factory, "lab.samples", "samples.svg", (110, 24), ("l", "l"))
+        await shoot(factory, "lab.wide", "wide-80x24.svg", (80, 24), ("l",) * 12)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,38 @@
+"""The data layer stands on its own, and the embedded server leaves nothing behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psutil
+import psycopg2
+
+from pgbrowse.db.embedded import EmbeddedServer
+
+
+def test_data_layer_imports_no_textual() -> None:
+    code = (
+        "import sys\n"
+        "import pgbrowse.db.catalog, pgbrowse.db.connect, pgbrowse.db.demo, pgbrowse.db.embedded\n"
+        "import pgbrowse.db.errors, pgbrowse.db.loader, pgbrowse.db.pager, pgbrowse.memory\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_embedded_server_stops_and_cleans_up() -> None:
+    server = EmbeddedServer().start()
+    pid = server.pid
+    assert pid is not None and psutil.pid_exists(pid)
+    conn = psycopg2.connect(server.uri())
+    conn.close()
+    children = psutil.Process(pid).children(recursive=True)
+    server.stop()
+    server.stop()  # twice is harmless
+    _gone, alive = psutil.wait_procs([psutil.Process(pid), *children], timeout=10)
+    assert not alive
+    assert not server.pgdata.exists()

@@ -1,0 +1,171 @@
+"""The real app driven with Pilot against the demo database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import psycopg2
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from pgbrowse.db.catalog import find_relation
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.memory_footer import MemoryFooter
+from pgbrowse.ui.relation_list import RelationListScreen
+from pgbrowse.ui.table_screen import TableScreen
+from pgbrowse.ui.table_view import HEADER_LINES, TableView
+from tests.conftest import fixed_memory, pgbrowse_sessions
+
+SIZE = (120, 40)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)
+
+
+def line(view: TableView, y: int) -> str:
+    return view.render_line(y).text
+
+
+def fetch_count(view: TableView) -> int:
+    return sum(s.sql.startswith("FETCH") for s in view.pager.statements)
+
+
+def rows_shown(view: TableView) -> bool:
+    return bool(view.widths) and "·" not in line(view, HEADER_LINES)
+
+
+async def open_from_list(pilot: Pilot, name: str) -> TableView:
+    app = pilot.app
+    table = app.screen.query_one(DataTable)
+    await wait_for(pilot, lambda: table.row_count > 0)
+    await pilot.press(*name)
+    await wait_for(pilot, lambda: table.row_count == 1)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+    view = app.screen.query_one(TableView)
+    await wait_for(pilot, lambda: rows_shown(view))
+    return view
+
+
+async def test_browse_the_big_table(demo_factory: ConnectionFactory, demo_dsn: str) -> None:
+    app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        footer = app.screen.query_one(MemoryFooter)
+        assert "mem avail 38% (6,144 MB)" in footer.figures()
+        assert "rss 123.0 MB" in footer.figures()
+
+        view = await open_from_list(pilot, "shop.orders")
+        assert fetch_count(view) <= 2 and view.pager.stats().pages <= 2
+        assert "id" in line(view, 0) and "bigint" in line(view, 1)
+        assert line(view, HEADER_LINES).split()[:2] == ["1", "1"]
+
+        await pilot.press("pagedown")
+        height = view.data_height
+        await wait_for(pilot, lambda: rows_shown(view))
+        assert view.cursor_row == height
+        assert line(view, HEADER_LINES).split()[1] == str(height + 1)
+
+        await pilot.press("j", "j", "k")
+        assert view.cursor_row == height + 1
+
+        await pilot.press("G")
+        await wait_for(pilot, lambda: view.pager.count_exact and rows_shown(view))
+        await wait_for(pilot, lambda: view.cursor_row == 999_999)
+        last = line(view, view.scrollable_content_region.height - 1).split()
+        assert last[:2] == ["1,000,000", "1000000"]
+        assert "row 1,000,000 of 1,000,000" in app.screen.position_text()
+        assert fetch_count(view) <= 5  # first pages, the page after PageDown, the end
+
+        await pilot.pause(1.1)  # the footer ticks every second
+        figures = app.screen.query_one(MemoryFooter).figures()
+        stats, last = view.pager.stats(), view.pager.last_statement()
+        assert f"cache {stats.rows:,} rows" in figures and stats.rows >= 200
+        assert last is not None and f"{last.sql} {last.ms:.1f} ms" in figures
+
+        await pilot.press("g")
+        await wait_for(pilot, lambda: int(view.scroll_y) == 0 and view.cursor_row == 0)
+
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RelationListScreen))
+        assert not view.pager.is_open
+        await wait_for(pilot, lambda: pgbrowse_sessions(demo_dsn) == 0)
+
+
+async def test_direct_open_then_escape_to_list(demo_factory: ConnectionFactory) -> None:
+    conn = demo_factory.connect()
+    relation = find_relation(conn, "lab.samples")
+    conn.close()
+    app = PgBrowseApp(demo_factory, initial=relation, memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        # NULL is drawn distinctly from an empty string, in its own style.
+        label = [c.name for c in view.pager.columns].index("label")
+        null_style = view.get_component_rich_style("tableview--null", partial=True)
+        rows = view.pager.cached(0) or []
+        null_row = next(i for i, r in enumerate(rows) if r[label] is None)
+        empty_row = next(i for i, r in enumerate(rows) if r[label] == "")
+        assert null_row < view.data_height and empty_row < view.data_height
+        null_line = view.render_line(HEADER_LINES + null_row)
+        empty_line = view.render_line(HEADER_LINES + empty_row)
+        assert any(s.text.strip() == "NULL" and s.style.italic for s in null_line)
+        assert null_style.italic
+        assert not any(s.text.strip() == "NULL" for s in empty_line)
+        # Newlines and tabs in values never break a line of the table.
+        assert all("\n" not in line(view, y) for y in range(view.size.height))
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, RelationListScreen))
+
+
+async def test_wide_table_scrolls_horizontally(demo_factory: ConnectionFactory) -> None:
+    app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_from_list(pilot, "lab.wide")
+        assert "col_47" not in line(view, 0)
+        for _ in range(48):
+            await pilot.press("l")
+        assert view.cursor_col == 48 and view.scroll_x > 0
+        assert "col_48" in line(view, 0)
+        assert line(view, HEADER_LINES).lstrip().startswith("1 ")  # row numbers stay put
+        await pilot.press("home", "h")
+        assert view.cursor_col == 47
+
+
+async def test_slow_fetch_keeps_the_ui_responsive(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:
+        cur.execute(
+            "CREATE OR REPLACE VIEW slow AS"
+            " SELECT g AS id, pg_sleep(0.05)::text AS nap FROM generate_series(1, 1000) g"
+        )
+    factory = ConnectionFactory(scratch_dsn)
+    app = PgBrowseApp(factory, memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        await pilot.press(*"public.slow", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        started = time.monotonic()
+        await wait_for(pilot, lambda: view.loader.in_flight is not None)
+        assert "loading" in line(view, 0)  # a placeholder, not a frozen screen
+        await pilot.press("escape")  # leaving cancels the statement in flight
+        await wait_for(pilot, lambda: isinstance(app.screen, RelationListScreen))
+        assert time.monotonic() - started < 3  # a full page would take 5 s
+        await wait_for(pilot, lambda: pgbrowse_sessions(scratch_dsn) == 0)
+
+
+async def test_catalog_failure_is_shown_not_raised(scratch_dsn: str) -> None:
+    factory = ConnectionFactory(psycopg2.extensions.make_dsn(scratch_dsn, dbname="gone_db"))
+    app = PgBrowseApp(factory, memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        status = app.screen.query_one("#status")
+        await wait_for(pilot, lambda: "does not exist" in str(status.render()))
+        await pilot.press("x")  # still alive
+        assert app.screen.query_one("#filter").value == "x"
