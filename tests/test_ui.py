@@ -169,3 +169,27 @@ async def test_catalog_failure_is_shown_not_raised(scratch_dsn: str) -> None:
         await wait_for(pilot, lambda: "does not exist" in str(status.render()))
         await pilot.press("x")  # still alive
         assert app.screen.query_one("#filter").value == "x"
+
+
+async def test_end_of_a_table_smaller_than_its_estimate(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS shrunk")
+        cur.execute("CREATE TABLE shrunk AS SELECT g AS id FROM generate_series(1, 20000) g")
+        cur.execute("ANALYZE shrunk")
+        cur.execute("DELETE FROM shrunk WHERE id > 1234")  # the estimate still says 20,000
+    factory = ConnectionFactory(scratch_dsn)
+    conn = factory.connect()
+    relation = find_relation(conn, "shrunk")
+    conn.close()
+    app = PgBrowseApp(factory, initial=relation, memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        assert view.row_count > 10_000 and "~" in app.screen.position_text()
+        await pilot.press("G")
+        await wait_for(pilot, lambda: view.pager.count_exact and view.cursor_row == 1233)
+        await wait_for(pilot, lambda: rows_shown(view))
+        bottom = view.scrollable_content_region.height - 1
+        assert line(view, bottom).split()[:2] == ["1,234", "1234"]
+        assert "row 1,234 of 1,234" in app.screen.position_text()

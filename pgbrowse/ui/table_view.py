@@ -141,6 +141,8 @@ class TableView(ScrollView, can_focus=True):
         if not self.widths and self.pager.columns:
             self._layout(self.pager.cached(message.page) or [])
         self._sync_size()
+        if self.cursor_row >= self.row_count > 0:
+            self.move_to(self.row_count - 1)  # the table was shorter than estimated
         start = message.page * self.pager.page_size
         self.refresh_lines(start + HEADER_LINES, self.pager.page_size)
         self.post_message(self.CursorMoved(self))

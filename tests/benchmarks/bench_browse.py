@@ -26,7 +26,6 @@ from pgbrowse.db.catalog import find_relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.ui.app import PgBrowseApp
-from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView
 
 SIZES = [1_000, 1_000_000, 10_000_000]
@@ -59,7 +58,7 @@ async def one_run(dsn: str, table: str, pagedowns: int) -> dict[str, float | lis
     async with app.run_test(size=(120, 40)) as pilot:
         started = time.perf_counter()
         app.open_relation(relation)  # type: ignore[arg-type]
-        await until(pilot, lambda: isinstance(app.screen, TableScreen))
+        await until(pilot, lambda: bool(app.screen.query(TableView)))
         view = app.screen.query_one(TableView)
         await until(pilot, lambda: drawn(view))
         out["open_ms"] = (time.perf_counter() - started) * 1000
@@ -145,8 +144,9 @@ def main() -> None:
                 ],
                 capture_output=True,
                 text=True,
-                check=True,
             )
+            if done.returncode:
+                raise SystemExit(f"bench_{n} failed:\n{done.stderr}")
             rows.append((n, json.loads(done.stdout.strip().splitlines()[-1])))
     head = (
         f"{'rows':>12} {'open ms':>8} {'End ms':>8} {'PgDn p50':>9} {'PgDn p95':>9} {'RSS MB':>7}"
