@@ -11,6 +11,7 @@ import psycopg2.extensions
 import pytest
 from psycopg2 import sql
 
+from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.demo import create_demo
 from pgbrowse.db.embedded import EmbeddedServer
@@ -91,6 +92,17 @@ FIXED_MEMORY = MemoryReading(
 def fixed_memory() -> MemoryReading:
     """An injected memory probe: stable figures for tests and screenshots."""
     return FIXED_MEMORY
+
+
+def relation(factory: ConnectionFactory, name: str) -> Relation:
+    """The catalog entry for ``name``, looked up on a short-lived connection."""
+    conn = factory.connect()
+    try:
+        found = find_relation(conn, name)
+    finally:
+        conn.close()
+    assert found is not None, name
+    return found
 
 
 def pgbrowse_sessions(dsn: str) -> int:

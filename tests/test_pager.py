@@ -5,22 +5,13 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation, find_relation
+from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError
 from pgbrowse.db.pager import CursorPager
+from tests.conftest import relation
 
 PAGE = 100
-
-
-def relation(factory: ConnectionFactory, name: str) -> Relation:
-    conn = factory.connect()
-    try:
-        found = find_relation(conn, name)
-    finally:
-        conn.close()
-    assert found is not None, name
-    return found
 
 
 def fetches(pager: CursorPager) -> list[str]:

@@ -6,17 +6,17 @@ import time
 from collections.abc import Callable
 
 import psycopg2
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from pgbrowse.db.catalog import find_relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView
-from tests.conftest import fixed_memory, pgbrowse_sessions
+from tests.conftest import fixed_memory, pgbrowse_sessions, relation
 
 SIZE = (120, 40)
 
@@ -98,10 +98,9 @@ async def test_browse_the_big_table(demo_factory: ConnectionFactory, demo_dsn: s
 
 
 async def test_direct_open_then_escape_to_list(demo_factory: ConnectionFactory) -> None:
-    conn = demo_factory.connect()
-    relation = find_relation(conn, "lab.samples")
-    conn.close()
-    app = PgBrowseApp(demo_factory, initial=relation, memory_probe=fixed_memory)
+    app = PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory
+    )
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
         view = app.screen.query_one(TableView)
@@ -171,25 +170,30 @@ async def test_catalog_failure_is_shown_not_raised(scratch_dsn: str) -> None:
         assert app.screen.query_one("#filter").value == "x"
 
 
-async def test_end_of_a_table_smaller_than_its_estimate(scratch, scratch_dsn: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "analyzed", "real"),
+    [("shrunk", 20_000, 1_234), ("grown", 1_000, 5_678)],
+)
+async def test_end_reaches_the_real_end_whatever_the_estimate(
+    scratch, scratch_dsn: str, name: str, analyzed: int, real: int
+) -> None:
     with scratch.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS shrunk")
-        cur.execute("CREATE TABLE shrunk AS SELECT g AS id FROM generate_series(1, 20000) g")
-        cur.execute("ANALYZE shrunk")
-        cur.execute("DELETE FROM shrunk WHERE id > 1234")  # the estimate still says 20,000
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+        cur.execute(f"CREATE TABLE {name} AS SELECT g AS id FROM generate_series(1, {analyzed}) g")
+        cur.execute(f"ANALYZE {name}")
+        cur.execute(f"DELETE FROM {name} WHERE id > {real}")
+        cur.execute(f"INSERT INTO {name} SELECT g FROM generate_series({analyzed} + 1, {real}) g")
     factory = ConnectionFactory(scratch_dsn)
-    conn = factory.connect()
-    relation = find_relation(conn, "shrunk")
-    conn.close()
-    app = PgBrowseApp(factory, initial=relation, memory_probe=fixed_memory)
+    app = PgBrowseApp(factory, initial=relation(factory, name), memory_probe=fixed_memory)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
         view = app.screen.query_one(TableView)
         await wait_for(pilot, lambda: rows_shown(view))
-        assert view.row_count > 10_000 and "~" in app.screen.position_text()
+        assert view.row_count != real and "~" in app.screen.position_text()
         await pilot.press("G")
-        await wait_for(pilot, lambda: view.pager.count_exact and view.cursor_row == 1233)
+        await wait_for(pilot, lambda: view.pager.count_exact and view.cursor_row == real - 1)
         await wait_for(pilot, lambda: rows_shown(view))
         bottom = view.scrollable_content_region.height - 1
-        assert line(view, bottom).split()[:2] == ["1,234", "1234"]
-        assert "row 1,234 of 1,234" in app.screen.position_text()
+        assert line(view, bottom).split()[:2] == [f"{real:,}", str(real)]
+        assert f"row {real:,} of {real:,}" in app.screen.position_text()
+        assert view.pager.rows_fetched <= 4 * view.pager.page_size  # pages, not a walk

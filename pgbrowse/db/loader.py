@@ -16,6 +16,8 @@ from pgbrowse.db.pager import CursorPager
 
 LoadedCallback = Callable[[int, PgBrowseError | None], None]
 
+END = -1  # the "page" reported when the end of the relation was found
+
 
 class PageLoader:
     """Fetches the pages a view wants on a thread of its own, newest wish first."""
@@ -25,6 +27,7 @@ class PageLoader:
         self._on_loaded = on_loaded
         self._wanted: list[int] = []
         self._stopping = False
+        self._find_end = False
         self._busy: int | None = None
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="pgbrowse-loader", daemon=True)
@@ -46,6 +49,12 @@ class PageLoader:
             if self._wanted:
                 self._cond.notify()
 
+    def want_end(self) -> None:
+        """Find the real end (exact row count) before any other page."""
+        with self._cond:
+            self._find_end = True
+            self._cond.notify()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread (cancelling a running statement) and close the pager."""
         with self._cond:
@@ -63,14 +72,21 @@ class PageLoader:
         try:
             while True:
                 with self._cond:
-                    while not self._wanted and not self._stopping:
+                    while not self._wanted and not self._find_end and not self._stopping:
                         self._cond.wait()
                     if self._stopping:
                         return
-                    page = self._busy = self._wanted.pop(0)
+                    if self._find_end:
+                        self._find_end = False
+                        page = self._busy = END
+                    else:
+                        page = self._busy = self._wanted.pop(0)
                 error: PgBrowseError | None = None
                 try:
-                    self.pager.load(page)
+                    if page == END:
+                        self.pager.find_end()
+                    else:
+                        self.pager.load(page)
                 except Exception as exc:  # reported to the view, never lost in the thread
                     error = (
                         exc

@@ -245,6 +245,23 @@ class CursorPager:
         self._record(f'MOVE ABSOLUTE {start} FROM "{self._cursor_name}"', 0, started)
         self._pos = start
 
+    def find_end(self) -> None:
+        """Make the row count exact by moving the cursor past the last row (no rows sent)."""
+        if self.count_exact:
+            return
+        if not self.is_open:
+            self.open()
+        query = sql.SQL("MOVE FORWARD ALL FROM {}").format(sql.Identifier(self._cursor_name))
+        try:
+            with self._timed(query) as cur:
+                cur.execute(query)
+                moved = int((cur.statusmessage or "MOVE 0").split()[-1])
+        except psycopg2.Error as error:
+            self._fail()
+            raise describe(error, f"finding the end of {self.relation.qualified}") from None
+        self._pos += moved
+        self.row_count, self.count_exact = self._pos, True
+
     def _probe_end(self) -> None:
         """At or past the estimated end with a full page: is there a next row at all?"""
         assert self._conn is not None

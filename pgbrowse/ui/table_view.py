@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.loader import PageLoader
+from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager, Row
 from pgbrowse.ui.cells import NULL_TEXT, fit, visible
 
@@ -117,6 +117,7 @@ class TableView(ScrollView, can_focus=True):
         self._offsets: list[int] = []
         self._gutter = 0
         self._last_top = 0
+        self._going_to_end = False
         self.error: PgBrowseError | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -141,10 +142,13 @@ class TableView(ScrollView, can_focus=True):
         if not self.widths and self.pager.columns:
             self._layout(self.pager.cached(message.page) or [])
         self._sync_size()
-        if self.cursor_row >= self.row_count > 0:
-            self.move_to(self.row_count - 1)  # the table was shorter than estimated
-        start = message.page * self.pager.page_size
-        self.refresh_lines(start + HEADER_LINES, self.pager.page_size)
+        if self.cursor_row >= self.row_count > 0 or (message.page == END and self._going_to_end):
+            self._going_to_end = False
+            self.move_to(self.row_count - 1)
+            self._request_pages()
+        if message.page != END:
+            start = message.page * self.pager.page_size
+            self.refresh_lines(start + HEADER_LINES, self.pager.page_size)
         self.post_message(self.CursorMoved(self))
 
     # -- geometry --------------------------------------------------------------------------
@@ -312,6 +316,9 @@ class TableView(ScrollView, can_focus=True):
         self.move_to(0)
 
     def action_last(self) -> None:
+        if not self.pager.count_exact:
+            self._going_to_end = True  # the estimate may be off: learn the real end first
+            self.loader.want_end()
         self.move_to(self.row_count - 1)
 
     def action_cursor_left(self) -> None:
