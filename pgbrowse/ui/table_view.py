@@ -144,8 +144,8 @@ class TableView(ScrollView, can_focus=True):
         self._sync_size()
         if self.cursor_row >= self.row_count > 0 or (message.page == END and self._going_to_end):
             self._going_to_end = False
-            self.move_to(self.row_count - 1)
-            self._request_pages()
+            # After the new virtual size is laid out, so the scroll is not clamped to the old.
+            self.call_after_refresh(self.move_to, self.row_count - 1)
         if message.page != END:
             start = message.page * self.pager.page_size
             self.refresh_lines(start + HEADER_LINES, self.pager.page_size)
@@ -316,10 +316,13 @@ class TableView(ScrollView, can_focus=True):
         self.move_to(0)
 
     def action_last(self) -> None:
-        if not self.pager.count_exact:
-            self._going_to_end = True  # the estimate may be off: learn the real end first
+        if self.pager.count_exact:
+            self.move_to(self.row_count - 1)
+        else:
+            # The estimate may be off: learn the real end first, then move there, rather
+            # than fetch pages around an end that is not the end.
+            self._going_to_end = True
             self.loader.want_end()
-        self.move_to(self.row_count - 1)
 
     def action_cursor_left(self) -> None:
         self._move_column(self.cursor_col - 1)
