@@ -251,11 +251,8 @@ class CursorPager:
             return
         if not self.is_open:
             self.open()
-        query = sql.SQL("MOVE FORWARD ALL FROM {}").format(sql.Identifier(self._cursor_name))
         try:
-            with self._timed(query) as cur:
-                cur.execute(query)
-                moved = int((cur.statusmessage or "MOVE 0").split()[-1])
+            moved = self._move("FORWARD ALL")
         except psycopg2.Error as error:
             self._fail()
             raise describe(error, f"finding the end of {self.relation.qualified}") from None
@@ -264,13 +261,7 @@ class CursorPager:
 
     def _probe_end(self) -> None:
         """At or past the estimated end with a full page: is there a next row at all?"""
-        assert self._conn is not None
-        name = sql.Identifier(self._cursor_name)
-        query = sql.SQL("MOVE FORWARD 1 FROM {}").format(name)
-        with self._timed(query) as cur:
-            cur.execute(query)
-            more = (cur.statusmessage or "") != "MOVE 0"
-        if more:
+        if self._move("FORWARD 1"):
             # The estimate was low: let the user scroll on, a page at a time.
             self._pos += 1
             self.row_count = self._pos - 1 + self.page_size
@@ -278,13 +269,18 @@ class CursorPager:
             self.row_count, self.count_exact = self._pos, True
 
     def _move_backward_all(self) -> int:
-        assert self._conn is not None
-        query = sql.SQL("MOVE BACKWARD ALL FROM {}").format(sql.Identifier(self._cursor_name))
-        with self._timed(query) as cur:
-            cur.execute(query)
-            moved = int((cur.statusmessage or "MOVE 0").split()[-1])
+        moved = self._move("BACKWARD ALL")
         self._pos = 0
         return moved
+
+    def _move(self, direction: str) -> int:
+        """Send ``MOVE <direction>`` on the cursor; the rows it passed, read from its tag."""
+        query = sql.SQL("MOVE {} FROM {}").format(
+            sql.SQL(direction), sql.Identifier(self._cursor_name)
+        )
+        with self._timed(query) as cur:
+            cur.execute(query)
+            return int((cur.statusmessage or "MOVE 0").split()[-1])
 
     # -- cache -------------------------------------------------------------------------
     def _store(self, page: int, rows: list[Row]) -> None:
