@@ -50,7 +50,7 @@ async def shoot(
             ready = (
                 views
                 and views.first().widths
-                and not views.first().loader.in_flight
+                and views.first().loader.in_flight is None
                 and views.first().loader.pager.stats().pages >= 1
             )
             if (name is None and app.screen.query("DataTable").first().row_count) or ready:

@@ -295,11 +295,6 @@ class CursorPager:
                 _, evicted = self._cache.popitem(last=False)
                 self._cache_bytes -= evicted.nbytes
 
-    def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
-            self._cache_bytes = 0
-
     def stats(self) -> CacheStats:
         with self._lock:
             return CacheStats(
@@ -308,10 +303,6 @@ class CursorPager:
                 bytes=self._cache_bytes,
                 budget=self.cache_budget,
             )
-
-    def cached_pages(self) -> list[int]:
-        with self._lock:
-            return sorted(self._cache)
 
     # -- the record --------------------------------------------------------------------
     def last_statement(self) -> Statement | None:
