@@ -1,6 +1,6 @@
-"""CursorPager: one named (server-side) cursor over one relation, read a page at a time.
+"""CursorPager: named (server-side) cursors over one relation, read a page at a time.
 
-The pager owns one connection and one ``SCROLL`` cursor inside a read-only transaction. It
+The pager owns one connection and its ``SCROLL`` cursors inside a read-only transaction. It
 is used by one thread at a time (the view's loader thread); only ``cached()``, ``stats()``
 and ``cancel()`` may be called from other threads. Every statement it sends is recorded.
 """
@@ -8,13 +8,15 @@ and ``cancel()`` may be called from other threads. Every statement it sends is r
 from __future__ import annotations
 
 import itertools
+import math
 import sys
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -23,6 +25,7 @@ from psycopg2 import sql
 from pgbrowse.db.catalog import Column, Relation, list_columns
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import describe
+from pgbrowse.db.seek import SeekPlan, plan_seeking
 
 Row = tuple[str | None, ...]
 
@@ -63,8 +66,70 @@ def row_bytes(row: Row) -> int:
     return sys.getsizeof(row) + sum(sys.getsizeof(v) for v in row if v is not None)
 
 
+WALK_PAGES = 4  # a jump further than this many pages seeks instead of walking the rows
+SMALL_TABLE_ROWS = 10_000  # walking anywhere in fewer rows costs under a millisecond: stay exact
+MAX_WINDOW_BLOCKS = 8192  # ctid: the widest span one probe for a non-empty block scans
+
+
+@dataclass
+class _Forward:
+    """A cursor from the anchor's key onward: its row i is at ``anchor.base + i``."""
+
+    name: str
+    cursor: psycopg2.extensions.cursor
+    next: int = 0  # the index of the row the next FETCH returns (end + 1 once past the end)
+    end: int | None = None  # the number of rows it has, once seen
+
+
+@dataclass
+class _Backward:
+    """A descending cursor over the rows before the anchor: its row i is at base - 1 - i."""
+
+    name: str
+    cursor: psycopg2.extensions.cursor
+    next: int = 0
+    end: int | None = None
+
+
+@dataclass
+class _Blocks:
+    """ctid: the rows before the anchor's block, read a window of blocks at a time."""
+
+    low: int  # the lowest block read so far
+    read: int = 0  # rows read so far: they sit at base - read .. base - 1
+    # (first block, end block, offset of its first row from the base, rows) for each window
+    windows: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.low == 0
+
+
+@dataclass
+class _Anchor:
+    """Where reading starts: a key (or block) and the position of its first row.
+
+    ``frame`` 0 means positions are exact (counted from the first row); any other frame is
+    one seek's estimate, and pages cached under it are never mixed with another frame's.
+    """
+
+    kind: str  # "start", "seek" or "end"
+    base: int  # the position of the first row at or after the key (end: the row count)
+    frame: int
+    key: Any = None  # keyset: the first key column's value; ctid: a block number
+    forward: _Forward | None = None
+    backward: _Backward | _Blocks | None = None
+
+
 class CursorPager:
-    """Rows ``[start, start + count)`` of a relation, fetched lazily through a named cursor."""
+    """Rows ``[start, start + count)`` of a relation, fetched lazily through named cursors.
+
+    Near moves walk a cursor (``MOVE``/``FETCH``). A far move (End, goto, a scrollbar jump)
+    on a large relation seeks (see ``pgbrowse.db.seek``): it opens a cursor at a key instead
+    of walking to it. The rows it shows are then numbered from the seek's estimate, said
+    by ``positions_exact``, until the number of rows before the key becomes known, when
+    the positions shift by ``shift`` and become exact.
+    """
 
     def __init__(
         self,
@@ -86,44 +151,95 @@ class CursorPager:
         self.cache_budget = cache_bytes
         self.truncate = truncate
         self.columns: list[Column] = []
+        self.plan: SeekPlan | None = None
         self.row_count = 0
         self.count_exact = False
+        self.shift = 0  # how far positions have moved in total when a seek became exact
         self.statements: deque[Statement] = deque(maxlen=history)
         self.fetches = 0
         self.rows_fetched = 0
         self._conn: psycopg2.extensions.connection | None = None
-        self._cursor: psycopg2.extensions.cursor | None = None
-        self._cursor_name = ""
-        self._pos = 0  # index of the row the next FETCH FORWARD returns
-        self._cache: OrderedDict[int, _Page] = OrderedDict()
+        self._anchor: _Anchor | None = None
+        self._frames = itertools.count(1)
+        self._window = 1  # ctid: blocks per page of rows
+        self._cache: OrderedDict[tuple[int, int], _Page] = OrderedDict()
         self._cache_bytes = 0
         self._lock = threading.Lock()  # guards the cache and the record across threads
 
     # -- queries -----------------------------------------------------------------------
     def select(self) -> sql.Composed:
-        """The cursor's query: every column as its text output, cut on the server."""
+        """The select list and relation: every column as its text output, cut on the server."""
         cut = sql.Literal(self.truncate + 1)  # one more than shown, to know it was cut
         items = sql.SQL(", ").join(
             sql.SQL("left({}::text, {})").format(sql.Identifier(c.name), cut) for c in self.columns
         )
         return sql.SQL("SELECT {} FROM {}").format(items, self.relation.identifier())
 
+    def _query(self, where: sql.Composable | None, descending: bool = False) -> sql.Composed:
+        parts: list[sql.Composable] = [self.select()]
+        if where is not None:
+            parts.append(sql.SQL("WHERE {}").format(where))
+        keys = self.plan.keys if self.plan is not None else ()
+        if keys:
+            order = sql.SQL(" DESC, " if descending else ", ").join(map(sql.Identifier, keys))
+            parts.append(sql.SQL("ORDER BY {}{}").format(order, sql.SQL(" DESC" * descending)))
+        return sql.SQL(" ").join(parts)
+
+    def _bound(self, anchor: _Anchor, op: str) -> sql.Composable | None:
+        """The condition for the rows at or after (``>=``) or before (``<``) the anchor."""
+        assert self.plan is not None
+        if anchor.kind == "start" and self.plan.method != "ctid":
+            return None
+        if self.plan.method == "ctid":
+            return sql.SQL("ctid {} {}::tid").format(sql.SQL(op), sql.Literal(f"({anchor.key},0)"))
+        if anchor.kind == "end":
+            return None
+        return sql.SQL("{} {} {}").format(
+            sql.Identifier(self.plan.keys[0]), sql.SQL(op), sql.Literal(anchor.key)
+        )
+
     # -- lifecycle ---------------------------------------------------------------------
     @property
     def is_open(self) -> bool:
-        return self._cursor is not None
+        return self._anchor is not None
+
+    @property
+    def positions_exact(self) -> bool:
+        """Are row positions counted from the first row (not a seek's estimate)?"""
+        anchor = self._anchor
+        return anchor is None or anchor.frame == 0
+
+    @property
+    def frame(self) -> int:
+        anchor = self._anchor
+        return 0 if anchor is None else anchor.frame
+
+    @property
+    def seeks(self) -> bool:
+        """Do far moves seek (rather than walk) here?"""
+        return self.plan is not None and self.plan.seeks and self.row_count > SMALL_TABLE_ROWS
 
     def open(self) -> None:
-        """Connect, read the columns and the planner's row estimate, declare the cursor."""
+        """Connect, read the columns, the row estimate and how to seek; start at row 0."""
         if self._conn is None or self._conn.closed:
             self._conn = self.factory.connect()
+            # One snapshot for every cursor of the transaction: pages read through different
+            # seeks agree with each other even while the table changes.
+            self._conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
         try:
             if not self.columns:
                 started = self.clock()
                 self.columns = list_columns(self._conn, self.relation)
                 self._record("-- columns of " + self.relation.qualified, 0, started)
                 self.row_count = self._estimate()
-            self._declare()
+                started = self.clock()
+                self.plan = plan_seeking(self._conn, self.relation)
+                self._record(f"-- seeking: {self.plan.method} ({self.plan.why})", 0, started)
+                if self.plan.blocks:
+                    self._window = max(
+                        1, math.ceil(self.page_size * self.plan.blocks / max(self.row_count, 1))
+                    )
+            self._anchor = _Anchor("start", 0, 0, key=0)
         except psycopg2.Error as error:
             self._fail()
             raise describe(error, f"opening {self.relation.qualified}") from None
@@ -136,23 +252,30 @@ class CursorPager:
             plan = cur.fetchone()[0]
         return max(0, int(plan[0]["Plan"]["Plan Rows"]))
 
-    def _declare(self) -> None:
+    def _declare(self, query: sql.Composed) -> tuple[str, psycopg2.extensions.cursor]:
         assert self._conn is not None
-        self._cursor_name = f"pgbrowse_{next(_cursor_ids)}"
-        cursor = self._conn.cursor(name=self._cursor_name, scrollable=True, withhold=False)
+        name = f"pgbrowse_{next(_cursor_ids)}"
+        cursor = self._conn.cursor(name=name, scrollable=True, withhold=False)
         started = self.clock()
-        cursor.execute(self.select())
-        self._cursor = cursor
-        self._pos = 0
+        cursor.execute(query)
         self._record((cursor.query or b"").decode(errors="replace"), 0, started)
+        return name, cursor
+
+    def _close_cursors(self, anchor: _Anchor) -> None:
+        for reader in (anchor.forward, anchor.backward):
+            if isinstance(reader, _Forward | _Backward):
+                started = self.clock()
+                reader.cursor.close()
+                self._record(f'CLOSE "{reader.name}"', 0, started)
+        anchor.forward = anchor.backward = None
 
     def close(self) -> None:
-        """Close the cursor, end the transaction and close the connection."""
-        conn, self._conn, self._cursor = self._conn, None, None
+        """Close the cursors, end the transaction and close the connection."""
+        conn, self._conn, self._anchor = self._conn, None, None
         if conn is not None and not conn.closed:
             started = self.clock()
             try:
-                conn.rollback()  # ends the read-only transaction, which closes the cursor
+                conn.rollback()  # ends the read-only transaction, which closes the cursors
                 self._record("ROLLBACK", 0, started)
             except psycopg2.Error:
                 pass
@@ -166,8 +289,8 @@ class CursorPager:
                 conn.cancel()
 
     def _fail(self) -> None:
-        """After an error the transaction (and the cursor with it) is gone."""
-        self._cursor = None
+        """After an error the transaction (and the cursors with it) is gone."""
+        self._anchor = None
         conn = self._conn
         if conn is None or conn.closed:
             self._conn = None
@@ -182,29 +305,37 @@ class CursorPager:
     def cached(self, page: int) -> list[Row] | None:
         """The rows of ``page`` if the cache holds them (any thread; never touches the server)."""
         with self._lock:
-            entry = self._cache.get(page)
+            key = (self.frame, page)
+            entry = self._cache.get(key)
             if entry is None:
                 return None
-            self._cache.move_to_end(page)
+            self._cache.move_to_end(key)
             return entry.rows
 
     def load(self, page: int) -> list[Row]:
-        """Fetch ``page`` into the cache (loader thread) and return its rows."""
+        """Fetch ``page`` into the cache (loader thread) and return its rows.
+
+        Returns no rows when positions shifted instead (a seek's estimate became exact):
+        the caller asks again for what it now wants.
+        """
         rows = self.cached(page)
         if rows is not None:
             return rows
-        start = page * self.page_size
-        if self.count_exact and start >= self.row_count:
+        lo = page * self.page_size
+        if self.count_exact and lo >= self.row_count:
             return []
         if not self.is_open:
             self.open()
         try:
-            rows = self._fetch_at(start)
+            anchor = self._anchor_for(lo)
+            got = self._read(anchor, lo, lo + self.page_size)
         except psycopg2.Error as error:
             self._fail()
             raise describe(error, f"reading {self.relation.qualified}") from None
-        self._store(page, rows)
-        return rows
+        if got is None:
+            return []
+        self._store(anchor.frame, page, got)
+        return got
 
     def rows(self, start: int, count: int) -> list[Row]:
         """Rows ``[start, start + count)``, loading whatever pages they span."""
@@ -217,79 +348,291 @@ class CursorPager:
             out.extend(rows[lo:hi])
         return out
 
-    def _fetch_at(self, start: int) -> list[Row]:
-        assert self._cursor is not None
-        if start != self._pos:
-            self._move_absolute(start)
-        statement = f'FETCH FORWARD {self.page_size} FROM "{self._cursor_name}"'
-        started = self.clock()
-        rows: list[Row] = self._cursor.fetchmany(self.page_size)
-        self._record(statement, len(rows), started)
-        self.fetches += 1
-        self.rows_fetched += len(rows)
-        self._pos = start + len(rows)
-        if len(rows) == self.page_size:
-            if not self.count_exact and self._pos >= self.row_count:
-                self._probe_end()
-        elif rows or start == 0:
-            self.row_count, self.count_exact = self._pos, True
-        else:
-            # Past the real end: the estimate was high. Moving back over every row counts them.
-            self.row_count, self.count_exact = self._move_backward_all(), True
+    # -- choosing where to read from ---------------------------------------------------
+    def _anchor_for(self, lo: int) -> _Anchor:
+        """The anchor to read rows from ``lo`` with: the current one if it is near."""
+        anchor = self._anchor
+        assert anchor is not None
+        if not self.seeks or lo == 0:
+            return anchor if anchor.kind == "start" else self._new_anchor("start", 0)
+        limit = WALK_PAGES * self.page_size
+        if self._reach(anchor, lo, lo + self.page_size) <= limit:
+            return anchor
+        if lo <= limit:
+            return self._new_anchor("start", 0)
+        if self.row_count - lo <= limit + self.page_size:
+            return self._new_anchor("end", self.row_count)
+        return self._new_anchor("seek", lo)
+
+    def _reach(self, anchor: _Anchor, lo: int, hi: int) -> int:
+        """How many rows the server would walk to read ``[lo, hi)`` from ``anchor``."""
+        if lo >= anchor.base:
+            if anchor.kind == "end":
+                return 0  # nothing after the end: no rows, no walk
+            i = lo - anchor.base
+            return i if anchor.forward is None else abs(i - anchor.forward.next)
+        j = anchor.base - min(hi, anchor.base)  # index of the page's last row, backward
+        back = anchor.backward
+        if isinstance(back, _Backward):
+            return abs(j - back.next)
+        if isinstance(back, _Blocks):
+            return max(0, anchor.base - lo - back.read)
+        return j
+
+    def _new_anchor(self, kind: str, lo: int) -> _Anchor:
+        assert self.plan is not None and self._conn is not None
+        old = self._anchor
+        if old is not None:
+            self._close_cursors(old)
+        frame = 0 if kind == "start" or (kind == "end" and self.count_exact) else next(self._frames)
+        anchor = _Anchor(kind, lo, frame)
+        fraction = lo / max(self.row_count, 1)
+        if self.plan.method == "keyset" and kind == "seek":
+            anchor.key = self.plan.key_at(fraction)
+        elif self.plan.method == "ctid":
+            anchor.key = self._blocks_now() if kind == "end" else self.plan.block_at(fraction)
+            if kind == "start":
+                anchor.key = 0
+        self._anchor = anchor
+        return anchor
+
+    def _blocks_now(self) -> int:
+        assert self._conn is not None
+        query = sql.SQL(
+            "SELECT pg_relation_size({}::regclass) / current_setting('block_size')::int"
+        ).format(sql.Literal(self.relation.identifier().as_string(self._conn)))
+        with self._timed(query) as cur:
+            cur.execute(query)
+            return int(cur.fetchone()[0])
+
+    # -- reading -----------------------------------------------------------------------
+    def _read(self, anchor: _Anchor, lo: int, hi: int) -> list[Row] | None:
+        """Rows ``[lo, hi)`` from ``anchor``: the part before its key, then the part after."""
+        rows: list[Row] = []
+        if lo < anchor.base:
+            if self.plan is not None and self.plan.method == "ctid":
+                back = self._read_blocks(anchor, lo, min(hi, anchor.base))
+            else:
+                back = self._read_backward(anchor, lo, min(hi, anchor.base))
+            if back is None:
+                return None
+            rows = back
+        if hi > anchor.base and anchor.kind != "end":
+            i = max(lo - anchor.base, 0)
+            rows += self._read_forward(anchor, i, hi - anchor.base - i)
         return rows
 
-    def _move_absolute(self, start: int) -> None:
-        assert self._cursor is not None
+    def _read_forward(self, anchor: _Anchor, i: int, count: int) -> list[Row]:
+        f = self._forward(anchor)
+        if f.end is not None and i >= f.end:
+            return []
+        if i != f.next:
+            moved = self._move(f.name, i - f.next)
+            if i > f.next and moved < i - f.next:  # passed the end
+                f.end, f.next = f.next + moved, f.next + moved + 1
+                self._learn_end(anchor, anchor.base + f.end)
+                return []
+            f.next = i
+        rows = self._fetch(f.name, f.cursor, count)
+        f.next = i + len(rows)
+        if len(rows) < count:
+            f.end, f.next = f.next, f.next + 1
+            self._learn_end(anchor, anchor.base + f.end)
+        elif not self.count_exact and anchor.base + f.next >= self.row_count:
+            # At or past the estimated end with a full page: is there a next row at all?
+            if self._move(f.name, 1):
+                f.next += 1
+                self.row_count = anchor.base + f.next - 1 + self.page_size
+            else:
+                f.end, f.next = f.next, f.next + 1
+                self._learn_end(anchor, anchor.base + f.end)
+        return rows
+
+    def _forward(self, anchor: _Anchor) -> _Forward:
+        if anchor.forward is None:
+            query = self._query(self._bound(anchor, ">="))
+            anchor.forward = _Forward(*self._declare(query))
+        return anchor.forward
+
+    def _read_backward(self, anchor: _Anchor, lo: int, hi: int) -> list[Row] | None:
+        b = anchor.backward
+        if not isinstance(b, _Backward):
+            query = self._query(self._bound(anchor, "<"), descending=True)
+            b = anchor.backward = _Backward(*self._declare(query))
+        j, want = anchor.base - hi, hi - lo
+        if j != b.next:
+            moved = self._move(b.name, j - b.next)
+            if j > b.next and moved < j - b.next:
+                b.end = b.next + moved
+                self._rebase(anchor, b.end - anchor.base)
+                return None
+            b.next = j
+        rows = self._fetch(b.name, b.cursor, want)
+        b.next = j + len(rows)
+        if len(rows) < want:
+            b.end, b.next = b.next, b.next + 1
+            if anchor.base != b.end:  # the first row is not at position 0: now we know where
+                self._rebase(anchor, b.end - anchor.base)
+                return None
+        rows.reverse()
+        return rows
+
+    def _read_blocks(self, anchor: _Anchor, lo: int, hi: int) -> list[Row] | None:
+        b = anchor.backward
+        if not isinstance(b, _Blocks):
+            b = anchor.backward = _Blocks(low=int(anchor.key))
+        fresh: dict[tuple[int, int], list[Row]] = {}
+        while b.read < anchor.base - lo and not b.done:
+            first = max(0, b.low - self._window)
+            rows = self._select_blocks(first, b.low)
+            if not rows:  # empty blocks (deleted rows, free space): skip to the next row
+                first = self._row_block_below(first) + 1 if first else 0
+            b.windows.append((first, b.low, -(b.read + len(rows)), len(rows)))
+            fresh[(first, b.low)] = rows
+            b.read += len(rows)
+            b.low = first
+        if b.done and b.read != anchor.base:
+            self._rebase(anchor, b.read - anchor.base)
+            return None
+        out: list[Row] = []
+        for first, end, offset, count in reversed(b.windows):
+            start = anchor.base + offset
+            if count == 0 or start >= hi or start + count <= lo:
+                continue
+            rows = fresh.get((first, end))
+            if rows is None:
+                rows = self._select_blocks(first, end)
+            out.extend(rows[max(lo - start, 0) : min(hi - start, count)])
+        return out
+
+    def _row_block_below(self, end: int) -> int:
+        """The last block before ``end`` that holds a row (-1 if none), looking back in
+        doubling spans so an empty region costs about its own size to cross."""
+        assert self._conn is not None
+        span = self._window
+        while end > 0:
+            first = max(0, end - span)
+            query = sql.SQL(
+                "SELECT max(ctid) FROM {} WHERE ctid >= {}::tid AND ctid < {}::tid"
+            ).format(
+                self.relation.identifier(), sql.Literal(f"({first},0)"), sql.Literal(f"({end},0)")
+            )
+            with self._timed(query) as cur:
+                cur.execute(query)
+                (found,) = cur.fetchone()
+            if found is not None:
+                return int(found.strip("()").split(",")[0])
+            end, span = first, min(span * 2, MAX_WINDOW_BLOCKS)
+        return -1
+
+    def _select_blocks(self, first: int, end: int) -> list[Row]:
+        """Every row in blocks ``[first, end)``, in physical order: a TID range scan."""
+        assert self._conn is not None
+        where = sql.SQL("ctid >= {}::tid AND ctid < {}::tid").format(
+            sql.Literal(f"({first},0)"), sql.Literal(f"({end},0)")
+        )
+        query = self._query(where)
+        with self._timed(query) as cur:
+            cur.execute(query)
+            rows: list[Row] = cur.fetchall()
+        self.fetches += 1
+        self.rows_fetched += len(rows)
+        return rows
+
+    def _fetch(self, name: str, cursor: psycopg2.extensions.cursor, count: int) -> list[Row]:
         started = self.clock()
-        self._cursor.scroll(start, mode="absolute")
-        self._record(f'MOVE ABSOLUTE {start} FROM "{self._cursor_name}"', 0, started)
-        self._pos = start
+        rows: list[Row] = cursor.fetchmany(count)
+        self._record(f'FETCH FORWARD {count} FROM "{name}"', len(rows), started)
+        self.fetches += 1
+        self.rows_fetched += len(rows)
+        return rows
+
+    def _move(self, name: str, delta: int) -> int:
+        """``MOVE`` a cursor by ``delta`` rows; the rows it passed, read from its tag."""
+        direction = sql.SQL(f"FORWARD {delta}" if delta >= 0 else f"BACKWARD {-delta}")
+        return self._send_move(direction, name)
+
+    def _send_move(self, direction: sql.Composable, name: str) -> int:
+        query = sql.SQL("MOVE {} FROM {}").format(direction, sql.Identifier(name))
+        with self._timed(query) as cur:
+            cur.execute(query)
+            return int((cur.statusmessage or "MOVE 0").split()[-1])
+
+    # -- what is known about the end and the positions ---------------------------------
+    def _learn_end(self, anchor: _Anchor, end: int) -> None:
+        self.row_count = end
+        if anchor.frame == 0:
+            self.count_exact = True
+
+    def _rebase(self, anchor: _Anchor, delta: int) -> None:
+        """The anchor's first row is really at ``base + delta``: its positions become exact."""
+        old = anchor.frame
+        anchor.base += delta
+        anchor.frame = 0
+        self.shift += delta
+        with self._lock:
+            for key in [k for k in self._cache if k[0] == old]:
+                self._cache_bytes -= self._cache.pop(key).nbytes
+        if anchor.kind == "end":
+            self.row_count, self.count_exact = anchor.base, True
+        elif anchor.forward is not None and anchor.forward.end is not None:
+            self.row_count, self.count_exact = anchor.base + anchor.forward.end, True
 
     def find_end(self) -> None:
-        """Make the row count exact by moving the cursor past the last row (no rows sent)."""
+        """Make the row count exact by walking the cursor past the last row (no rows sent).
+
+        For relations that cannot seek; on the others the end is read from the end.
+        """
         if self.count_exact:
             return
         if not self.is_open:
             self.open()
         try:
-            moved = self._move("FORWARD ALL")
+            anchor = self._anchor_for(0)
+            f = self._forward(anchor)
+            if f.end is None:
+                moved = self._send_move(sql.SQL("FORWARD ALL"), f.name)
+                f.end = f.next + moved
+                f.next = f.end + 1
+            self._learn_end(anchor, f.end)
         except psycopg2.Error as error:
             self._fail()
             raise describe(error, f"finding the end of {self.relation.qualified}") from None
-        self._pos += moved
-        self.row_count, self.count_exact = self._pos, True
 
-    def _probe_end(self) -> None:
-        """At or past the estimated end with a full page: is there a next row at all?"""
-        if self._move("FORWARD 1"):
-            # The estimate was low: let the user scroll on, a page at a time.
-            self._pos += 1
-            self.row_count = self._pos - 1 + self.page_size
-        else:
-            self.row_count, self.count_exact = self._pos, True
+    def count_query(self) -> tuple[sql.Composed, object]:
+        """A query for the exact row count, and the rows before the current seek's key.
 
-    def _move_backward_all(self) -> int:
-        moved = self._move("BACKWARD ALL")
-        self._pos = 0
-        return moved
+        Run it on another connection (it scans the relation); hand its result and the token
+        to ``apply_count`` on the loader thread.
+        """
+        anchor = self._anchor
+        before: sql.Composable = sql.SQL("NULL::int8")
+        if anchor is not None and anchor.frame != 0 and anchor.kind == "seek":
+            bound = self._bound(anchor, "<")
+            if bound is not None:
+                before = sql.SQL("count(*) FILTER (WHERE {})").format(bound)
+        query = sql.SQL("SELECT count(*), {} FROM {}").format(before, self.relation.identifier())
+        return query, anchor
 
-    def _move(self, direction: str) -> int:
-        """Send ``MOVE <direction>`` on the cursor; the rows it passed, read from its tag."""
-        query = sql.SQL("MOVE {} FROM {}").format(
-            sql.SQL(direction), sql.Identifier(self._cursor_name)
-        )
-        with self._timed(query) as cur:
-            cur.execute(query)
-            return int((cur.statusmessage or "MOVE 0").split()[-1])
+    def apply_count(self, total: int, token: object, before: int | None) -> None:
+        """The exact count arrived: the count is exact, and so are the current positions."""
+        self.row_count, self.count_exact = total, True
+        anchor = self._anchor
+        if anchor is None or anchor.frame == 0:
+            return
+        if anchor.kind == "end":
+            self._rebase(anchor, total - anchor.base)
+        elif anchor is token and before is not None:
+            self._rebase(anchor, before - anchor.base)
 
     # -- cache -------------------------------------------------------------------------
-    def _store(self, page: int, rows: list[Row]) -> None:
+    def _store(self, frame: int, page: int, rows: list[Row]) -> None:
         nbytes = sys.getsizeof(rows) + sum(row_bytes(r) for r in rows)
         with self._lock:
-            old = self._cache.pop(page, None)
+            old = self._cache.pop((frame, page), None)
             if old is not None:
                 self._cache_bytes -= old.nbytes
-            self._cache[page] = _Page(rows, nbytes)
+            self._cache[(frame, page)] = _Page(rows, nbytes)
             self._cache_bytes += nbytes
             while self._cache_bytes > self.cache_budget and len(self._cache) > 1:
                 _, evicted = self._cache.popitem(last=False)

@@ -1,0 +1,128 @@
+"""Far moves seek instead of walking: proven from the pager's statement record, and the rows
+they show checked against direct queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.pager import WALK_PAGES, CursorPager, Statement
+from tests.conftest import relation
+
+PAGE = 100
+ROWS = 1_000_000
+MOVE = re.compile(r"MOVE (FORWARD|BACKWARD) (\d+|ALL)")
+FETCH = re.compile(r"FETCH FORWARD (\d+)")
+
+
+@pytest.fixture(scope="module")
+def seek_dsn(scratch_dsn: str) -> str:
+    """A 1,000,000-row table without a key, and views with and without one."""
+    conn = psycopg2.connect(scratch_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS heap_1m CASCADE")
+        cur.execute(
+            "CREATE TABLE heap_1m AS SELECT g AS id, md5(g::text) AS label"
+            f" FROM generate_series(1, {ROWS}) g"
+        )
+        cur.execute("ANALYZE heap_1m")
+    conn.close()
+    return scratch_dsn
+
+
+def walked(statements: list[Statement]) -> int:
+    """The most rows any one statement stepped over or brought back."""
+    most = 0
+    for s in statements:
+        if m := MOVE.match(s.sql):
+            assert m[2] != "ALL", s.sql
+            most = max(most, int(m[2]))
+        elif m := FETCH.match(s.sql):
+            most = max(most, int(m[1]))
+        else:
+            assert "ABSOLUTE" not in s.sql, s.sql
+            most = max(most, s.rows)
+    return most
+
+
+def ids(rows: list[tuple[str | None, ...]]) -> list[int]:
+    return [int(r[0]) for r in rows]  # type: ignore[arg-type]
+
+
+def open_pager(dsn: str, name: str) -> CursorPager:
+    factory = ConnectionFactory(dsn)
+    pager = CursorPager(factory, relation(factory, name), page_size=PAGE)
+    pager.rows(0, 40)
+    return pager
+
+
+@pytest.fixture(params=["pk", "no key", "view"])
+def pager(request: pytest.FixtureRequest, demo_dsn: str, seek_dsn: str) -> Iterator[CursorPager]:
+    dsn, name = {
+        "pk": (demo_dsn, "shop.orders"),
+        "no key": (seek_dsn, "heap_1m"),
+        "view": (demo_dsn, "shop.order_details"),
+    }[request.param]
+    p = open_pager(dsn, name)
+    yield p
+    p.close()
+
+
+def test_far_moves_seek_instead_of_walking(pager: CursorPager) -> None:
+    assert pager.seeks, pager.plan
+    n = pager.row_count
+    before = len(pager.statements)
+    last_page = (n - 1) // PAGE
+    pager.load(last_page - 1)  # End: the view shows the last two pages
+    end_rows = pager.load(last_page)
+    pager.load(last_page - 2)  # a page up from the end
+    middle = pager.rows(n // 2, 40)  # goto 50%
+    pager.load(n // 2 // PAGE + 1)  # then page down
+    pager.load(n // 2 // PAGE - 1)  # and up, across the seek's key
+    for fraction in (0.13, 0.71, 0.9):  # scrollbar jumps
+        pager.rows(int(n * fraction), 40)
+    new = list(pager.statements)[before:]
+    assert walked(new) <= WALK_PAGES * PAGE, [s.sql for s in new]
+    assert end_rows and len(middle) == 40
+    assert not pager.positions_exact and not pager.count_exact
+
+
+def test_end_shows_the_last_rows(pager: CursorPager) -> None:
+    last_page = (pager.row_count - 1) // PAGE
+    rows = pager.load(last_page - 1) + pager.load(last_page)
+    tail = ids(rows)
+    assert len(tail) > PAGE
+    assert tail == list(range(ROWS - len(tail) + 1, ROWS + 1))
+
+
+def test_rows_around_a_seek_are_consecutive(pager: CursorPager) -> None:
+    page = pager.row_count // 2 // PAGE
+    rows = []
+    for p in (page, page + 1, page - 1, page - 2, page + 2):  # down, then up past the key
+        rows += pager.load(p)
+    got = sorted(ids(rows))
+    assert got == list(range(got[0], got[0] + 5 * PAGE))
+    assert abs(got[0] - (page - 2) * PAGE) < ROWS * 0.02  # the estimate is close
+
+
+def test_an_exact_count_makes_positions_exact(pager: CursorPager) -> None:
+    estimated = int(pager.row_count * 0.6) // PAGE * PAGE
+    first = pager.load(estimated // PAGE)[0]
+    query, token = pager.count_query()
+    conn = pager.factory.connect()
+    with conn.cursor() as cur:
+        cur.execute(query)
+        total, before = cur.fetchone()
+    conn.close()
+    pager.apply_count(total, token, before)
+    assert pager.count_exact and pager.row_count == ROWS
+    assert pager.positions_exact
+    # The row shown at the estimated position moves to its exact one: its id says where.
+    exact = int(first[0]) - 1
+    assert pager.shift == exact - estimated
+    assert pager.load(exact // PAGE)[exact % PAGE] == first
