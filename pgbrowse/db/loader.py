@@ -9,6 +9,7 @@ Textual message: thread-safe). The pager is closed on this thread when the loade
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 
 from pgbrowse.db.errors import PgBrowseError
@@ -16,7 +17,7 @@ from pgbrowse.db.pager import CursorPager
 
 LoadedCallback = Callable[[int, PgBrowseError | None], None]
 
-END = -1  # the "page" reported when the end of the relation was found
+END = -1  # the "page" reported when the end was found or a task ran: anything may have moved
 
 
 class PageLoader:
@@ -28,6 +29,7 @@ class PageLoader:
         self._wanted: list[int] = []
         self._stopping = False
         self._find_end = False
+        self._tasks: deque[Callable[[CursorPager], None]] = deque()
         self._busy: int | None = None
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="pgbrowse-loader", daemon=True)
@@ -55,6 +57,12 @@ class PageLoader:
             self._find_end = True
             self._cond.notify()
 
+    def submit(self, task: Callable[[CursorPager], None]) -> None:
+        """Run ``task(pager)`` on the loader thread before any other page (reported as END)."""
+        with self._cond:
+            self._tasks.append(task)
+            self._cond.notify()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread (cancelling a running statement) and close the pager."""
         with self._cond:
@@ -72,18 +80,23 @@ class PageLoader:
         try:
             while True:
                 with self._cond:
-                    while not self._wanted and not self._find_end and not self._stopping:
+                    while not (self._wanted or self._find_end or self._tasks or self._stopping):
                         self._cond.wait()
                     if self._stopping:
                         return
-                    if self._find_end:
+                    task = self._tasks.popleft() if self._tasks else None
+                    if task is not None:
+                        page = self._busy = END
+                    elif self._find_end:
                         self._find_end = False
                         page = self._busy = END
                     else:
                         page = self._busy = self._wanted.pop(0)
                 error: PgBrowseError | None = None
                 try:
-                    if page == END:
+                    if task is not None:
+                        task(self.pager)
+                    elif page == END:
                         self.pager.find_end()
                     else:
                         self.pager.load(page)

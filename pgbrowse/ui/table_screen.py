@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
+from psycopg2 import sql
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from pgbrowse.db.counter import RowCounter
+from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager
+from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.table_view import TableView
 
@@ -22,11 +29,18 @@ class TableScreen(Screen[None]):
 
     BINDINGS: list[BindingType] = [  # noqa: RUF012
         Binding("escape,q", "back", "Back"),
+        Binding("colon,ctrl+g", "goto", "Go to"),
+        Binding("number_sign", "count", "Count rows"),
     ]
+
+    SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
     def __init__(self, pager: CursorPager) -> None:
         super().__init__()
         self.pager = pager
+        self.counter: RowCounter | None = None
+        self._count_started = 0.0
+        self._spin: Timer | None = None
 
     @property
     def browser(self) -> PgBrowseApp:
@@ -36,8 +50,7 @@ class TableScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        relation = self.pager.relation
-        yield Static(f" {relation.qualified}  ({relation.kind_name})", id="title")
+        yield Static(self.title_text(), id="title")
         yield TableView(self.pager, id="table")
         yield Static("", id="position")
         yield MemoryFooter(self.browser.memory_probe, self.pager)
@@ -46,6 +59,11 @@ class TableScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(TableView).focus()
 
+    def title_text(self) -> str:
+        relation, plan = self.pager.relation, self.pager.plan
+        why = f"  · {plan.why}" if plan is not None else ""
+        return f" {relation.qualified}  ({relation.kind_name}){why}"
+
     def position_text(self) -> str:
         view = self.query_one(TableView)
         pager = self.pager
@@ -53,16 +71,75 @@ class TableScreen(Screen[None]):
             return " opening…"
         approx = "" if pager.count_exact else "~"
         count = f"{approx}{pager.row_count:,}"
+        at = "" if pager.positions_exact else "≈ "
         column = pager.columns[view.cursor_col] if pager.columns else None
-        where = f" row {view.cursor_row + 1:,} of {count}" if pager.row_count else " no rows"
+        where = f" {at}row {view.cursor_row + 1:,} of {count}" if pager.row_count else " no rows"
         if column is not None:
             where += f"  │ column {view.cursor_col + 1}/{len(pager.columns)}: {column.name}"
-        if not pager.count_exact:
-            where += "  │ ~ row count is the planner's estimate"
+        if self.counter is not None:
+            elapsed = time.monotonic() - self._count_started
+            spin = self.SPINNER[int(elapsed * 10) % len(self.SPINNER)]
+            where += f"  │ {spin} counting rows… {elapsed:.1f} s (Esc cancels)"
+        elif not pager.count_exact:
+            where += "  │ ~ estimated: # counts exactly"
         return where
 
-    def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
+    def update_position(self) -> None:
         self.query_one("#position", Static).update(self.position_text())
+
+    def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
+        self.update_position()
+        if self.pager.plan is not None:
+            self.query_one("#title", Static).update(self.title_text())
+
+    # -- goto ------------------------------------------------------------------------------
+    def action_goto(self) -> None:
+        view = self.query_one(TableView)
+        if not self.pager.row_count:
+            return
+        self.app.push_screen(
+            GotoScreen(self.pager.row_count, not self.pager.count_exact),
+            callback=lambda row: view.goto(row) if row is not None else None,
+        )
+
+    # -- the exact count -------------------------------------------------------------------
+    def action_count(self) -> None:
+        """Count the rows exactly, in the background; pressed again, cancel the count."""
+        if self.counter is not None:
+            self.counter.cancel()
+            return
+        if self.pager.count_exact and self.pager.positions_exact:
+            self.notify(f"{self.pager.row_count:,} rows, counted exactly")
+            return
+        query, token = self.pager.count_query()
+        self.counter = RowCounter(self.pager.factory, self.pager.relation.qualified)
+        self._count_started = time.monotonic()
+        self._spin = self.set_interval(0.1, self.update_position)
+        self._count(self.counter, query, token)
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False)
+    def _count(self, counter: RowCounter, query: sql.Composed, token: object) -> None:
+        try:
+            total, before = counter.run(query)
+        except PgBrowseError as error:
+            self.app.call_from_thread(self._counted, None, error)
+            return
+        self.app.call_from_thread(self._counted, (total, token, before), None)
+
+    def _counted(
+        self, result: tuple[int, object, int | None] | None, error: PgBrowseError | None
+    ) -> None:
+        self.counter = None
+        if self._spin is not None:
+            self._spin.stop()
+            self._spin = None
+        if error is not None:
+            self.notify(error.message, title=error.title, severity="warning")
+        elif result is not None:
+            total, token, before = result
+            view = self.query_one(TableView)
+            view.loader.submit(lambda pager: pager.apply_count(total, token, before))
+        self.update_position()
 
     def on_table_view_failed(self, message: TableView.Failed) -> None:
         self.query_one("#position", Static).update(
@@ -71,4 +148,11 @@ class TableScreen(Screen[None]):
         self.notify(message.error.message, title=message.error.title, severity="error")
 
     def action_back(self) -> None:
+        if self.counter is not None:  # Esc cancels the count first
+            self.counter.cancel()
+            return
         self.dismiss()
+
+    def on_unmount(self) -> None:
+        if self.counter is not None:
+            self.counter.cancel()

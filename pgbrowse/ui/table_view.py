@@ -18,6 +18,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollDown, ScrollUp
 from textual.strip import Strip
 
 from pgbrowse.db.errors import PgBrowseError
@@ -40,6 +41,10 @@ class TableView(ScrollView, can_focus=True):
     | pageup, ctrl+b / pagedown, ctrl+f | Move one screen. |
     | home, g / end, G | First / last row. |
     | left, h / right, l | Previous / next column (scrolls horizontally). |
+
+    Far moves (End, ``goto``, a click or drag on the scrollbar) cost the same at any size on
+    relations the pager can seek in; the rows are then numbered from an estimate ("≈") until
+    it becomes exact, when the view shifts by the difference and keeps the same rows in sight.
     """
 
     BINDINGS: list[BindingType] = [  # noqa: RUF012 (Textual's own idiom)
@@ -118,6 +123,8 @@ class TableView(ScrollView, can_focus=True):
         self._gutter = 0
         self._last_top = 0
         self._going_to_end = False
+        self._shift = 0  # the pager's shift the view last followed
+        self._frame = 0  # the pager's frame the view last drew
         self.error: PgBrowseError | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -142,7 +149,10 @@ class TableView(ScrollView, can_focus=True):
         if not self.widths and self.pager.columns:
             self._layout(self.pager.cached(message.page) or [])
         self._sync_size()
-        if self.cursor_row >= self.row_count > 0 or (message.page == END and self._going_to_end):
+        followed = self._follow_positions()
+        if not followed and (
+            self.cursor_row >= self.row_count > 0 or (message.page == END and self._going_to_end)
+        ):
             self._going_to_end = False
             # After the new virtual size is laid out, so the scroll is not clamped to the old.
             self.call_after_refresh(self.move_to, self.row_count - 1)
@@ -150,6 +160,29 @@ class TableView(ScrollView, can_focus=True):
             start = message.page * self.pager.page_size
             self.refresh_lines(start + HEADER_LINES, self.pager.page_size)
         self.post_message(self.CursorMoved(self))
+
+    def _follow_positions(self) -> bool:
+        """Follow the pager when positions moved (a seek became exact) or the frame changed.
+
+        Keeps the same rows under the cursor and on screen; returns whether anything moved.
+        """
+        pager = self.pager
+        delta = pager.shift - self._shift
+        if not delta and pager.frame == self._frame:
+            return False
+        self._shift, self._frame = pager.shift, pager.frame
+        self.refresh()  # every line: the cache now answers for another frame
+        if delta:
+            cursor, top = self.cursor_row + delta, int(self.scroll_y) + delta
+            self.call_after_refresh(self._show, cursor, top)
+        else:
+            self._request_pages()
+        return True
+
+    def _show(self, cursor: int, top: int) -> None:
+        self.scroll_to(y=max(0, top), animate=False, immediate=True)
+        self.move_to(cursor)
+        self._request_pages()
 
     # -- geometry --------------------------------------------------------------------------
     @property
@@ -234,7 +267,7 @@ class TableView(ScrollView, can_focus=True):
 
     def _header_line(self, y: int, width: int) -> Strip:
         style = self.get_component_rich_style("tableview--header" if y == 0 else "tableview--type")
-        label = "#" if y == 0 else ""
+        label = ("#" if self.pager.positions_exact else "≈#") if y == 0 else ""
         cells = []
         for i, column in enumerate(self.pager.columns):
             text = column.name if y == 0 else column.type_name
@@ -315,8 +348,15 @@ class TableView(ScrollView, can_focus=True):
     def action_first(self) -> None:
         self.move_to(0)
 
+    def goto(self, row: int) -> None:
+        """Show ``row`` at the top of the view with the cursor on it (far: the pager seeks)."""
+        row = max(0, min(row, self.row_count - 1))
+        self.scroll_to(y=row, animate=False, immediate=True)
+        self.move_to(row)
+
     def action_last(self) -> None:
-        if self.pager.count_exact:
+        if self.pager.count_exact or self.pager.seeks:
+            # Seeking reads the end from the end, whatever the count really is.
             self.move_to(self.row_count - 1)
         else:
             # The estimate may be off: learn the real end first, then move there, rather
@@ -341,6 +381,22 @@ class TableView(ScrollView, can_focus=True):
             self.scroll_to(x=left, animate=False, immediate=True)
         elif right > self.scroll_x + view:
             self.scroll_to(x=right - view, animate=False, immediate=True)
+
+    def on_scroll_up(self, event: ScrollUp) -> None:
+        self._jump_to_pointer(event)
+
+    def on_scroll_down(self, event: ScrollDown) -> None:
+        self._jump_to_pointer(event)
+
+    def _jump_to_pointer(self, event: ScrollUp | ScrollDown) -> None:
+        """A click in the scrollbar's track shows the rows at that place (not a page away)."""
+        bar = self.vertical_scrollbar.region
+        y = self.app.mouse_position.y
+        if bar.height < 2 or not bar.y <= y < bar.bottom:
+            return
+        event.prevent_default()
+        event.stop()
+        self.goto(round((y - bar.y) / (bar.height - 1) * max(self.row_count - 1, 0)))
 
     def on_click(self, event: Click) -> None:
         if event.y >= HEADER_LINES and self.widths:
