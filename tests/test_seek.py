@@ -126,3 +126,77 @@ def test_an_exact_count_makes_positions_exact(pager: CursorPager) -> None:
     exact = int(first[0]) - 1
     assert pager.shift == exact - estimated
     assert pager.load(exact // PAGE)[exact % PAGE] == first
+
+
+def _stale(scratch, name: str, key: bool) -> None:
+    """1,000,000 rows, analyzed, then the first 400,000 deleted: the statistics still say
+    the middle is at 50%, but no row is left before it."""
+    with scratch.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+        cur.execute(f"CREATE TABLE {name} AS SELECT g AS id FROM generate_series(1, {ROWS}) g")
+        if key:
+            cur.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (id)")
+        cur.execute(f"ANALYZE {name}")
+        cur.execute(f"DELETE FROM {name} WHERE id <= 400000")
+
+
+@pytest.mark.parametrize("key", [True, False], ids=["pk", "no key"])
+def test_reading_back_to_the_first_row_makes_positions_exact(
+    scratch, scratch_dsn: str, key: bool
+) -> None:
+    name = "stale_pk" if key else "stale_heap"
+    _stale(scratch, name, key)
+    pager = open_pager(scratch_dsn, name)
+    try:
+        page = int(pager.row_count * 0.45) // PAGE  # where the statistics put id ~450,000
+        rows = pager.load(page)
+        assert not pager.positions_exact
+        # Scroll up from there: the rows before it run out well before position 0.
+        first = int(rows[0][0])  # type: ignore[arg-type]
+        for p in range(page - 1, page - 1 - first // PAGE - 2, -1):
+            if pager.positions_exact:
+                break
+            pager.load(p)
+        assert pager.positions_exact and pager.shift < 0
+        # Now numbered from the first row: position i holds id 400,001 + i.
+        exact = first - 400_001
+        assert pager.load(exact // PAGE)[exact % PAGE][0] == str(first)
+        assert walked(list(pager.statements)) <= WALK_PAGES * PAGE
+    finally:
+        pager.close()
+
+
+def test_a_view_without_a_key_walks_and_says_so(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:
+        cur.execute(
+            "CREATE OR REPLACE VIEW keyless AS"
+            " SELECT g % 1000 AS bucket, count(*) AS n FROM generate_series(1, 50000) g GROUP BY 1"
+        )
+        cur.execute(
+            "CREATE OR REPLACE VIEW big_keyless AS SELECT g AS n FROM generate_series(1, 200000) g"
+        )
+    pager = open_pager(scratch_dsn, "big_keyless")
+    try:
+        assert pager.plan is not None and pager.plan.method == "walk"
+        assert "view without a usable key" in pager.plan.why and "walk" in pager.plan.why
+        assert not pager.seeks
+        rows = pager.rows(150_000, 3)  # walks, and says exactly where it is
+        assert [r[0] for r in rows] == ["150001", "150002", "150003"]
+        assert pager.positions_exact
+        pager.find_end()
+        assert pager.count_exact and pager.row_count == 200_000
+    finally:
+        pager.close()
+
+
+def test_small_tables_stay_exact(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS small_pk")
+        cur.execute("CREATE TABLE small_pk AS SELECT g AS id FROM generate_series(1, 5000) g")
+        cur.execute("ALTER TABLE small_pk ADD PRIMARY KEY (id); ANALYZE small_pk")
+    pager = open_pager(scratch_dsn, "small_pk")
+    try:
+        assert pager.plan is not None and pager.plan.method == "keyset" and not pager.seeks
+        assert pager.rows(4_000, 1)[0][0] == "4001" and pager.positions_exact
+    finally:
+        pager.close()

@@ -264,10 +264,13 @@ class CursorPager:
     def _close_cursors(self, anchor: _Anchor) -> None:
         for reader in (anchor.forward, anchor.backward):
             if isinstance(reader, _Forward | _Backward):
-                started = self.clock()
-                reader.cursor.close()
-                self._record(f'CLOSE "{reader.name}"', 0, started)
+                self._close(reader)
         anchor.forward = anchor.backward = None
+
+    def _close(self, reader: _Forward | _Backward) -> None:
+        started = self.clock()
+        reader.cursor.close()
+        self._record(f'CLOSE "{reader.name}"', 0, started)
 
     def close(self) -> None:
         """Close the cursors, end the transaction and close the connection."""
@@ -370,11 +373,12 @@ class CursorPager:
             if anchor.kind == "end":
                 return 0  # nothing after the end: no rows, no walk
             i = lo - anchor.base
-            return i if anchor.forward is None else abs(i - anchor.forward.next)
+            # From the cursor where it stands, or from a new one at the anchor's key.
+            return i if anchor.forward is None else min(i, abs(i - anchor.forward.next))
         j = anchor.base - min(hi, anchor.base)  # index of the page's last row, backward
         back = anchor.backward
         if isinstance(back, _Backward):
-            return abs(j - back.next)
+            return min(j, abs(j - back.next))
         if isinstance(back, _Blocks):
             return max(0, anchor.base - lo - back.read)
         return j
@@ -423,9 +427,13 @@ class CursorPager:
         return rows
 
     def _read_forward(self, anchor: _Anchor, i: int, count: int) -> list[Row]:
-        f = self._forward(anchor)
-        if f.end is not None and i >= f.end:
+        f = anchor.forward
+        if f is not None and f.end is not None and i >= f.end:
             return []
+        if f is not None and i < abs(i - f.next):  # nearer the key: start again from it
+            self._close(f)
+            anchor.forward = None
+        f = self._forward(anchor)
         if i != f.next:
             moved = self._move(f.name, i - f.next)
             if i > f.next and moved < i - f.next:  # passed the end
@@ -456,10 +464,13 @@ class CursorPager:
 
     def _read_backward(self, anchor: _Anchor, lo: int, hi: int) -> list[Row] | None:
         b = anchor.backward
+        j, want = anchor.base - hi, hi - lo
+        if isinstance(b, _Backward) and j < abs(j - b.next):
+            self._close(b)
+            b = anchor.backward = None
         if not isinstance(b, _Backward):
             query = self._query(self._bound(anchor, "<"), descending=True)
             b = anchor.backward = _Backward(*self._declare(query))
-        j, want = anchor.base - hi, hi - lo
         if j != b.next:
             moved = self._move(b.name, j - b.next)
             if j > b.next and moved < j - b.next:
