@@ -1,10 +1,15 @@
 """Benchmark: drive the real app headless over tables of growing size and print one table.
 
-    python tests/benchmarks/bench_browse.py            # 1k, 1M and 10M rows
-    python tests/benchmarks/bench_browse.py --huge     # and 100M rows (several GB of disk)
+    python tests/benchmarks/bench_browse.py              # 1k, 1M and 10M rows, with a key
+    python tests/benchmarks/bench_browse.py --huge       # and 100M rows (about 9 GB of disk)
+    python tests/benchmarks/bench_browse.py --kind both  # tables without a key too (ctid)
 
-Each size runs in a fresh process (so RSS figures are comparable) against one embedded
-server; every figure is the median of --runs runs. Not a test: it prints, it does not judge.
+Each table runs in a fresh process (so RSS figures are comparable) against one embedded
+server; every figure is the median of --runs runs. Keys are posted straight to the app
+(``App.simulate_key``) and the clock stops when every visible row is drawn, so the figures
+are the app's own latency, not Pilot's settling time. "held" presses PageDown 30 times at
+key-repeat speed (every 33 ms) and counts the frames that still showed placeholder rows.
+Not a test: it prints figures and how they compare with issue 3's targets.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from pgbrowse.db.catalog import find_relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.goto import GotoScreen
+from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView
 
 SIZES = [1_000, 1_000_000, 10_000_000]
@@ -37,7 +44,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 12
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError
-        await pilot.pause(0.001)
+        await asyncio.sleep(0.001)
 
 
 def drawn(view: TableView) -> bool:
@@ -46,6 +53,14 @@ def drawn(view: TableView) -> bool:
         return False
     size = view.pager.page_size
     return all(view.pager.cached(r // size) is not None for r in view.visible_rows())
+
+
+async def timed_key(pilot: Pilot, key: str, done: Callable[[], bool]) -> float:
+    """Milliseconds from posting ``key`` to ``done()`` (every visible row drawn)."""
+    started = time.perf_counter()
+    pilot.app.simulate_key(key)
+    await until(pilot, done)
+    return (time.perf_counter() - started) * 1000
 
 
 async def one_run(dsn: str, table: str, pagedowns: int) -> dict[str, float | list[float]]:
@@ -65,17 +80,43 @@ async def one_run(dsn: str, table: str, pagedowns: int) -> dict[str, float | lis
 
         latencies = []
         for _ in range(pagedowns):
-            started = time.perf_counter()
-            await pilot.press("pagedown")
-            await until(pilot, lambda: drawn(view))
-            latencies.append((time.perf_counter() - started) * 1000)
+            target = view.cursor_row + view.data_height
+            latencies.append(
+                await timed_key(
+                    pilot, "pagedown", lambda t=target: view.cursor_row == t and drawn(view)
+                )
+            )
         out["pagedown_ms"] = latencies
 
-        started = time.perf_counter()
-        await pilot.press("G")
-        await until(pilot, lambda: drawn(view) and view.cursor_row == view.row_count - 1)
-        out["end_ms"] = (time.perf_counter() - started) * 1000
+        await pilot.press("g")
+        await until(pilot, lambda: drawn(view) and view.cursor_row == 0)
+        out["end_ms"] = await timed_key(
+            pilot, "G", lambda: view.cursor_row == view.row_count - 1 and drawn(view)
+        )
         assert view.render_line(HEADER_LINES).text.strip()
+
+        await pilot.press("g")
+        await until(pilot, lambda: drawn(view) and view.cursor_row == 0)
+        await pilot.press("colon")
+        await until(pilot, lambda: isinstance(app.screen, GotoScreen))
+        await pilot.press(*"50%")
+        target = round(0.5 * view.row_count)
+        out["goto_ms"] = await timed_key(
+            pilot,
+            "enter",
+            lambda: (
+                isinstance(app.screen, TableScreen) and view.cursor_row == target and drawn(view)
+            ),
+        )
+        await pilot.press("g")
+        await until(pilot, lambda: drawn(view) and view.cursor_row == 0)
+        placeholders = 0
+        for _ in range(30):  # PageDown held down: one press per 33 ms, no waiting
+            app.simulate_key("pagedown")
+            await pilot.pause(0.033)
+            placeholders += not drawn(view)
+        out["held"] = float(placeholders)
+
         out["fetched_rows"] = float(view.pager.rows_fetched)
         out["rss_mb"] = psutil.Process().memory_info().rss / 2**20
         await pilot.press("escape")
@@ -83,12 +124,18 @@ async def one_run(dsn: str, table: str, pagedowns: int) -> dict[str, float | lis
 
 
 def child(dsn: str, table: str, runs: int, pagedowns: int) -> None:
-    """One size in this fresh process: print the medians as JSON."""
+    """One table in this fresh process: print the medians as JSON."""
     results = [asyncio.run(one_run(dsn, table, pagedowns)) for _ in range(runs)]
     pages = sorted(x for r in results for x in r["pagedown_ms"])  # type: ignore[union-attr]
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in results)  # type: ignore[misc]
+
     summary = {
-        "open_ms": statistics.median(r["open_ms"] for r in results),  # type: ignore[misc]
-        "end_ms": statistics.median(r["end_ms"] for r in results),  # type: ignore[misc]
+        "open_ms": median("open_ms"),
+        "end_ms": median("end_ms"),
+        "goto_ms": median("goto_ms"),
+        "held": median("held"),
         "pagedown_p50": pages[len(pages) // 2],
         "pagedown_p95": pages[min(len(pages) - 1, int(len(pages) * 0.95))],
         "rss_mb": max(r["rss_mb"] for r in results),  # type: ignore[type-var]
@@ -97,26 +144,61 @@ def child(dsn: str, table: str, runs: int, pagedowns: int) -> None:
     print(json.dumps(summary))
 
 
-def create_tables(dsn: str, sizes: list[int]) -> None:
+def create_tables(dsn: str, sizes: list[int], kinds: list[str]) -> None:
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     with conn.cursor() as cur:
         for n in sizes:
-            print(f"creating bench_{n} ({n:,} rows)…", file=sys.stderr)
-            cur.execute(
-                f"CREATE TABLE bench_{n} AS SELECT g::bigint AS id, md5(g::text) AS label,"
-                " (g % 1000)::numeric / 7 AS amount,"
-                " timestamptz '2020-01-01' + g * interval '1 second' AS at"
-                f" FROM generate_series(1, {n}) g"
-            )
-            cur.execute(f"ALTER TABLE bench_{n} ADD PRIMARY KEY (id)")
-            cur.execute(f"VACUUM ANALYZE bench_{n}")
+            for kind in kinds:
+                name = f"bench_{kind}_{n}"
+                print(f"creating {name} ({n:,} rows)…", file=sys.stderr)
+                cur.execute(
+                    f"CREATE TABLE {name} AS SELECT g::bigint AS id, md5(g::text) AS label,"
+                    " (g % 1000)::numeric / 7 AS amount,"
+                    " timestamptz '2020-01-01' + g * interval '1 second' AS at"
+                    f" FROM generate_series(1, {n}) g"
+                )
+                if kind == "pk":
+                    cur.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (id)")
+                cur.execute(f"VACUUM ANALYZE {name}")
     conn.close()
+
+
+def report(rows: list[tuple[int, str, dict[str, float]]]) -> None:
+    print(
+        f"{'rows':>12} {'kind':>5} {'open ms':>8} {'End ms':>7} {'goto50%':>8}"
+        f" {'PgDn p50':>9} {'PgDn p95':>9} {'held':>5} {'RSS MB':>7}"
+    )
+    for n, kind, r in rows:
+        print(
+            f"{n:>12,} {kind:>5} {r['open_ms']:>8.1f} {r['end_ms']:>7.1f} {r['goto_ms']:>8.1f}"
+            f" {r['pagedown_p50']:>9.1f} {r['pagedown_p95']:>9.1f} {r['held']:>3.0f}/30"
+            f" {r['rss_mb']:>7.1f}"
+        )
+    by = {(n, kind): r for n, kind, r in rows}
+    for kind in dict.fromkeys(k for _, k, _ in rows):
+        small, big = by.get((SIZES[0], kind)), by.get((10_000_000, kind))
+        if small is None or big is None:
+            continue
+        print(
+            f"{kind} 10M vs 1k: End {big['end_ms']:.1f} ms"
+            f" (x{big['end_ms'] / small['end_ms']:.2f}),"
+            f" goto {big['goto_ms']:.1f} ms (x{big['goto_ms'] / small['goto_ms']:.2f});"
+            f" open x{big['open_ms'] / small['open_ms']:.2f};"
+            f" RSS x{big['rss_mb'] / small['rss_mb']:.2f}"
+            "   [targets: End and goto < 100 ms and < x2; open < x1.2; RSS < x1.1]"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--huge", action="store_true", help=f"also {HUGE:,} rows")
+    parser.add_argument(
+        "--kind",
+        choices=["pk", "heap", "both"],
+        default="pk",
+        help="tables with a primary key (keyset seeks), without (ctid), or both",
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pagedowns", type=int, default=30)
     parser.add_argument("--child", nargs=2, metavar=("DSN", "TABLE"), help=argparse.SUPPRESS)
@@ -125,38 +207,20 @@ def main() -> None:
         child(args.child[0], args.child[1], args.runs, args.pagedowns)
         return
     sizes = SIZES + ([HUGE] if args.huge else [])
+    kinds = ["pk", "heap"] if args.kind == "both" else [args.kind]
     with EmbeddedServer() as server:
         dsn = server.create_database("pgbrowse_bench")
-        create_tables(dsn, sizes)
+        create_tables(dsn, sizes, kinds)
         rows = []
         for n in sizes:
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    dsn,
-                    f"bench_{n}",
-                    "--runs",
-                    str(args.runs),
-                    "--pagedowns",
-                    str(args.pagedowns),
-                ],
-                capture_output=True,
-                text=True,
-            )
-            if done.returncode:
-                raise SystemExit(f"bench_{n} failed:\n{done.stderr}")
-            rows.append((n, json.loads(done.stdout.strip().splitlines()[-1])))
-    head = (
-        f"{'rows':>12} {'open ms':>8} {'End ms':>8} {'PgDn p50':>9} {'PgDn p95':>9} {'RSS MB':>7}"
-    )
-    print(head)
-    for n, r in rows:
-        print(
-            f"{n:>12,} {r['open_ms']:>8.1f} {r['end_ms']:>8.1f} {r['pagedown_p50']:>9.1f}"
-            f" {r['pagedown_p95']:>9.1f} {r['rss_mb']:>7.1f}"
-        )
+            for kind in kinds:
+                command = [sys.executable, __file__, "--child", dsn, f"bench_{kind}_{n}"]
+                command += ["--runs", str(args.runs), "--pagedowns", str(args.pagedowns)]
+                done = subprocess.run(command, capture_output=True, text=True)
+                if done.returncode:
+                    raise SystemExit(f"bench_{kind}_{n} failed:\n{done.stderr}")
+                rows.append((n, kind, json.loads(done.stdout.strip().splitlines()[-1])))
+    report(rows)
 
 
 if __name__ == "__main__":
