@@ -7,45 +7,35 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from pgbrowse import __version__
+from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
 from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.demo import DEFAULT_DEMO_ROWS, create_demo
+from pgbrowse.db.demo import create_demo
 from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE
 
 EXIT_USAGE = 2
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, exit status 2 (argparse's own prints the whole usage)."""
 
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
-    return value
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"pgbrowse: {message} (pgbrowse --help lists the options)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pgbrowse",
         description="Browse PostgreSQL tables in the terminal, paging through named cursors.",
         epilog="With no DSN, libpq's defaults apply exactly as for psql "
-        "(PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSERVICE, ~/.pgpass).",
+        "(PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSERVICE, ~/.pgpass). "
+        f"Every setting can also be set in {config_path()} (see --print-config).",
     )
     parser.add_argument("dsn", nargs="?", default="", help="connection string or postgresql:// URI")
     parser.add_argument("relation", nargs="?", help="schema.table to open directly")
@@ -53,48 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo", action="store_true", help="start a throwaway PostgreSQL with demo data"
     )
+    for setting in SETTINGS:
+        default = f"{setting.default:,}" if isinstance(setting.default, int) else setting.default
+        parser.add_argument(
+            setting.flag,
+            type=setting.parse,
+            default=None,  # None: not given, so the config file or the default applies
+            metavar=setting.metavar,
+            help=f"{setting.help} (default {default})",
+        )
     parser.add_argument(
-        "--demo-rows",
-        type=_positive_int,
-        default=DEFAULT_DEMO_ROWS,
-        metavar="N",
-        help=f"rows in the demo's big table (default {DEFAULT_DEMO_ROWS:,})",
-    )
-    defaults = SessionSettings()
-    parser.add_argument(
-        "--statement-timeout",
-        type=_seconds,
-        default=defaults.statement_timeout_s,
-        metavar="SECONDS",
-        help=f"server statement_timeout (default {defaults.statement_timeout_s:g}; 0 = none)",
+        "--config", type=Path, metavar="FILE", help=f"config file (default {config_path()})"
     )
     parser.add_argument(
-        "--lock-timeout",
-        type=_seconds,
-        default=defaults.lock_timeout_s,
-        metavar="SECONDS",
-        help=f"server lock_timeout (default {defaults.lock_timeout_s:g}; 0 = none)",
-    )
-    parser.add_argument(
-        "--page-size",
-        type=_positive_int,
-        default=DEFAULT_PAGE_SIZE,
-        metavar="ROWS",
-        help=f"rows per FETCH (default {DEFAULT_PAGE_SIZE})",
-    )
-    parser.add_argument(
-        "--cache-mb",
-        type=_positive_int,
-        default=DEFAULT_CACHE_BYTES // 2**20,
-        metavar="MB",
-        help=f"client page cache budget (default {DEFAULT_CACHE_BYTES // 2**20} MB)",
-    )
-    parser.add_argument(
-        "--truncate",
-        type=_positive_int,
-        default=DEFAULT_TRUNCATE,
-        metavar="CHARS",
-        help=f"characters of each value fetched for the table (default {DEFAULT_TRUNCATE})",
+        "--print-config", action="store_true", help="print the settings in force and exit"
     )
     parser.add_argument("--version", action="version", version=f"pgbrowse {__version__}")
     return parser
@@ -146,8 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             parser.error("--demo starts its own server: give no DSN")
     try:
+        config = resolve(vars(args), args.config or config_path())
+    except ConfigError as error:
+        return _fail(str(error))
+    if args.print_config:
+        print(config.as_toml(), end="")
+        return 0
+    try:
         settings = SessionSettings(
-            statement_timeout_s=args.statement_timeout, lock_timeout_s=args.lock_timeout
+            statement_timeout_s=config.statement_timeout, lock_timeout_s=config.lock_timeout
         )
     except ValueError as error:
         return _fail(str(error))
@@ -162,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dsn = server.create_database("pgbrowse_demo")
                 create_demo(
                     dsn,
-                    args.demo_rows,
+                    config.demo_rows,
                     progress=lambda step: print(f"pgbrowse: demo: {step}", file=sys.stderr),
                 )
             factory = ConnectionFactory(dsn, settings)
@@ -174,9 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             factory,
             where=where + (" (demo)" if args.demo else ""),
             initial=relation,
-            page_size=args.page_size,
-            cache_bytes=args.cache_mb * 2**20,
-            truncate=args.truncate,
+            page_size=config.page_size,
+            cache_bytes=config.cache_mb * 2**20,
+            truncate=config.truncate,
+            theme=config.theme,
         )
         app.run()
         return app.return_code or 0

@@ -118,6 +118,7 @@ def test_malformed_dsn_and_options() -> None:
         result = run_cli(*args)
         assert result.returncode == 2, args
         assert expected in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # one clear line
         assert "Traceback" not in result.stderr
 
 

@@ -15,7 +15,7 @@ from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import HEADER_LINES, TableView
+from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
 from tests.conftest import fixed_memory, pgbrowse_sessions, relation
 
 SIZE = (120, 40)
@@ -29,7 +29,8 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
 
 
 def line(view: TableView, y: int) -> str:
-    return view.render_line(y).text
+    """The text of a line of the view, the cursor row's mark read as the space it replaces."""
+    return view.render_line(y).text.replace(CURSOR_MARK, " ")
 
 
 def fetch_count(view: TableView) -> int:

@@ -7,16 +7,20 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from pgbrowse import __version__
+from pgbrowse.config import DEFAULT_THEME
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
 from pgbrowse.memory import MemoryProbe, read_memory
+from pgbrowse.ui.help import HelpScreen, screen_keys
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 
@@ -28,6 +32,8 @@ class PgBrowseApp(App[int]):
     TITLE = "pgbrowse"
     BINDINGS: list[BindingType] = [  # noqa: RUF012
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Keys"),
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False),
     ]
 
     def __init__(
@@ -41,8 +47,10 @@ class PgBrowseApp(App[int]):
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         truncate: int = DEFAULT_TRUNCATE,
         clock: Callable[[], float] = time.perf_counter,
+        theme: str = DEFAULT_THEME,
     ) -> None:
         super().__init__()
+        self.theme = theme
         self.factory = factory
         self.where = where
         self.initial = initial
@@ -66,6 +74,28 @@ class PgBrowseApp(App[int]):
         self._watch_signals()
         if self.initial is not None:
             self.open_relation(self.initial)
+
+    def action_help(self) -> None:
+        """``?``: the keys of the screen in front, from its bindings."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (Ctrl+P) offers every key's action too, with its keys."""
+        yield from super().get_system_commands(screen)
+        seen = {"quit", "command_palette"}
+        for item in screen_keys(screen):
+            if item.action in seen:
+                continue
+            seen.add(item.action)
+            owner = next(
+                a.node for a in screen.active_bindings.values() if a.binding.action == item.action
+            )
+            yield SystemCommand(
+                item.description,
+                f"keys: {', '.join(item.keys)}",
+                partial(self.run_action, item.action, owner),
+            )
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)

@@ -29,6 +29,8 @@ def matches(relation: Relation, text: str) -> bool:
 class RelationListScreen(Screen[None]):
     """The first screen: schema, name, kind, estimated rows, size, comment."""
 
+    HELP_TITLE = "the relation list"
+
     BINDINGS: list[BindingType] = [  # noqa: RUF012
         Binding("enter", "open", "Open", priority=True),
         Binding("down", "move(1)", "Down", show=False, priority=True),

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 class TableScreen(Screen[None]):
     """Browse one relation; Esc or q goes back to the list and closes the cursor."""
 
+    HELP_TITLE = "a table"
+
     BINDINGS: list[BindingType] = [  # noqa: RUF012
         Binding("escape,q", "back", "Back"),
         Binding("colon,ctrl+g", "goto", "Go to"),

@@ -30,6 +30,7 @@ HEADER_LINES = 2  # column names, then their types
 MAX_COLUMN_WIDTH = 40
 MIN_COLUMN_WIDTH = 4
 PLACEHOLDER = "·"
+CURSOR_MARK = "▸"
 
 
 class TableView(ScrollView, can_focus=True):
@@ -253,7 +254,9 @@ class TableView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if not self.widths:
             text = "loading…" if self.error is None else self.error.message
-            return Strip([Segment(fit(text if y == 0 else "", width))]) if width > 0 else Strip([])
+            # Always a style: Textual's NO_COLOR filter needs one on every segment.
+            line = Segment(fit(text if y == 0 else "", width), self.rich_style)
+            return Strip([line]) if width > 0 else Strip([])
         if y < HEADER_LINES:
             return self._header_line(y, width)
         row = int(self.scroll_y) + y - HEADER_LINES
@@ -283,7 +286,8 @@ class TableView(ScrollView, can_focus=True):
         if is_cursor:
             base = base + self.get_component_rich_style("tableview--cursor")
         gutter = Segment(
-            f"{row + 1:>{self._gutter - 1},} ",
+            # The cursor row is marked with a glyph too, not only a colour (NO_COLOR, mono).
+            f"{row + 1:>{self._gutter - 1},}{CURSOR_MARK if is_cursor else ' '}",
             base + self.get_component_rich_style("tableview--rownum", partial=True),
         )
         values: Row | None = None

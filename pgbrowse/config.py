@@ -1,0 +1,171 @@
+"""Settings: one table of them, read from flags, a TOML config file, and built-in defaults.
+
+The config file lives in the standard user location (``$XDG_CONFIG_HOME/pgbrowse/config.toml``,
+else ``~/.config/pgbrowse/config.toml``; ``PGBROWSE_CONFIG`` or ``--config`` name another).
+It sets a default for every setting below; a flag overrides it. ``pgbrowse --print-config``
+shows the effective settings, as a config file, with where each one came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pgbrowse.db.connect import SessionSettings
+from pgbrowse.db.demo import DEFAULT_DEMO_ROWS
+from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE
+
+DEFAULT_THEME = "textual-dark"
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; the message names the file and the problem."""
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(str(text).replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
+
+
+def theme_name(text: str) -> str:
+    from textual.theme import BUILTIN_THEMES  # only the theme table, not the app
+
+    if text not in BUILTIN_THEMES:
+        raise argparse.ArgumentTypeError(
+            f"no theme {text!r}; the themes are: {', '.join(sorted(BUILTIN_THEMES))}"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its config key (the flag is the same with dashes), parser and default."""
+
+    key: str
+    parse: Callable[[str], Any]
+    default: Any
+    metavar: str
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+_session = SessionSettings()
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "statement_timeout",
+        seconds,
+        _session.statement_timeout_s,
+        "SECONDS",
+        "server statement_timeout; 0 = none",
+    ),
+    Setting(
+        "lock_timeout", seconds, _session.lock_timeout_s, "SECONDS", "server lock_timeout; 0 = none"
+    ),
+    Setting("page_size", positive_int, DEFAULT_PAGE_SIZE, "ROWS", "rows per FETCH"),
+    Setting("cache_mb", positive_int, DEFAULT_CACHE_BYTES // 2**20, "MB", "client page cache"),
+    Setting(
+        "truncate",
+        positive_int,
+        DEFAULT_TRUNCATE,
+        "CHARS",
+        "characters of each value fetched for the table",
+    ),
+    Setting("theme", theme_name, DEFAULT_THEME, "NAME", "colour theme (any of Textual's)"),
+    Setting("demo_rows", positive_int, DEFAULT_DEMO_ROWS, "N", "rows in the demo's big table"),
+)
+BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def config_path(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where the config file is looked for."""
+    if environ.get("PGBROWSE_CONFIG"):
+        return Path(environ["PGBROWSE_CONFIG"])
+    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "pgbrowse" / "config.toml"
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The settings a config file sets, checked; no file means no settings."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"config file {path}: {error}") from None
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        key = name.replace("-", "_")
+        setting = BY_KEY.get(key)
+        if setting is None:
+            known = ", ".join(BY_KEY)
+            raise ConfigError(f"config file {path}: unknown setting {name!r} (known: {known})")
+        if isinstance(raw, bool | dict | list):
+            raise ConfigError(f"config file {path}: {name}: not a {setting.metavar.lower()}")
+        try:
+            values[key] = setting.parse(str(raw))
+        except argparse.ArgumentTypeError as error:
+            raise ConfigError(f"config file {path}: {name}: {error}") from None
+    return values
+
+
+@dataclass(frozen=True)
+class Effective:
+    """The settings in force, and where each came from (a flag, the file, or the default)."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    path: Path
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def as_toml(self) -> str:
+        lines = [f"# pgbrowse settings in force (config file: {self.path})"]
+        width = max(len(k) for k in self.values)
+        for key, value in self.values.items():
+            text = json.dumps(value) if isinstance(value, str) else f"{value:g}"
+            lines.append(f"{key:<{width}} = {text:<14} # {self.sources[key]}")
+        return "\n".join(lines) + "\n"
+
+
+def resolve(flags: Mapping[str, Any], path: Path) -> Effective:
+    """Flags (None where not given) over the config file over the defaults."""
+    from_file = load_config(path)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for setting in SETTINGS:
+        if flags.get(setting.key) is not None:
+            values[setting.key], sources[setting.key] = flags[setting.key], setting.flag
+        elif setting.key in from_file:
+            values[setting.key], sources[setting.key] = from_file[setting.key], "config file"
+        else:
+            values[setting.key], sources[setting.key] = setting.default, "default"
+    return Effective(values, sources, path)

@@ -1,0 +1,200 @@
+"""At home in any terminal: 80x24, no colour, keys only, help from the bindings, config."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable
+
+from pgbrowse.config import SETTINGS
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.help import HelpScreen, screen_keys
+from pgbrowse.ui.relation_list import RelationListScreen
+from pgbrowse.ui.table_screen import TableScreen
+from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
+from tests.conftest import fixed_memory, relation
+from tests.test_connect import run_cli
+from tests.test_ui import fetch_count, open_from_list, rows_shown, wait_for
+
+SMALL = (80, 24)
+
+
+def inside(app: PgBrowseApp, selector: str) -> bool:
+    """Is the widget wholly on the screen, with room to show something?"""
+    region = app.screen.query_one(selector).region
+    return region.width > 0 and region.height > 0 and app.screen.region.contains_region(region)
+
+
+async def test_the_list_fits_80x24(demo_factory: ConnectionFactory) -> None:
+    app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
+    async with app.run_test(size=SMALL) as pilot:
+        table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        for part in ("#filter", "#relations", "#status", "MemoryFooter", "Footer"):
+            assert inside(app, part), part
+        assert table.region.height >= 10  # room for rows, not just chrome
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[:3] == ["schema", "name", "kind"]  # the columns that matter come first
+        await pilot.press(*"orders", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+
+
+async def test_the_table_fits_80x24_and_a_resize_fetches_only_what_it_shows(
+    demo_factory: ConnectionFactory,
+) -> None:
+    app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
+    async with app.run_test(size=SMALL) as pilot:
+        view = await open_from_list(pilot, "lab.wide")
+        for part in ("#title", "#table", "#position", "MemoryFooter", "Footer"):
+            assert inside(app, part), part
+        assert view.data_height >= 10
+        text = str(app.screen.query_one("#position").render())
+        assert text.startswith(" row 1 of") and "column 1/49" in text  # not cut off
+        assert all(w >= 4 for w in view.widths)  # columns scroll, never squeeze to nothing
+        fetched = fetch_count(view)
+        await pilot.resize_terminal(80, 60)  # taller: the rows now on screen, no more
+        await wait_for(pilot, lambda: rows_shown(view) and view.data_height > 40)
+        assert fetch_count(view) - fetched <= 1
+        await pilot.resize_terminal(*SMALL)  # smaller: nothing to fetch
+        await pilot.pause(0.2)
+        assert fetch_count(view) - fetched <= 1
+
+
+@pytest.mark.parametrize("where", ["list", "table"])
+async def test_help_lists_every_binding_of_its_screen(
+    demo_factory: ConnectionFactory, where: str
+) -> None:
+    initial = relation(demo_factory, "shop.orders") if where == "table" else None
+    app = PgBrowseApp(demo_factory, initial=initial, memory_probe=fixed_memory)
+    async with app.run_test(size=SMALL) as pilot:
+        expected = TableScreen if where == "table" else RelationListScreen
+        await wait_for(pilot, lambda: isinstance(app.screen, expected))
+        if where == "table":
+            await wait_for(pilot, lambda: rows_shown(app.screen.query_one(TableView)))
+        else:
+            await pilot.press("tab")  # focus the list, so its keys are the ones in force
+        origin = app.screen
+        bindings = origin.active_bindings
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=76, record=True, file=io.StringIO())
+        console.print(app.screen.table())  # what the help screen draws
+        shown = console.export_text()
+        for key, active in bindings.items():
+            description = active.binding.description or active.binding.action.replace("_", " ")
+            assert description.lower() in shown.lower(), key
+            display = app.get_key_display(active.binding) if key == active.binding.key else key
+            assert display in shown, key
+        assert inside(app, "HelpScreen > VerticalScroll")
+        await pilot.press("escape")
+        assert app.screen is origin
+
+
+async def test_the_palette_offers_every_action(demo_factory: ConnectionFactory) -> None:
+    app = PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        titles = {c.title: c for c in app.get_system_commands(app.screen)}
+        for item in screen_keys(app.screen):
+            if item.action not in ("quit", "command_palette"):
+                assert item.description in titles, item
+        await app.run_action("app.command_palette")
+        await pilot.press(*"Last", "enter")  # run "Last" (End) from the palette
+        await wait_for(pilot, lambda: view.cursor_row == view.row_count - 1)
+
+
+async def test_no_color_keeps_everything_distinguishable(
+    demo_factory: ConnectionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=SMALL) as pilot:
+        assert app.no_color
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        assert CURSOR_MARK in view.render_line(HEADER_LINES).text  # the cursor row, by a glyph
+        assert CURSOR_MARK not in view.render_line(HEADER_LINES + 1).text
+        # NULL is the word NULL in italics; an empty string is blank; a missing row is "·".
+        label = [c.name for c in view.pager.columns].index("label")
+        rows = view.pager.cached(0) or []
+        null_row = next(i for i, r in enumerate(rows) if r[label] is None)
+        segments = view.render_line(HEADER_LINES + null_row)
+        assert any(s.text.strip() == "NULL" and s.style.italic for s in segments)
+
+
+def test_theme_flag(demo_factory: ConnectionFactory) -> None:
+    assert PgBrowseApp(demo_factory, theme="nord").theme == "nord"
+    done = run_cli("--theme", "no-such-theme", "--print-config")
+    assert done.returncode == 2 and "no theme 'no-such-theme'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+EVERY_SETTING = """\
+statement_timeout = 12.5
+lock_timeout = 0.5
+page-size = 250
+cache_mb = 16
+truncate = 80
+theme = "nord"
+demo_rows = 5000
+"""
+
+
+def test_a_config_file_sets_every_default_and_flags_win(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(EVERY_SETTING)
+    assert {s.key for s in SETTINGS} <= {
+        line.split("=")[0].strip().replace("-", "_") for line in EVERY_SETTING.splitlines()
+    }
+    done = run_cli("--print-config", "--truncate", "120", env={"PGBROWSE_CONFIG": str(config)})
+    assert done.returncode == 0, done.stderr
+    lines = {ln.split("=")[0].strip(): ln for ln in done.stdout.splitlines() if "=" in ln}
+    assert "12.5" in lines["statement_timeout"] and "config file" in lines["statement_timeout"]
+    assert "250" in lines["page_size"] and '"nord"' in lines["theme"]
+    assert "120" in lines["truncate"] and "--truncate" in lines["truncate"]
+    # The printed settings are themselves a valid config file.
+    again = tmp_path / "again.toml"
+    again.write_text(done.stdout)
+    assert run_cli("--print-config", "--config", str(again)).stdout.splitlines()[1:] == [
+        ln.replace("--truncate", "config file") for ln in done.stdout.splitlines()[1:]
+    ]
+
+
+def test_xdg_config_home_is_where_the_file_lives(tmp_path: Path) -> None:
+    (tmp_path / "pgbrowse").mkdir()
+    (tmp_path / "pgbrowse" / "config.toml").write_text("page_size = 333\n")
+    done = run_cli("--print-config", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert done.returncode == 0 and "333" in done.stdout
+    assert str(tmp_path / "pgbrowse" / "config.toml") in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("page_size = ", "config.toml"),
+        ("page_size = 100\npage_size = 200\n", "config.toml"),
+        ("colour = 'red'\n", "unknown setting 'colour'"),
+        ("lock_timeout = -1\n", "lock_timeout: must not be negative"),
+        ("page_size = 'many'\n", "page_size: not a whole number"),
+        ("theme = true\n", "theme: not a name"),
+    ],
+)
+def test_a_bad_config_file_is_one_line_and_status_2(tmp_path: Path, text: str, says: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    done = run_cli("--print-config", env={"PGBROWSE_CONFIG": str(config)})
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert str(config) in done.stderr and says in done.stderr
+    assert "Traceback" not in done.stderr
