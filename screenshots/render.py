@@ -70,6 +70,9 @@ async def main() -> None:
         await shoot(factory, "shop.orders", "orders.svg", (110, 30), ("j", "j", "l"))
         await shoot(factory, "lab.samples", "samples.svg", (110, 24), ("l", "l"))
         await shoot(factory, "lab.wide", "wide-80x24.svg", (80, 24), ("l",) * 12)
+        await shoot(factory, "shop.orders", "orders-end.svg", (110, 30), ("G",))
+        await shoot(factory, None, "relations-80x24.svg", (80, 24))
+        await shoot(factory, "shop.orders", "help-80x24.svg", (80, 24), ("question_mark",))
 
 
 if __name__ == "__main__":

@@ -91,6 +91,7 @@ class TableScreen(Screen[None]):
 
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
         self.update_position()
+        self.query_one(MemoryFooter).update_figures()  # the cache and last statement, now
         if self.pager.plan is not None:
             self.query_one("#title", Static).update(self.title_text())
 
