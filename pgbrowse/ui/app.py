@@ -33,6 +33,7 @@ class PgBrowseApp(App[int]):
     BINDINGS: list[BindingType] = [  # noqa: RUF012
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Keys"),
+        Binding("f1", "help", "Keys", show=False, priority=True),  # also from inside text boxes
         Binding("ctrl+z", "suspend_process", "Suspend", show=False),
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -24,6 +24,17 @@ def matches(relation: Relation, text: str) -> bool:
     """Case-insensitive match of every word of ``text`` against schema.name and kind."""
     haystack = f"{relation.qualified} {relation.kind_name}".casefold()
     return all(word in haystack for word in text.casefold().split())
+
+
+class FilterInput(Input):
+    """The list's filter box: it leaves ``?`` to the app (help), as no relation name needs it."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character != "?" and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.character == "?":
+            event.prevent_default()  # not typed into the box: the app's binding takes it
 
 
 class RelationListScreen(Screen[None]):
@@ -55,7 +66,7 @@ class RelationListScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(f" pgbrowse  {self.browser.where}", id="title")
-        yield Input(placeholder="type to filter relations (schema.name or kind)", id="filter")
+        yield FilterInput(placeholder="type to filter relations (schema.name or kind)", id="filter")
         table: DataTable[str] = DataTable(id="relations", cursor_type="row", zebra_stripes=True)
         table.add_column("schema", key="schema")
         table.add_column("name", key="name")
