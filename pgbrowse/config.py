@@ -151,9 +151,17 @@ class Effective:
         lines = [f"# pgbrowse settings in force (config file: {self.path})"]
         width = max(len(k) for k in self.values)
         for key, value in self.values.items():
-            text = json.dumps(value) if isinstance(value, str) else f"{value:g}"
+            text = _toml_value(value)
             lines.append(f"{key:<{width}} = {text:<14} # {self.sources[key]}")
         return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
 
 
 def resolve(flags: Mapping[str, Any], path: Path) -> Effective:

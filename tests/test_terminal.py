@@ -147,7 +147,7 @@ page-size = 250
 cache_mb = 16
 truncate = 80
 theme = "nord"
-demo_rows = 5000
+demo_rows = 5000000
 """
 
 
@@ -162,6 +162,7 @@ def test_a_config_file_sets_every_default_and_flags_win(tmp_path: Path) -> None:
     lines = {ln.split("=")[0].strip(): ln for ln in done.stdout.splitlines() if "=" in ln}
     assert "12.5" in lines["statement_timeout"] and "config file" in lines["statement_timeout"]
     assert "250" in lines["page_size"] and '"nord"' in lines["theme"]
+    assert "= 5000000 " in lines["demo_rows"]
     assert "120" in lines["truncate"] and "--truncate" in lines["truncate"]
     # The printed settings are themselves a valid config file.
     again = tmp_path / "again.toml"
