@@ -18,6 +18,7 @@ from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.memory import MemoryReading
 
 DEMO_ROWS = 1_000_000
+SEEK_ROWS = 1_000_000
 
 
 @pytest.fixture(scope="session")
@@ -118,3 +119,37 @@ def pgbrowse_sessions(dsn: str) -> int:
         return int(count)
     finally:
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def seek_dsn(scratch_dsn: str) -> str:
+    """A 1,000,000-row table without a key, and views with and without one."""
+    conn = psycopg2.connect(scratch_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS heap_1m CASCADE")
+        cur.execute(
+            "CREATE TABLE heap_1m AS SELECT g AS id, md5(g::text) AS label"
+            f" FROM generate_series(1, {SEEK_ROWS}) g"
+        )
+        cur.execute("ANALYZE heap_1m")
+    conn.close()
+    return scratch_dsn
+
+
+@pytest.fixture(scope="session")
+def scored_dsn(seek_dsn: str) -> str:
+    """1,000,000 rows with a key, an indexed column in another order, and an unindexed one."""
+    conn = psycopg2.connect(seek_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS scored")
+        cur.execute(  # 1,000,003 is prime: every score is different
+            "CREATE TABLE scored AS SELECT g AS id, (g::int8 * 7919) % 1000003 AS score,"
+            f" md5(g::text) AS label FROM generate_series(1, {SEEK_ROWS}) g"
+        )
+        cur.execute("ALTER TABLE scored ADD PRIMARY KEY (id)")
+        cur.execute("CREATE INDEX ON scored (score)")
+        cur.execute("ANALYZE scored")
+    conn.close()
+    return seek_dsn

@@ -19,22 +19,6 @@ MOVE = re.compile(r"MOVE (FORWARD|BACKWARD) (\d+|ALL)")
 FETCH = re.compile(r"FETCH FORWARD (\d+)")
 
 
-@pytest.fixture(scope="module")
-def seek_dsn(scratch_dsn: str) -> str:
-    """A 1,000,000-row table without a key, and views with and without one."""
-    conn = psycopg2.connect(scratch_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS heap_1m CASCADE")
-        cur.execute(
-            "CREATE TABLE heap_1m AS SELECT g AS id, md5(g::text) AS label"
-            f" FROM generate_series(1, {ROWS}) g"
-        )
-        cur.execute("ANALYZE heap_1m")
-    conn.close()
-    return scratch_dsn
-
-
 def walked(statements: list[Statement]) -> int:
     """The most rows any one statement stepped over or brought back."""
     most = 0
@@ -198,5 +182,64 @@ def test_small_tables_stay_exact(scratch, scratch_dsn: str) -> None:
     try:
         assert pager.plan is not None and pager.plan.method == "keyset" and not pager.seeks
         assert pager.rows(4_000, 1)[0][0] == "4001" and pager.positions_exact
+    finally:
+        pager.close()
+
+
+def direct(dsn: str, query: str) -> list[tuple]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+def test_sorted_by_an_indexed_column_seeks_on_it(scored_dsn: str, descending: bool) -> None:
+    pager = open_pager(scored_dsn, "scored")
+    try:
+        pager.set_order("score", descending)
+        assert pager.plan is not None and pager.plan.method == "keyset" and pager.seeks
+        assert pager.plan.keys == ("score", "id") and not pager.plan.sorts_everything
+        order = "DESC" if descending else ""
+        # The first rows are the server's first rows in that order.
+        first = [int(r[1]) for r in pager.rows(0, 50)]
+        want = direct(scored_dsn, f"SELECT score FROM scored ORDER BY score {order} LIMIT 50")
+        assert first == [w[0] for w in want]
+        before = len(pager.statements)
+        n = pager.row_count
+        last = (n - 1) // PAGE
+        end = [int(r[1]) for r in pager.load(last - 1) + pager.load(last)]
+        middle = [int(r[1]) for r in pager.rows(n // 2, 250)]
+        assert walked(list(pager.statements)[before:]) <= WALK_PAGES * PAGE
+        reverse = "" if descending else "DESC"
+        tail = direct(scored_dsn, f"SELECT score FROM scored ORDER BY score {reverse} LIMIT 150")
+        assert end[-len(tail) :] == [t[0] for t in reversed(tail)][-len(end) :]
+        op = "<=" if descending else ">="
+        run = direct(
+            scored_dsn,
+            f"SELECT score FROM scored WHERE score {op} {middle[0]} ORDER BY score {order}"
+            " LIMIT 250",
+        )
+        assert middle == [r[0] for r in run]  # consecutive rows of the sorted order
+        assert not pager.positions_exact
+    finally:
+        pager.close()
+
+
+def test_sorted_by_an_unindexed_column_says_the_server_sorts_everything(scored_dsn: str) -> None:
+    pager = open_pager(scored_dsn, "scored")
+    try:
+        pager.set_order("label", False)
+        assert pager.plan is not None and pager.plan.sorts_everything
+        assert pager.plan.method == "walk" and "sorts every row" in pager.plan.why
+        got = [r[2] for r in pager.rows(0, 5)]
+        assert got == [
+            r[0] for r in direct(scored_dsn, "SELECT label FROM scored ORDER BY label LIMIT 5")
+        ]
+        pager.set_order(None)  # back to the natural order: by the primary key
+        assert pager.rows(0, 1)[0][0] == "1" and pager.order is None
     finally:
         pager.close()

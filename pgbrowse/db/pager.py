@@ -25,7 +25,7 @@ from psycopg2 import sql
 from pgbrowse.db.catalog import Column, Relation, list_columns
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import describe
-from pgbrowse.db.seek import SeekPlan, plan_seeking
+from pgbrowse.db.seek import SeekPlan, plan_seeking, plan_sorted
 
 Row = tuple[str | None, ...]
 
@@ -155,6 +155,9 @@ class CursorPager:
         self.row_count = 0
         self.count_exact = False
         self.shift = 0  # how far positions have moved in total when a seek became exact
+        self.order: tuple[str, bool] | None = None  # (column, descending) when sorted
+        self.order_changes = 0  # how many times the order changed (views start over)
+        self._natural: SeekPlan | None = None
         self.statements: deque[Statement] = deque(maxlen=history)
         self.fetches = 0
         self.rows_fetched = 0
@@ -175,19 +178,24 @@ class CursorPager:
         )
         return sql.SQL("SELECT {} FROM {}").format(items, self.relation.identifier())
 
-    def _query(self, where: sql.Composable | None, descending: bool = False) -> sql.Composed:
+    def _query(self, where: sql.Composable | None, reverse: bool = False) -> sql.Composed:
+        """The select, filtered by ``where``, in the plan's order (or its reverse)."""
         parts: list[sql.Composable] = [self.select()]
         if where is not None:
             parts.append(sql.SQL("WHERE {}").format(where))
         keys = self.plan.keys if self.plan is not None else ()
+        descending = reverse != (self.plan is not None and self.plan.descending)
         if keys:
             order = sql.SQL(" DESC, " if descending else ", ").join(map(sql.Identifier, keys))
             parts.append(sql.SQL("ORDER BY {}{}").format(order, sql.SQL(" DESC" * descending)))
         return sql.SQL(" ").join(parts)
 
     def _bound(self, anchor: _Anchor, op: str) -> sql.Composable | None:
-        """The condition for the rows at or after (``>=``) or before (``<``) the anchor."""
+        """The condition for the rows at or after (``>=``) or before (``<``) the anchor,
+        in the order shown (so for a descending order, ``<=`` and ``>`` on the key)."""
         assert self.plan is not None
+        if self.plan.descending:
+            op = {">=": "<=", "<": ">"}[op]
         if anchor.kind == "start" and self.plan.method != "ctid":
             return None
         if self.plan.method == "ctid":
@@ -233,7 +241,7 @@ class CursorPager:
                 self._record("-- columns of " + self.relation.qualified, 0, started)
                 self.row_count = self._estimate()
                 started = self.clock()
-                self.plan = plan_seeking(self._conn, self.relation)
+                self.plan = self._natural = plan_seeking(self._conn, self.relation)
                 self._record(f"-- seeking: {self.plan.method} ({self.plan.why})", 0, started)
                 if self.plan.blocks:
                     self._window = max(
@@ -469,7 +477,7 @@ class CursorPager:
             self._close(b)
             b = anchor.backward = None
         if not isinstance(b, _Backward):
-            query = self._query(self._bound(anchor, "<"), descending=True)
+            query = self._query(self._bound(anchor, "<"), reverse=True)
             b = anchor.backward = _Backward(*self._declare(query))
         if j != b.next:
             moved = self._move(b.name, j - b.next)
@@ -609,6 +617,33 @@ class CursorPager:
         except psycopg2.Error as error:
             self._fail()
             raise describe(error, f"finding the end of {self.relation.qualified}") from None
+
+    def set_order(self, column: str | None, descending: bool = False) -> None:
+        """Read in another order (loader thread): sorted by ``column`` on the server, or the
+        natural order for None. The cursors close, the cache empties, positions restart."""
+        if not self.is_open:
+            self.open()
+        assert self._conn is not None and self._natural is not None
+        old = self._anchor
+        if old is not None:
+            self._close_cursors(old)
+        try:
+            if column is None:
+                plan = self._natural
+            else:
+                started = self.clock()
+                plan = plan_sorted(self._conn, self.relation, column, descending, self._natural)
+                self._record(f"-- seeking: {plan.method} ({plan.why})", 0, started)
+        except psycopg2.Error as error:
+            self._fail()
+            raise describe(error, f"sorting {self.relation.qualified}") from None
+        self.plan = plan
+        self.order = None if column is None else (column, descending)
+        self.order_changes += 1
+        with self._lock:
+            self._cache.clear()
+            self._cache_bytes = 0
+        self._anchor = _Anchor("start", 0, 0, key=0)
 
     def count_query(self) -> tuple[sql.Composed, object]:
         """A query for the exact row count, and the rows before the current seek's key.

@@ -62,6 +62,16 @@ WHERE r.ev_class = %s::regclass
 ORDER BY va.attnum
 """
 
+NULLS_SQL = """
+SELECT a.attnotnull OR coalesce((SELECT s.null_frac = 0 FROM pg_catalog.pg_stats s
+                                 WHERE s.schemaname = %s AND s.tablename = %s
+                                   AND s.attname = a.attname
+                                 ORDER BY s.inherited DESC LIMIT 1), false),
+       a.atttypid = ANY('{int2,int4,int8}'::regtype[])
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = %s::regclass AND a.attname = %s
+"""
+
 HISTOGRAM_SQL = """
 SELECT histogram_bounds::text::text[] FROM pg_catalog.pg_stats
 WHERE schemaname = %s AND tablename = %s AND attname = %s AND histogram_bounds IS NOT NULL
@@ -84,6 +94,8 @@ class SeekPlan:
     blocks: int = 0  # ctid: the relation's size in blocks when it was opened
     why: str = ""  # for the UI: how jumps work here, in plain words
     integer_key: bool = field(default=False)
+    descending: bool = False  # keyset/walk: the order is the keys descending
+    sorts_everything: bool = False  # the server must sort every row before the first
 
     @property
     def seeks(self) -> bool:
@@ -92,6 +104,8 @@ class SeekPlan:
     def key_at(self, fraction: float) -> Any:
         """The key value about ``fraction`` of the way through the rows (keyset)."""
         bounds = self.bounds
+        if self.descending:
+            fraction = 1.0 - fraction
         x = min(max(fraction, 0.0), 1.0) * (len(bounds) - 1)
         i = min(int(x), len(bounds) - 2)
         lo, hi = bounds[i], bounds[i + 1]
@@ -136,7 +150,7 @@ def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> Se
             cur.execute(VIEW_KEY_SQL, (name,))
             for column, integer, base_schema, base_table in cur.fetchall():
                 plan = _keyset(cur, (column,), bool(integer), base_schema, base_table)
-                if plan is not None and _fast_start(cur, relation, column):
+                if plan is not None and _fast_start(cur, relation, (column,)):
                     return SeekPlan(
                         "keyset",
                         keys=plan.keys,
@@ -184,12 +198,65 @@ def _keyset(
     )
 
 
-def _fast_start(cur: psycopg2.extensions.cursor, relation: Relation, column: str) -> bool:
-    """Does the planner reach the first rows of ``ORDER BY column`` without sorting them all?"""
+def plan_sorted(
+    conn: psycopg2.extensions.connection,
+    relation: Relation,
+    column: str,
+    descending: bool,
+    natural: SeekPlan,
+) -> SeekPlan:
+    """How to read ``relation`` sorted by ``column`` (ties in its natural key order), and
+    whether far jumps can still seek: only when the planner reads that order from an index
+    (no sort of every row), the column has statistics, and it holds no NULLs."""
+    ties = natural.keys if natural.method == "keyset" and relation.kind in "rpm" else ()
+    if not ties and relation.kind in "rm":
+        ties = ("ctid",)
+    keys = (column, *(k for k in ties if k != column))
+    arrow = "descending" if descending else "ascending"
+    name = relation.identifier().as_string(conn)
+    with conn.cursor() as cur:
+        if not _fast_start(cur, relation, keys, descending):
+            return SeekPlan(
+                "walk",
+                keys=keys,
+                descending=descending,
+                sorts_everything=True,
+                why=f"sorted by {column} ({arrow}) with no index to read it from: the server"
+                " sorts every row first, and far jumps walk",
+            )
+        cur.execute(NULLS_SQL, (relation.schema, relation.name, name, column))
+        no_nulls, integer = cur.fetchone()
+        plan = _keyset(cur, keys, bool(integer), relation.schema, relation.name)
+    if plan is None or not no_nulls:
+        reason = "it may hold NULLs" if plan is not None else "no statistics on it yet"
+        return SeekPlan(
+            "walk",
+            keys=keys,
+            descending=descending,
+            why=f"sorted by {column} ({arrow}, from an index); far jumps walk ({reason})",
+        )
+    return SeekPlan(
+        "keyset",
+        keys=keys,
+        bounds=plan.bounds,
+        integer_key=plan.integer_key,
+        descending=descending,
+        why=f"sorted by {column} ({arrow}, from an index), seeking on it",
+    )
+
+
+def _fast_start(
+    cur: psycopg2.extensions.cursor,
+    relation: Relation,
+    keys: tuple[str, ...],
+    descending: bool = False,
+) -> bool:
+    """Does the planner reach the first rows of ``ORDER BY keys`` without sorting them all?"""
+    order = sql.SQL(" DESC, " if descending else ", ").join(map(sql.Identifier, keys))
     query = sql.SQL(
         "EXPLAIN (FORMAT JSON) DECLARE pgbrowse_probe SCROLL CURSOR FOR"
-        " SELECT 1 FROM {} ORDER BY {}"
-    ).format(relation.identifier(), sql.Identifier(column))
+        " SELECT 1 FROM {} ORDER BY {}{}"
+    ).format(relation.identifier(), order, sql.SQL(" DESC" * descending))
     cur.execute(query)
     plan = cur.fetchone()[0][0]["Plan"]
     startup, total = float(plan["Startup Cost"]), float(plan["Total Cost"])

@@ -10,7 +10,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from pgbrowse.db.counter import RowCounter
@@ -42,7 +41,7 @@ class TableScreen(Screen[None]):
         self.pager = pager
         self.counter: RowCounter | None = None
         self._count_started = 0.0
-        self._spin: Timer | None = None
+        self._warned_sort: tuple[str, bool] | None = None
 
     @property
     def browser(self) -> PgBrowseApp:
@@ -60,6 +59,12 @@ class TableScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(TableView).focus()
+        self.set_interval(0.1, self._tick)
+
+    def _tick(self) -> None:
+        """While the server sorts or counts, keep the spinner and the seconds moving."""
+        if self.counter is not None or self.query_one(TableView).sorting is not None:
+            self.update_position()
 
     def title_text(self) -> str:
         relation, plan = self.pager.relation, self.pager.plan
@@ -78,7 +83,11 @@ class TableScreen(Screen[None]):
         where = f" {at}row {view.cursor_row + 1:,} of {count}" if pager.row_count else " no rows"
         if column is not None:
             where += f"  │ column {view.cursor_col + 1}/{len(pager.columns)}: {column.name}"
-        if self.counter is not None:
+        if view.sorting is not None:
+            elapsed = time.monotonic() - view.sort_started
+            spin = self.SPINNER[int(elapsed * 10) % len(self.SPINNER)]
+            where += f"  │ {spin} sorting by {view.sorting[0]}… {elapsed:.1f} s (Esc cancels)"
+        elif self.counter is not None:
             elapsed = time.monotonic() - self._count_started
             spin = self.SPINNER[int(elapsed * 10) % len(self.SPINNER)]
             where += f"  │ {spin} counting rows… {elapsed:.1f} s (Esc cancels)"
@@ -92,8 +101,19 @@ class TableScreen(Screen[None]):
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
         self.update_position()
         self.query_one(MemoryFooter).update_figures()  # the cache and last statement, now
-        if self.pager.plan is not None:
+        plan = self.pager.plan
+        if plan is not None:
             self.query_one("#title", Static).update(self.title_text())
+        sorting = message.view.sorting
+        if sorting and plan and plan.sorts_everything and self._warned_sort != sorting:
+            self._warned_sort = sorting
+            rows = f"~{self.pager.row_count:,}" if not self.pager.count_exact else "all"
+            self.notify(
+                f"No index on {sorting[0]}: the server sorts {rows} rows before the first"
+                " one shows. Esc cancels.",
+                title="Sorting everything",
+                severity="warning",
+            )
 
     # -- goto ------------------------------------------------------------------------------
     def action_goto(self) -> None:
@@ -117,7 +137,6 @@ class TableScreen(Screen[None]):
         query, token = self.pager.count_query()
         self.counter = RowCounter(self.pager.factory, self.pager.relation.qualified)
         self._count_started = time.monotonic()
-        self._spin = self.set_interval(0.1, self.update_position)
         self._count(self.counter, query, token)
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
@@ -133,9 +152,6 @@ class TableScreen(Screen[None]):
         self, result: tuple[int, object, int | None] | None, error: PgBrowseError | None
     ) -> None:
         self.counter = None
-        if self._spin is not None:
-            self._spin.stop()
-            self._spin = None
         if error is not None:
             self.notify(error.message, title=error.title, severity="warning")
         elif result is not None:
@@ -153,6 +169,9 @@ class TableScreen(Screen[None]):
     def action_back(self) -> None:
         if self.counter is not None:  # Esc cancels the count first
             self.counter.cancel()
+            return
+        if self.query_one(TableView).cancel_sort():  # or a sort the server is still doing
+            self.notify("Sort cancelled: back to the order before it")
             return
         self.dismiss()
 

@@ -8,6 +8,7 @@ repaint only the lines that arrived.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -42,6 +43,7 @@ class TableView(ScrollView, can_focus=True):
     | pageup, ctrl+b / pagedown, ctrl+f | Move one screen. |
     | home, g / end, G | First / last row. |
     | left, h / right, l | Previous / next column (scrolls horizontally). |
+    | s | Sort by the cursor's column on the server: ascending, descending, none. |
 
     Far moves (End, ``goto``, a click or drag on the scrollbar) cost the same at any size on
     relations the pager can seek in; the rows are then numbered from an estimate ("≈") until
@@ -57,6 +59,7 @@ class TableView(ScrollView, can_focus=True):
         Binding("end,G", "last", "Last"),
         Binding("left,h", "cursor_left", "Left", show=False),
         Binding("right,l", "cursor_right", "Right", show=False),
+        Binding("s", "sort", "Sort"),
     ]
 
     COMPONENT_CLASSES = {  # noqa: RUF012
@@ -126,6 +129,10 @@ class TableView(ScrollView, can_focus=True):
         self._going_to_end = False
         self._shift = 0  # the pager's shift the view last followed
         self._frame = 0  # the pager's frame the view last drew
+        self._order_changes = 0  # the pager's order the view last drew
+        self.sorting: tuple[str, bool] | None = None  # a sort asked for, until its rows land
+        self._sort_before: tuple[str, bool] | None = None
+        self.sort_started = 0.0  # time.monotonic() when the sort was asked for
         self.error: PgBrowseError | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -141,6 +148,11 @@ class TableView(ScrollView, can_focus=True):
 
     def on_table_view_page_loaded(self, message: TableView.PageLoaded) -> None:
         message.stop()
+        if message.error is not None and self.sorting is not None:
+            # The sort failed or was cancelled: back to the order the user had.
+            self.sorting = None
+            before = self._sort_before
+            self.loader.submit(lambda pager: pager.set_order(*(before or (None,))))
         if message.error is not None:
             self.error = message.error
             self.post_message(self.Failed(self, message.error))
@@ -150,6 +162,15 @@ class TableView(ScrollView, can_focus=True):
         if not self.widths and self.pager.columns:
             self._layout(self.pager.cached(message.page) or [])
         self._sync_size()
+        if self.pager.order_changes != self._order_changes:
+            self._order_changes = self.pager.order_changes
+            self._frame, self._shift = self.pager.frame, self.pager.shift
+            self.refresh()
+            self.scroll_to(y=0, animate=False, immediate=True)
+            self.cursor_row = 0
+            self._request_pages()
+        if self.sorting is not None and message.page != END:
+            self.sorting = None  # its first rows are here
         followed = self._follow_positions()
         if not followed and (
             self.cursor_row >= self.row_count > 0 or (message.page == END and self._going_to_end)
@@ -272,8 +293,11 @@ class TableView(ScrollView, can_focus=True):
         style = self.get_component_rich_style("tableview--header" if y == 0 else "tableview--type")
         label = ("#" if self.pager.positions_exact else "≈#") if y == 0 else ""
         cells = []
+        order = self.pager.order
         for i, column in enumerate(self.pager.columns):
             text = column.name if y == 0 else column.type_name
+            if y == 0 and order is not None and order[0] == column.name:
+                text = ("▼" if order[1] else "▲") + text
             cells.append(Segment(fit(text, self.widths[i], column.numeric) + " ", style))
         return self._join(
             Segment(fit(label, self._gutter - 1, True) + " ", style), cells, width, style
@@ -367,6 +391,30 @@ class TableView(ScrollView, can_focus=True):
             # than fetch pages around an end that is not the end.
             self._going_to_end = True
             self.loader.want_end()
+
+    def action_sort(self) -> None:
+        """Sort by the cursor's column: ascending, then descending, then the natural order."""
+        if not self.pager.columns or self.sorting is not None:
+            return
+        column = self.pager.columns[self.cursor_col].name
+        current = self.pager.order
+        if current is None or current[0] != column:
+            wanted: tuple[str, bool] | None = (column, False)
+        elif not current[1]:
+            wanted = (column, True)
+        else:
+            wanted = None
+        self._sort_before = current
+        self.sorting = wanted or (column, False)
+        self.sort_started = time.monotonic()
+        self.loader.submit(lambda pager: pager.set_order(*(wanted or (None,))))
+
+    def cancel_sort(self) -> bool:
+        """Cancel a sort whose first rows have not come yet (the server stops sorting)."""
+        if self.sorting is None or self.loader.in_flight is None:
+            return False
+        self.pager.cancel()
+        return True
 
     def action_cursor_left(self) -> None:
         self._move_column(self.cursor_col - 1)
