@@ -30,9 +30,10 @@ def test_embedded_server_stops_and_cleans_up() -> None:
     assert pid is not None and psutil.pid_exists(pid)
     conn = psycopg2.connect(server.uri())
     conn.close()
-    children = psutil.Process(pid).children(recursive=True)
+    postmaster = psutil.Process(pid)  # taken before the stop: it may be gone right after
+    children = postmaster.children(recursive=True)
     server.stop()
     server.stop()  # twice is harmless
-    _gone, alive = psutil.wait_procs([psutil.Process(pid), *children], timeout=10)
+    _gone, alive = psutil.wait_procs([postmaster, *children], timeout=10)
     assert not alive
     assert not server.pgdata.exists()
