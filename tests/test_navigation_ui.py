@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.scrollbar import ScrollTo
 
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
@@ -113,3 +114,20 @@ async def test_a_slow_count_can_be_cancelled(scratch, scratch_dsn: str) -> None:
         assert "counting" not in screen.position_text()
         await pilot.press("j")  # still browsing
         assert view.cursor_row == 1
+
+
+async def test_dragging_the_scrollbar_shows_rows_there(demo_factory: ConnectionFactory) -> None:
+    app = PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_table(app, pilot)
+        before = len(view.pager.statements)
+        for fraction in (0.1, 0.2, 0.3):  # a drag: the scrollbar posts ScrollTo as it moves
+            view.post_message(ScrollTo(y=fraction * view.row_count, animate=False))
+            await pilot.pause(0.01)
+        target = int(0.3 * view.row_count)
+        await wait_for(pilot, lambda: abs(int(view.scroll_y) - target) <= 1 and rows_shown(view))
+        first_id = int(line(view, HEADER_LINES).split()[1])
+        assert abs(first_id - target) < 20_000
+        assert walked(list(view.pager.statements)[before:]) <= 4 * view.pager.page_size
