@@ -18,7 +18,7 @@ from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
 from tests.conftest import fixed_memory, relation
 from tests.test_connect import run_cli
-from tests.test_ui import fetch_count, open_from_list, rows_shown, wait_for
+from tests.test_ui import fetch_count, line, open_from_list, rows_shown, wait_for
 
 SMALL = (80, 24)
 
@@ -199,3 +199,26 @@ def test_a_bad_config_file_is_one_line_and_status_2(tmp_path: Path, text: str, s
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert str(config) in done.stderr and says in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_holding_pagedown_drops_the_pages_scrolled_past(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:  # 0.2 s a page: a slow link, or a busy server
+        cur.execute(
+            "CREATE OR REPLACE VIEW slow_pages AS"
+            " SELECT g AS n, pg_sleep(0.002)::text AS nap FROM generate_series(1, 5000) g"
+        )
+    factory = ConnectionFactory(scratch_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "slow_pages"), memory_probe=fixed_memory)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        first = fetch_count(view)
+        for _ in range(40):  # held down: 40 screens (about 8 pages) in a moment
+            app.simulate_key("pagedown")
+        await wait_for(pilot, lambda: view.cursor_row >= 40 * view.data_height - 1, timeout=5)
+        await wait_for(pilot, lambda: rows_shown(view), timeout=20)
+        pages_passed = view.cursor_row // view.pager.page_size
+        assert pages_passed >= 7
+        assert fetch_count(view) - first <= 4  # not one fetch per page passed
+        assert int(line(view, HEADER_LINES).split()[1]) == int(view.scroll_y) + 1
