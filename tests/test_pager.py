@@ -171,3 +171,23 @@ def test_session_is_read_only_and_named(orders: CursorPager, demo_dsn: str) -> N
     conn.close()
     orders.close()
     assert not orders.is_open
+
+
+def test_a_key_named_like_an_output_column_still_orders_by_the_key(
+    scratch, scratch_dsn: str
+) -> None:
+    with scratch.cursor() as cur:
+        cur.execute('DROP TABLE IF EXISTS "left"')
+        cur.execute(
+            'CREATE TABLE "left" AS SELECT g AS "left", g::text AS pgbrowse_key_0'
+            " FROM generate_series(1, 20000) g"
+        )
+        cur.execute('ALTER TABLE "left" ADD PRIMARY KEY ("left"); ANALYZE "left"')
+    factory = ConnectionFactory(scratch_dsn)
+    pager = CursorPager(factory, relation(factory, "public.left"), page_size=PAGE)
+    try:
+        assert [r[0] for r in pager.rows(0, 12)] == [str(i) for i in range(1, 13)]
+        last = (pager.row_count - 1) // PAGE
+        assert pager.load(last)[-1][0] == "20000"  # End: descending by the number, not text
+    finally:
+        pager.close()

@@ -93,16 +93,21 @@ class _Backward:
 
 @dataclass
 class _Blocks:
-    """ctid: the rows before the anchor's block, read a window of blocks at a time."""
+    """ctid: the rows before the anchor's tid, read a window of blocks at a time."""
 
-    low: int  # the lowest block read so far
+    upper: str  # the tid every row not read yet is before: the anchor's, then a window's start
     read: int = 0  # rows read so far: they sit at base - read .. base - 1
-    # (first block, end block, offset of its first row from the base, rows) for each window
-    windows: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # (first tid, end tid, offset of its first row from the base, rows) for each window
+    windows: list[tuple[str, str, int, int]] = field(default_factory=list)
+
+    @property
+    def low(self) -> int:
+        """The block of ``upper``."""
+        return int(self.upper.strip("()").split(",")[0])
 
     @property
     def done(self) -> bool:
-        return self.low == 0
+        return self.upper == "(0,0)"
 
 
 @dataclass
@@ -171,12 +176,31 @@ class CursorPager:
 
     # -- queries -----------------------------------------------------------------------
     def select(self) -> sql.Composed:
-        """The select list and relation: every column as its text output, cut on the server."""
+        """The select list and relation: every column as its text output, cut on the server,
+        then the row's key (or ctid) in full, hidden: where to start again from this row."""
         cut = sql.Literal(self.truncate + 1)  # one more than shown, to know it was cut
-        items = sql.SQL(", ").join(
+        items = [
             sql.SQL("left({}::text, {})").format(sql.Identifier(c.name), cut) for c in self.columns
+        ]
+        # Aliased: ORDER BY "id" would otherwise sort by the output column "id" (the text).
+        items += [
+            sql.SQL("{}::text AS {}").format(sql.Identifier(k), sql.Identifier(f"pgbrowse_key_{i}"))
+            for i, k in enumerate(self.hidden_keys)
+        ]
+        return sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(items), self.relation.identifier()
         )
-        return sql.SQL("SELECT {} FROM {}").format(items, self.relation.identifier())
+
+    @property
+    def hidden_keys(self) -> tuple[str, ...]:
+        """The columns after the visible ones in every row: the order's key, or ctid."""
+        if self.plan is None:
+            return ()
+        return ("ctid",) if self.plan.method == "ctid" else self.plan.keys
+
+    def row_key(self, row: Row) -> tuple[str | None, ...]:
+        """The hidden key of a fetched row."""
+        return row[len(self.columns) :]
 
     def _query(self, where: sql.Composable | None, reverse: bool = False) -> sql.Composed:
         """The select, filtered by ``where``, in the plan's order (or its reverse)."""
@@ -186,7 +210,11 @@ class CursorPager:
         keys = self.plan.keys if self.plan is not None else ()
         descending = reverse != (self.plan is not None and self.plan.descending)
         if keys:
-            order = sql.SQL(" DESC, " if descending else ", ").join(map(sql.Identifier, keys))
+            # Qualified, so a key never resolves to an output column of the same name.
+            rel = (self.relation.schema, self.relation.name)
+            order = sql.SQL(" DESC, " if descending else ", ").join(
+                sql.Identifier(*rel, k) for k in keys
+            )
             parts.append(sql.SQL("ORDER BY {}{}").format(order, sql.SQL(" DESC" * descending)))
         return sql.SQL(" ").join(parts)
 
@@ -199,9 +227,13 @@ class CursorPager:
         if anchor.kind == "start" and self.plan.method != "ctid":
             return None
         if self.plan.method == "ctid":
-            return sql.SQL("ctid {} {}::tid").format(sql.SQL(op), sql.Literal(f"({anchor.key},0)"))
+            return sql.SQL("ctid {} {}::tid").format(sql.SQL(op), sql.Literal(anchor.key))
         if anchor.kind == "end":
             return None
+        if isinstance(anchor.key, tuple):  # a whole row's key: (k1, k2) >= (v1, v2)
+            keys = sql.SQL(", ").join(map(sql.Identifier, self.plan.keys))
+            values = sql.SQL(", ").join(map(sql.Literal, anchor.key))
+            return sql.SQL("({}) {} ({})").format(keys, sql.SQL(op), values)
         return sql.SQL("{} {} {}").format(
             sql.Identifier(self.plan.keys[0]), sql.SQL(op), sql.Literal(anchor.key)
         )
@@ -247,7 +279,7 @@ class CursorPager:
                     self._window = max(
                         1, math.ceil(self.page_size * self.plan.blocks / max(self.row_count, 1))
                     )
-            self._anchor = _Anchor("start", 0, 0, key=0)
+            self._anchor = _Anchor("start", 0, 0, key="(0,0)")
         except psycopg2.Error as error:
             self._fail()
             raise describe(error, f"opening {self.relation.qualified}") from None
@@ -349,14 +381,14 @@ class CursorPager:
         return got
 
     def rows(self, start: int, count: int) -> list[Row]:
-        """Rows ``[start, start + count)``, loading whatever pages they span."""
+        """Rows ``[start, start + count)`` (visible columns), loading the pages they span."""
         out: list[Row] = []
         first, last = start // self.page_size, (start + count - 1) // self.page_size
         for page in range(first, last + 1):
             rows = self.load(page)
             base = page * self.page_size
             lo, hi = max(start, base) - base, min(start + count, base + len(rows)) - base
-            out.extend(rows[lo:hi])
+            out.extend(row[: len(self.columns)] for row in rows[lo:hi])
         return out
 
     # -- choosing where to read from ---------------------------------------------------
@@ -402,9 +434,8 @@ class CursorPager:
         if self.plan.method == "keyset" and kind == "seek":
             anchor.key = self.plan.key_at(fraction)
         elif self.plan.method == "ctid":
-            anchor.key = self._blocks_now() if kind == "end" else self.plan.block_at(fraction)
-            if kind == "start":
-                anchor.key = 0
+            block = self._blocks_now() if kind == "end" else self.plan.block_at(fraction)
+            anchor.key = f"({0 if kind == 'start' else block},0)"
         self._anchor = anchor
         return anchor
 
@@ -499,17 +530,18 @@ class CursorPager:
     def _read_blocks(self, anchor: _Anchor, lo: int, hi: int) -> list[Row] | None:
         b = anchor.backward
         if not isinstance(b, _Blocks):
-            b = anchor.backward = _Blocks(low=int(anchor.key))
-        fresh: dict[tuple[int, int], list[Row]] = {}
+            b = anchor.backward = _Blocks(upper=str(anchor.key))
+        fresh: dict[tuple[str, str], list[Row]] = {}
         while b.read < anchor.base - lo and not b.done:
             first = max(0, b.low - self._window)
-            rows = self._select_blocks(first, b.low)
+            rows = self._select_blocks(f"({first},0)", b.upper)
             if not rows:  # empty blocks (deleted rows, free space): skip to the next row
                 first = self._row_block_below(first) + 1 if first else 0
-            b.windows.append((first, b.low, -(b.read + len(rows)), len(rows)))
-            fresh[(first, b.low)] = rows
+            start = f"({first},0)"
+            b.windows.append((start, b.upper, -(b.read + len(rows)), len(rows)))
+            fresh[(start, b.upper)] = rows
             b.read += len(rows)
-            b.low = first
+            b.upper = start
         if b.done and b.read != anchor.base:
             self._rebase(anchor, b.read - anchor.base)
             return None
@@ -544,11 +576,11 @@ class CursorPager:
             end, span = first, min(span * 2, MAX_WINDOW_BLOCKS)
         return -1
 
-    def _select_blocks(self, first: int, end: int) -> list[Row]:
-        """Every row in blocks ``[first, end)``, in physical order: a TID range scan."""
+    def _select_blocks(self, first: str, end: str) -> list[Row]:
+        """Every row with a tid in ``[first, end)``, in physical order: a TID range scan."""
         assert self._conn is not None
         where = sql.SQL("ctid >= {}::tid AND ctid < {}::tid").format(
-            sql.Literal(f"({first},0)"), sql.Literal(f"({end},0)")
+            sql.Literal(first), sql.Literal(end)
         )
         query = self._query(where)
         with self._timed(query) as cur:
@@ -643,7 +675,7 @@ class CursorPager:
         with self._lock:
             self._cache.clear()
             self._cache_bytes = 0
-        self._anchor = _Anchor("start", 0, 0, key=0)
+        self._anchor = _Anchor("start", 0, 0, key="(0,0)")
 
     def count_query(self) -> tuple[sql.Composed, object]:
         """A query for the exact row count, and the rows before the current seek's key.
