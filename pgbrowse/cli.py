@@ -147,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cache_bytes=config.cache_mb * 2**20,
             truncate=config.truncate,
             theme=config.theme,
+            idle_release_s=config.idle_release,
         )
         app.run()
         return app.return_code or 0

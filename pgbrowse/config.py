@@ -22,6 +22,7 @@ from pgbrowse.db.demo import DEFAULT_DEMO_ROWS
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE
 
 DEFAULT_THEME = "textual-dark"
+DEFAULT_IDLE_RELEASE_S = 30.0
 
 
 class ConfigError(Exception):
@@ -84,6 +85,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "lock_timeout", seconds, _session.lock_timeout_s, "SECONDS", "server lock_timeout; 0 = none"
+    ),
+    Setting(
+        "idle_release",
+        seconds,
+        DEFAULT_IDLE_RELEASE_S,
+        "SECONDS",
+        "an idle view closes its cursor and ends its transaction after this long; 0 = never",
     ),
     Setting("page_size", positive_int, DEFAULT_PAGE_SIZE, "ROWS", "rows per FETCH"),
     Setting("cache_mb", positive_int, DEFAULT_CACHE_BYTES // 2**20, "MB", "client page cache"),

@@ -142,6 +142,7 @@ def test_theme_flag(demo_factory: ConnectionFactory) -> None:
 
 EVERY_SETTING = """\
 statement_timeout = 12.5
+idle_release = 45
 lock_timeout = 0.5
 page-size = 250
 cache_mb = 16

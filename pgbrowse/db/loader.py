@@ -9,6 +9,7 @@ Textual message: thread-safe). The pager is closed on this thread when the loade
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
@@ -23,13 +24,22 @@ END = -1  # the "page" reported when the end was found or a task ran: anything m
 class PageLoader:
     """Fetches the pages a view wants on a thread of its own, newest wish first."""
 
-    def __init__(self, pager: CursorPager, on_loaded: LoadedCallback) -> None:
+    def __init__(
+        self,
+        pager: CursorPager,
+        on_loaded: LoadedCallback,
+        *,
+        idle_release_s: float = 0.0,
+    ) -> None:
+        """``idle_release_s`` > 0: after that long with nothing to do, the pager gives its
+        transaction back (``CursorPager.release``) until the next page is wanted."""
         self.pager = pager
+        self.idle_release_s = idle_release_s
         self._on_loaded = on_loaded
         self._wanted: list[int] = []
         self._stopping = False
         self._find_end = False
-        self._tasks: deque[Callable[[CursorPager], None]] = deque()
+        self._tasks: deque[Callable[[CursorPager], object]] = deque()
         self._busy: int | None = None
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="pgbrowse-loader", daemon=True)
@@ -57,11 +67,18 @@ class PageLoader:
             self._find_end = True
             self._cond.notify()
 
-    def submit(self, task: Callable[[CursorPager], None]) -> None:
+    def submit(self, task: Callable[[CursorPager], object]) -> None:
         """Run ``task(pager)`` on the loader thread before any other page (reported as END)."""
         with self._cond:
             self._tasks.append(task)
             self._cond.notify()
+
+    def _idle_release_due(self, idle_since: float) -> bool:
+        return (
+            self.idle_release_s > 0
+            and time.monotonic() - idle_since >= self.idle_release_s
+            and self.pager.holds_transaction
+        )
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread (cancelling a running statement) and close the pager."""
@@ -80,10 +97,15 @@ class PageLoader:
         try:
             while True:
                 with self._cond:
+                    idle_since = time.monotonic()
                     while not (self._wanted or self._find_end or self._tasks or self._stopping):
-                        self._cond.wait()
+                        if self._idle_release_due(idle_since):
+                            break
+                        self._cond.wait(self.idle_release_s or None)
                     if self._stopping:
                         return
+                    if not (self._wanted or self._find_end or self._tasks):
+                        self._tasks.append(CursorPager.release)  # idle: give it all back
                     task = self._tasks.popleft() if self._tasks else None
                     if task is not None:
                         page = self._busy = END

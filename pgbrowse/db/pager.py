@@ -163,6 +163,8 @@ class CursorPager:
         self.order: tuple[str, bool] | None = None  # (column, descending) when sorted
         self.order_changes = 0  # how many times the order changed (views start over)
         self._natural: SeekPlan | None = None
+        self._last_page: int | None = None  # the page read most recently: where to resume
+        self.releases = 0  # how many times an idle pager gave its transaction back
         self.statements: deque[Statement] = deque(maxlen=history)
         self.fetches = 0
         self.rows_fetched = 0
@@ -324,6 +326,46 @@ class CursorPager:
                 pass
             conn.close()
 
+    @property
+    def holds_transaction(self) -> bool:
+        """Is a transaction open on the server (a snapshot, and locks on the relation)?"""
+        conn = self._conn
+        return (
+            conn is not None
+            and not conn.closed
+            and conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        )
+
+    def release(self) -> bool:
+        """Idle: close the cursors and end the transaction, so the session holds no lock and
+        no snapshot, but remember where reading was: the next read re-opens a cursor at the
+        first row of the page read last (by its key or ctid), at the same position."""
+        if not self.holds_transaction or self._anchor is None:
+            return False
+        resume = self._resume_anchor(self._anchor)
+        assert self._conn is not None
+        started = self.clock()
+        try:
+            self._conn.rollback()  # ends the transaction, and every cursor with it
+        except psycopg2.Error:
+            self._fail()
+            return False
+        self._record("ROLLBACK -- idle: cursors closed, transaction ended", 0, started)
+        self._anchor = resume
+        self.releases += 1
+        return True
+
+    def _resume_anchor(self, anchor: _Anchor) -> _Anchor:
+        """An anchor without cursors where ``anchor``'s readers were last reading."""
+        page = self._last_page
+        rows = self.cached(page) if page is not None else None
+        if page is not None and rows and self.hidden_keys and self.plan is not None:
+            key = self.row_key(rows[0])
+            if None not in key:
+                value: Any = key[0] if self.plan.method == "ctid" else key
+                return _Anchor("seek", page * self.page_size, anchor.frame, value)
+        return _Anchor(anchor.kind, anchor.base, anchor.frame, anchor.key)
+
     def cancel(self) -> None:
         """Ask the server to cancel the running statement (safe from any thread)."""
         conn = self._conn
@@ -378,6 +420,7 @@ class CursorPager:
         if got is None:
             return []
         self._store(anchor.frame, page, got)
+        self._last_page = page
         return got
 
     def rows(self, start: int, count: int) -> list[Row]:
@@ -396,8 +439,10 @@ class CursorPager:
         """The anchor to read rows from ``lo`` with: the current one if it is near."""
         anchor = self._anchor
         assert anchor is not None
-        if not self.seeks or lo == 0:
+        if lo == 0 or (not self.seeks and anchor.kind == "end"):
             return anchor if anchor.kind == "start" else self._new_anchor("start", 0)
+        if not self.seeks:
+            return anchor  # the start, or where an idle release left off: walk from it
         limit = WALK_PAGES * self.page_size
         if self._reach(anchor, lo, lo + self.page_size) <= limit:
             return anchor

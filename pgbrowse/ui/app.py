@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from pgbrowse import __version__
-from pgbrowse.config import DEFAULT_THEME
+from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
@@ -49,6 +49,7 @@ class PgBrowseApp(App[int]):
         truncate: int = DEFAULT_TRUNCATE,
         clock: Callable[[], float] = time.perf_counter,
         theme: str = DEFAULT_THEME,
+        idle_release_s: float = DEFAULT_IDLE_RELEASE_S,
     ) -> None:
         super().__init__()
         self.theme = theme
@@ -60,6 +61,7 @@ class PgBrowseApp(App[int]):
         self.cache_bytes = cache_bytes
         self.truncate = truncate
         self.clock = clock
+        self.idle_release_s = idle_release_s
         self.sub_title = f"{__version__} {where}"
         self._switch_interval = sys.getswitchinterval()
 

@@ -52,7 +52,7 @@ class TableScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text(), id="title")
-        yield TableView(self.pager, id="table")
+        yield TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
         yield Static("", id="position")
         yield MemoryFooter(self.browser.memory_probe, self.pager)
         yield Footer()

@@ -118,10 +118,12 @@ class TableView(ScrollView, can_focus=True):
         def control(self) -> TableView:
             return self.view
 
-    def __init__(self, pager: CursorPager, *, id: str | None = None) -> None:
+    def __init__(
+        self, pager: CursorPager, *, idle_release_s: float = 0.0, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.pager = pager
-        self.loader = PageLoader(pager, self._on_loaded)
+        self.loader = PageLoader(pager, self._on_loaded, idle_release_s=idle_release_s)
         self.widths: list[int] = []
         self._offsets: list[int] = []
         self._gutter = 0
