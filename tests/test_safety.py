@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import psycopg2
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.errors import PgBrowseError, QueryError
 from pgbrowse.db.pager import WALK_PAGES, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.memory_footer import MemoryFooter
+from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
 from tests.conftest import fixed_memory, relation
@@ -119,3 +124,204 @@ async def test_the_app_releases_when_idle_and_comes_back(scored_dsn: str) -> Non
         await wait_for(pilot, lambda: rows_shown(view))
         assert int(line(view, 2).split()[1]) == top + 4 * view.data_height
         assert view.pager.positions_exact
+
+
+def factory_with(dsn: str, **settings: float) -> ConnectionFactory:
+    return ConnectionFactory(dsn, SessionSettings(**settings))
+
+
+def pgbrowse_pid(dsn: str) -> int:
+    """The pid of the one pgbrowse session on ``dsn``'s database (asked from another one)."""
+    database = psycopg2.extensions.parse_dsn(dsn)["dbname"]
+    conn = psycopg2.connect(psycopg2.extensions.make_dsn(dsn, dbname="postgres"))
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbrowse' AND datname = %s",
+            (database,),
+        )
+        (pid,) = cur.fetchone()
+    conn.close()
+    return int(pid)
+
+
+def admin(dsn: str, statement: str, dbname: str | None = None) -> None:
+    conn = psycopg2.connect(psycopg2.extensions.make_dsn(dsn, dbname=dbname) if dbname else dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(statement)
+    conn.close()
+
+
+async def test_a_locked_table_says_so_within_the_lock_timeout(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS migrating")
+        cur.execute("CREATE TABLE migrating AS SELECT g AS id FROM generate_series(1, 100) g")
+    holder = psycopg2.connect(scratch_dsn)  # a migration, mid-way
+    with holder.cursor() as cur:
+        cur.execute("LOCK TABLE migrating IN ACCESS EXCLUSIVE MODE")
+    try:
+        factory = factory_with(scratch_dsn, lock_timeout_s=0.5)
+        rel = relation(factory, "migrating")
+        app = PgBrowseApp(factory, memory_probe=fixed_memory)
+        async with app.run_test(size=SIZE) as pilot:
+            started = time.monotonic()
+            app.open_relation(rel)
+            await wait_for(pilot, lambda: bool(app.screen.query("#position")))
+            position = app.screen.query_one("#position")
+            await wait_for(pilot, lambda: "Locked" in str(position.render()), timeout=5)
+            assert time.monotonic() - started < 3
+            text = str(position.render())
+            assert "public.migrating" in text and "locked by another session" in text
+            assert "0.5 s" in text
+            await pilot.press("escape")  # the app goes on
+            await wait_for(pilot, lambda: isinstance(app.screen, RelationListScreen))
+            holder.rollback()  # the migration is done: now it opens
+            app.open_relation(rel)
+            await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+            await wait_for(pilot, lambda: rows_shown(app.screen.query_one(TableView)))
+    finally:
+        holder.close()
+
+
+def test_a_statement_timeout_says_after_how_long(scratch_dsn: str, scratch) -> None:
+    with scratch.cursor() as cur:
+        cur.execute(
+            "CREATE OR REPLACE VIEW sleepy AS"
+            " SELECT g AS n, pg_sleep(0.01)::text AS nap FROM generate_series(1, 1000) g"
+        )
+    factory = factory_with(scratch_dsn, statement_timeout_s=0.3)
+    pager = CursorPager(factory, relation(factory, "sleepy"), page_size=PAGE)
+    try:
+        with pytest.raises(QueryError) as caught:
+            pager.load(0)  # 100 rows x 10 ms: over the 0.3 s timeout
+        assert caught.value.title == "Timed out"
+        assert "timed out after 0.3 s" in caught.value.message
+        assert "public.sleepy" in caught.value.message
+    finally:
+        pager.close()
+
+
+def test_a_cancelled_statement_leaves_the_pager_where_it_was(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:  # rows past 1,000 are slow: a far walk takes minutes
+        cur.execute(
+            "CREATE OR REPLACE VIEW slow_tail AS SELECT g AS n,"
+            " CASE WHEN g > 1000 THEN pg_sleep(0.01)::text END AS nap"
+            " FROM generate_series(1, 100000) g"
+        )
+    factory = ConnectionFactory(scratch_dsn)
+    pager = CursorPager(factory, relation(factory, "slow_tail"), page_size=PAGE)
+    try:
+        for p in range(3):
+            pager.load(p)
+        timer = threading.Timer(0.3, pager.cancel)  # Esc, from the UI thread
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(QueryError) as caught:
+            pager.load(500)
+        timer.join()
+        assert caught.value.title == "Cancelled" and time.monotonic() - started < 3
+        assert [r[0] for r in pager.rows(300, 3)] == ["301", "302", "303"]  # rebuilt, exact
+    finally:
+        pager.close()
+
+
+def test_a_killed_session_reconnects_where_it_was(scored_dsn: str) -> None:
+    factory = ConnectionFactory(scored_dsn)
+    pager = CursorPager(factory, relation(factory, "scored"), page_size=PAGE)
+    try:
+        pager.rows(0, 1)
+        middle = pager.row_count // 2 // PAGE  # a seek: estimated positions
+        rows = pager.load(middle)
+        frame = pager.frame
+        admin(scored_dsn, f"SELECT pg_terminate_backend({pgbrowse_pid(scored_dsn)})")
+        nxt = pager.load(middle + 1)  # the next read finds the session gone: a new one
+        assert pager.reconnects == 1
+        assert int(nxt[0][0]) == int(rows[-1][0]) + 1  # the same place
+        assert pager.frame == frame and not pager.positions_exact
+        assert any(s.sql.startswith("-- reconnected") for s in pager.statements)
+    finally:
+        pager.close()
+
+
+def test_a_server_that_stays_down_is_retried_on_demand(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS steady")
+        cur.execute("CREATE TABLE steady AS SELECT g AS id FROM generate_series(1, 5000) g")
+    factory = ConnectionFactory(scratch_dsn)
+    pager = CursorPager(factory, relation(factory, "steady"), page_size=PAGE)
+    database = psycopg2.extensions.parse_dsn(scratch_dsn)["dbname"]
+    try:
+        pager.load(7)
+        admin(scratch_dsn, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false', "postgres")
+        pid = pgbrowse_pid(scratch_dsn)
+        admin(scratch_dsn, f"SELECT pg_terminate_backend({pid})", "postgres")
+        for _ in range(2):  # down: a plain error each time, no traceback, nothing lost
+            with pytest.raises(PgBrowseError) as caught:
+                pager.load(8)
+            assert caught.value.title == "Could not connect"
+        admin(scratch_dsn, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true', "postgres")
+        assert pager.load(8)[0][0] == "801"  # back: exactly where it was
+        assert pager.reconnects == 1
+    finally:
+        admin(scratch_dsn, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true', "postgres")
+        pager.close()
+
+
+def test_forbidden_dropped_and_renamed(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS secret, doomed")
+        cur.execute("CREATE TABLE secret AS SELECT 1 AS x")
+        cur.execute("CREATE TABLE doomed AS SELECT g AS id FROM generate_series(1, 500) g")
+        cur.execute("DROP ROLE IF EXISTS pgbrowse_reader")
+        cur.execute("CREATE ROLE pgbrowse_reader LOGIN")
+        cur.execute("GRANT SELECT ON doomed TO pgbrowse_reader")
+    reader = psycopg2.extensions.make_dsn(scratch_dsn, user="pgbrowse_reader")
+    try:
+        factory = ConnectionFactory(reader)
+        pager = CursorPager(factory, relation(factory, "secret"))
+        with pytest.raises(QueryError) as caught:
+            pager.load(0)
+        assert caught.value.title == "Permission denied" and "secret" in caught.value.message
+        pager.close()
+
+        pager = CursorPager(ConnectionFactory(scratch_dsn), relation(factory, "doomed"))
+        pager.load(0)
+        pager.release()  # idle: so the DROP does not wait behind the view
+        admin(scratch_dsn, "DROP TABLE doomed")
+        with pytest.raises(QueryError) as caught:
+            pager.load(3)
+        assert caught.value.title == "No such relation" and "doomed" in caught.value.message
+        pager.close()
+    finally:
+        admin(scratch_dsn, "DROP ROLE IF EXISTS pgbrowse_reader")
+
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS renamed")
+        cur.execute("CREATE TABLE renamed AS SELECT 1 AS before")
+    factory = ConnectionFactory(scratch_dsn)
+    first = CursorPager(factory, relation(factory, "renamed"))
+    first.load(0)
+    first.close()
+    admin(scratch_dsn, "ALTER TABLE renamed RENAME COLUMN before TO after")
+    again = CursorPager(factory, relation(factory, "renamed"))  # opened again from the list
+    again.load(0)
+    assert [c.name for c in again.columns] == ["after"]
+    again.close()
+
+
+async def test_the_app_says_it_reconnected(scored_dsn: str) -> None:
+    factory = ConnectionFactory(scored_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "scored"), memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        await pilot.press("pagedown", "pagedown")
+        await wait_for(pilot, lambda: rows_shown(view))
+        top = int(line(view, 2).split()[1])
+        admin(scored_dsn, f"SELECT pg_terminate_backend({pgbrowse_pid(scored_dsn)})")
+        for _ in range(3):
+            await pilot.press("pagedown")
+        await wait_for(pilot, lambda: rows_shown(view) and view.pager.reconnects == 1)
+        assert int(line(view, 2).split()[1]) == top + 3 * view.data_height
+        await wait_for(pilot, lambda: any(n.title == "Reconnected" for n in app._notifications))

@@ -15,14 +15,22 @@ KIND_NAMES = {
     "f": "foreign table",
 }
 
-# One query for the whole catalog: no per-table round trips, no count(*).
+# One query for the whole catalog: no per-table round trips, no count(*), and no lock on
+# any relation (pg_total_relation_size would take one on each, so a single table locked by
+# a migration would stall the whole list): sizes come from relpages (table, TOAST, indexes)
+# as of the last VACUUM or ANALYZE.
 RELATIONS_SQL = """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::float8,
-       pg_catalog.pg_total_relation_size(c.oid),
+       (c.relpages::int8 + coalesce(t.relpages, 0)
+        + coalesce((SELECT sum(ic.relpages) FROM pg_catalog.pg_index i
+                    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                    WHERE i.indrelid = c.oid), 0))
+       * current_setting('block_size')::int8,
        c.relispartition, obj_description(c.oid, 'pg_class')
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = ANY(%s)
+LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+WHERE {only} c.relkind = ANY(%s)
   AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])
   AND n.nspname NOT LIKE 'pg\\_toast%%'
   AND n.nspname NOT LIKE 'pg\\_temp\\_%%'
@@ -76,7 +84,7 @@ class Column:
 def list_relations(conn: psycopg2.extensions.connection) -> list[Relation]:
     """Every user relation (tables, views, matviews, partitioned and foreign tables)."""
     with conn.cursor() as cur:
-        cur.execute(RELATIONS_SQL, (list(KIND_NAMES),))
+        cur.execute(RELATIONS_SQL.format(only=""), (list(KIND_NAMES),))
         rows = cur.fetchall()
     conn.rollback()
     return [_relation(row) for row in rows]
@@ -106,10 +114,7 @@ def find_relation(conn: psycopg2.extensions.connection, name: str) -> Relation |
             conn.rollback()
             return None
         (oid,) = cur.fetchone()
-        cur.execute(
-            RELATIONS_SQL.replace("WHERE", "WHERE c.oid = %s AND", 1),
-            (oid, list(KIND_NAMES)),
-        )
+        cur.execute(RELATIONS_SQL.format(only="c.oid = %s AND"), (oid, list(KIND_NAMES)))
         row = cur.fetchone()
     conn.rollback()
     return None if row is None else _relation(row)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import psycopg2
 from psycopg2 import errorcodes
+
+if TYPE_CHECKING:
+    from pgbrowse.db.connect import SessionSettings
 
 
 class PgBrowseError(Exception):
@@ -33,13 +38,27 @@ def first_line(error: BaseException) -> str:
     return type(error).__name__
 
 
-def describe(error: psycopg2.Error, what: str) -> QueryError:
+def describe(
+    error: psycopg2.Error, what: str, settings: SessionSettings | None = None
+) -> QueryError:
     """Wrap a driver error raised while doing ``what`` into a plain QueryError."""
     code = getattr(error, "pgcode", None)
+    reason = first_line(error)
+    if code == errorcodes.QUERY_CANCELED and "statement timeout" in reason:
+        after = f" after {settings.statement_timeout_s:g} s" if settings else ""
+        return QueryError(
+            "Timed out",
+            f"{what}: timed out{after} (the statement timeout; --statement-timeout sets it)",
+        )
+    if code == errorcodes.LOCK_NOT_AVAILABLE:
+        after = f"; gave up after {settings.lock_timeout_s:g} s" if settings else ""
+        return QueryError(
+            "Locked",
+            f"{what}: it is locked by another session (a migration? a long transaction?)"
+            f"{after} rather than wait in the lock queue",
+        )
     if code == errorcodes.QUERY_CANCELED:
         title = "Cancelled"
-    elif code == errorcodes.LOCK_NOT_AVAILABLE:
-        title = "Locked"
     elif code == errorcodes.INSUFFICIENT_PRIVILEGE:
         title = "Permission denied"
     elif code == errorcodes.UNDEFINED_TABLE:

@@ -24,7 +24,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.catalog import Column, Relation, list_columns
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import describe
+from pgbrowse.db.errors import QueryError, describe
 from pgbrowse.db.seek import SeekPlan, plan_seeking, plan_sorted
 
 Row = tuple[str | None, ...]
@@ -165,6 +165,9 @@ class CursorPager:
         self._natural: SeekPlan | None = None
         self._last_page: int | None = None  # the page read most recently: where to resume
         self.releases = 0  # how many times an idle pager gave its transaction back
+        self.reconnects = 0  # how many times a lost session was replaced by a new one
+        self._resume: _Anchor | None = None  # where to start again after an error
+        self._connected_once = False
         self.statements: deque[Statement] = deque(maxlen=history)
         self.fetches = 0
         self.rows_fetched = 0
@@ -253,7 +256,7 @@ class CursorPager:
 
     @property
     def frame(self) -> int:
-        anchor = self._anchor
+        anchor = self._anchor or self._resume
         return 0 if anchor is None else anchor.frame
 
     @property
@@ -262,9 +265,14 @@ class CursorPager:
         return self.plan is not None and self.plan.seeks and self.row_count > SMALL_TABLE_ROWS
 
     def open(self) -> None:
-        """Connect, read the columns, the row estimate and how to seek; start at row 0."""
+        """Connect, read the columns, the row estimate and how to seek; start at row 0, or
+        where reading was when an error (a cancel, a timeout, a lost session) stopped it."""
         if self._conn is None or self._conn.closed:
             self._conn = self.factory.connect()
+            if self._connected_once:
+                self.reconnects += 1
+                self._record("-- reconnected: the server had closed the session", 0, self.clock())
+            self._connected_once = True
             # One snapshot for every cursor of the transaction: pages read through different
             # seeks agree with each other even while the table changes.
             self._conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
@@ -281,10 +289,14 @@ class CursorPager:
                     self._window = max(
                         1, math.ceil(self.page_size * self.plan.blocks / max(self.row_count, 1))
                     )
-            self._anchor = _Anchor("start", 0, 0, key="(0,0)")
+            self._anchor = self._resume or _Anchor("start", 0, 0, key="(0,0)")
+            self._resume = None
         except psycopg2.Error as error:
             self._fail()
-            raise describe(error, f"opening {self.relation.qualified}") from None
+            raise self._describe(error, f"opening {self.relation.qualified}") from None
+
+    def _describe(self, error: psycopg2.Error, what: str) -> QueryError:
+        return describe(error, what, self.factory.settings)
 
     def _estimate(self) -> int:
         assert self._conn is not None
@@ -316,7 +328,7 @@ class CursorPager:
 
     def close(self) -> None:
         """Close the cursors, end the transaction and close the connection."""
-        conn, self._conn, self._anchor = self._conn, None, None
+        conn, self._conn, self._anchor, self._resume = self._conn, None, None, None
         if conn is not None and not conn.closed:
             started = self.clock()
             try:
@@ -374,7 +386,10 @@ class CursorPager:
                 conn.cancel()
 
     def _fail(self) -> None:
-        """After an error the transaction (and the cursors with it) is gone."""
+        """After an error the transaction (and the cursors with it) is gone; remember where
+        reading was, so the next read starts there again."""
+        if self._anchor is not None:
+            self._resume = self._resume_anchor(self._anchor)
         self._anchor = None
         conn = self._conn
         if conn is None or conn.closed:
@@ -409,14 +424,19 @@ class CursorPager:
         lo = page * self.page_size
         if self.count_exact and lo >= self.row_count:
             return []
-        if not self.is_open:
-            self.open()
-        try:
-            anchor = self._anchor_for(lo)
-            got = self._read(anchor, lo, lo + self.page_size)
-        except psycopg2.Error as error:
-            self._fail()
-            raise describe(error, f"reading {self.relation.qualified}") from None
+        for attempt in range(2):
+            if not self.is_open:
+                self.open()
+            try:
+                anchor = self._anchor_for(lo)
+                got = self._read(anchor, lo, lo + self.page_size)
+                break
+            except psycopg2.Error as error:
+                lost = self._conn is None or bool(self._conn.closed)
+                self._fail()
+                if lost and attempt == 0:
+                    continue  # the session was closed under us: a new one, where we were
+                raise self._describe(error, f"reading {self.relation.qualified}") from None
         if got is None:
             return []
         self._store(anchor.frame, page, got)
@@ -693,7 +713,7 @@ class CursorPager:
             self._learn_end(anchor, f.end)
         except psycopg2.Error as error:
             self._fail()
-            raise describe(error, f"finding the end of {self.relation.qualified}") from None
+            raise self._describe(error, f"finding the end of {self.relation.qualified}") from None
 
     def set_order(self, column: str | None, descending: bool = False) -> None:
         """Read in another order (loader thread): sorted by ``column`` on the server, or the
@@ -713,8 +733,9 @@ class CursorPager:
                 self._record(f"-- seeking: {plan.method} ({plan.why})", 0, started)
         except psycopg2.Error as error:
             self._fail()
-            raise describe(error, f"sorting {self.relation.qualified}") from None
+            raise self._describe(error, f"sorting {self.relation.qualified}") from None
         self.plan = plan
+        self._resume = None
         self.order = None if column is None else (column, descending)
         self.order_changes += 1
         with self._lock:

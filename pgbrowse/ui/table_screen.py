@@ -42,6 +42,7 @@ class TableScreen(Screen[None]):
         self.counter: RowCounter | None = None
         self._count_started = 0.0
         self._warned_sort: tuple[str, bool] | None = None
+        self._reconnects = 0
 
     @property
     def browser(self) -> PgBrowseApp:
@@ -101,6 +102,13 @@ class TableScreen(Screen[None]):
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
         self.update_position()
         self.query_one(MemoryFooter).update_figures()  # the cache and last statement, now
+        if self.pager.reconnects > self._reconnects:
+            self._reconnects = self.pager.reconnects
+            self.notify(
+                "The server had closed the session (a restart, or pg_terminate_backend):"
+                " reconnected, and back where you were.",
+                title="Reconnected",
+            )
         plan = self.pager.plan
         if plan is not None:
             self.query_one("#title", Static).update(self.title_text())
@@ -161,8 +169,9 @@ class TableScreen(Screen[None]):
         self.update_position()
 
     def on_table_view_failed(self, message: TableView.Failed) -> None:
+        retry = "  (any move tries again)" if message.error.title != "No such relation" else ""
         self.query_one("#position", Static).update(
-            f" {message.error.title}: {message.error.message}"
+            f" {message.error.title}: {message.error.message}{retry}"
         )
         self.notify(message.error.message, title=message.error.title, severity="error")
 
