@@ -150,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             idle_release_s=config.idle_release,
         )
         app.run()
+        if app.crashes:
+            message, log = app.crashes[-1]
+            where = f" (the traceback is in {log})" if log else ""
+            print(f"pgbrowse: unexpected error: {message}{where}", file=sys.stderr)
         return app.return_code or 0
     except PgBrowseError as error:
         return _fail(f"{error.title}: {error.message}")

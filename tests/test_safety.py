@@ -12,6 +12,7 @@ from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.errors import PgBrowseError, QueryError
 from pgbrowse.db.pager import WALK_PAGES, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
@@ -325,3 +326,59 @@ async def test_the_app_says_it_reconnected(scored_dsn: str) -> None:
         await wait_for(pilot, lambda: rows_shown(view) and view.pager.reconnects == 1)
         assert int(line(view, 2).split()[1]) == top + 3 * view.data_height
         await wait_for(pilot, lambda: any(n.title == "Reconnected" for n in app._notifications))
+
+
+async def test_an_unexpected_error_shows_a_screen_and_logs_the_traceback(
+    demo_factory: ConnectionFactory, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+
+    def boom(self: TableView) -> None:
+        raise RuntimeError("the first row went missing")
+
+    monkeypatch.setattr(TableView, "action_first", boom)
+    app = PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        await pilot.press("g")
+        await wait_for(pilot, lambda: bool(app.screen.query("#error-log")))
+        message = str(app.screen.query_one("#error-message").render())
+        assert message == "RuntimeError: the first row went missing"
+        log = app.crashes[0][1]
+        assert log is not None and log.parent == tmp_path / "pgbrowse"
+        assert str(log) in str(app.screen.query_one("#error-log").render())
+        written = log.read_text()
+        assert "Traceback" in written and "boom" in written and "went missing" in written
+        await pilot.press("escape")  # back to the table: only the action failed
+        assert isinstance(app.screen, TableScreen)
+        await pilot.press("j")
+        assert view.cursor_row == 1
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.press("q")
+    assert app.return_code == 1
+
+
+async def test_an_error_outside_an_action_exits_cleanly_with_the_log(
+    demo_factory: ConnectionFactory, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+
+    def broken(self: TableView, message: TableView.CursorMoved) -> None:
+        raise ValueError("a position that cannot be")
+
+    monkeypatch.setattr(TableScreen, "on_table_view_cursor_moved", broken)
+    app = PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory
+    )
+    with pytest.raises(ValueError, match="cannot be"):  # Pilot re-raises it, for tests
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(5)
+    assert app.return_code == 1
+    (message, log), *_ = app.crashes
+    assert message == "ValueError: a position that cannot be"
+    assert log is not None and "Traceback" in log.read_text()

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
+from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager
 
@@ -123,11 +124,12 @@ class PageLoader:
                     else:
                         self.pager.load(page)
                 except Exception as exc:  # reported to the view, never lost in the thread
-                    error = (
-                        exc
-                        if isinstance(exc, PgBrowseError)
-                        else PgBrowseError("Unexpected error", f"{type(exc).__name__}: {exc}")
-                    )
+                    if isinstance(exc, PgBrowseError):
+                        error = exc
+                    else:
+                        log = write_crash_log(exc)
+                        where = f" (the traceback is in {log})" if log else ""
+                        error = PgBrowseError("Unexpected error", one_line(exc) + where)
                     with self._cond:
                         self._wanted = []  # do not hammer a failing server
                 finally:

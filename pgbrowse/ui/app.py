@@ -7,19 +7,24 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
+from pathlib import Path
 
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from pgbrowse import __version__
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
+from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
 from pgbrowse.memory import MemoryProbe, read_memory
+from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.help import HelpScreen, screen_keys
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
@@ -62,6 +67,7 @@ class PgBrowseApp(App[int]):
         self.truncate = truncate
         self.clock = clock
         self.idle_release_s = idle_release_s
+        self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
         self._switch_interval = sys.getswitchinterval()
 
@@ -77,6 +83,39 @@ class PgBrowseApp(App[int]):
         self._watch_signals()
         if self.initial is not None:
             self.open_relation(self.initial)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key and palette command runs here: an unexpected error in one becomes an
+        error screen (the traceback goes to a log file), and the app goes on."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            log = write_crash_log(error)
+            self.crashes.append((one_line(error), log))
+            if len(self.crashes) > 5:  # failing over and over: stop, as below
+                self._handle_exception(error)
+            else:
+                self.push_screen(ErrorScreen(one_line(error), log))
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Any other unexpected error has stopped the message loop it happened in (Textual
+        does not resume one), so the app cannot go on: the traceback goes to a log file, the
+        app exits cleanly (terminal restored) with status 1, and the command line prints one
+        line with the log's path, never the traceback. Textual 8's own handler, minus the
+        traceback it would print."""
+        if not self.crashes or self.crashes[-1][0] != one_line(error):
+            self.crashes.append((one_line(error), write_crash_log(error)))
+        self._return_code = 1
+        if self._exception is None:  # Pilot re-raises it in tests, as with Textual's own
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
 
     def action_help(self) -> None:
         """``?``: the keys of the screen in front, from its bindings."""

@@ -1,0 +1,38 @@
+"""Unexpected errors: the full traceback goes to a log file, the user sees one line and its path.
+
+The file lives in ``$XDG_STATE_HOME/pgbrowse/`` (else ``~/.local/state/pgbrowse/``), one per
+error, named by time, so a user can attach it to a bug report.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+
+from pgbrowse import __version__
+
+
+def log_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    base = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "pgbrowse"
+
+
+def write_crash_log(error: BaseException) -> Path | None:
+    """Write ``error``'s traceback to a new log file; its path, or None if none could be written."""
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        path.write_text(f"pgbrowse {__version__}\n{text}")
+        return path
+    except OSError:
+        return None
+
+
+def one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

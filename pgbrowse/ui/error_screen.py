@@ -1,0 +1,51 @@
+"""ErrorScreen: an unexpected error, in plain words, with where its traceback went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class ErrorScreen(ModalScreen[None]):
+    """q quits (exit status 1); Esc goes back to where you were (the action failed, nothing
+    else did)."""
+
+    DEFAULT_CSS = """
+    ErrorScreen { align: center middle; }
+    ErrorScreen > Vertical {
+        width: 76; max-width: 100%; height: auto; border: heavy $error;
+        background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS: list[BindingType] = [  # noqa: RUF012
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "carry_on", "Carry on"),
+    ]
+
+    def __init__(self, message: str, log: Path | None) -> None:
+        super().__init__()
+        self.message = message
+        self.log_path = log
+
+    def compose(self) -> ComposeResult:
+        where = (
+            f"The full traceback is in {self.log_path}"
+            if self.log_path
+            else "No log could be written."
+        )
+        with Vertical():
+            yield Static("[b]pgbrowse hit an unexpected error[/b]")
+            yield Static(self.message, markup=False, id="error-message")
+            yield Static(where, markup=False, id="error-log")
+            yield Static("q quits · Esc goes back to where you were")
+
+    def action_quit(self) -> None:
+        self.app.exit(return_code=1)
+
+    def action_carry_on(self) -> None:
+        self.dismiss()
