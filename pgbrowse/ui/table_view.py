@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -223,12 +224,12 @@ class TableView(ScrollView, can_focus=True):
         truncate = self.pager.truncate
         widths = []
         for i, column in enumerate(self.pager.columns):
-            width = max(len(column.name), len(column.type_name), MIN_COLUMN_WIDTH)
+            width = max(cell_len(column.name), cell_len(column.type_name), MIN_COLUMN_WIDTH)
             if column.numeric:  # ids grow down the table: leave room for the row count's digits
                 width = max(width, len(str(self.row_count)) + 1)
             for row in sample[:50]:
                 value = row[i]
-                width = max(width, len(visible(value, truncate)) if value is not None else 4)
+                width = max(width, cell_len(visible(value, truncate)) if value is not None else 4)
             widths.append(min(width, MAX_COLUMN_WIDTH))
         self.widths = widths
         self._offsets = []
