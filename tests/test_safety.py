@@ -7,8 +7,10 @@ import time
 
 import psycopg2
 import pytest
+from psycopg2 import sql
 
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import PgBrowseError, QueryError
 from pgbrowse.db.pager import WALK_PAGES, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
@@ -382,3 +384,33 @@ async def test_an_error_outside_an_action_exits_cleanly_with_the_log(
     (message, log), *_ = app.crashes
     assert message == "ValueError: a position that cannot be"
     assert log is not None and "Traceback" in log.read_text()
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.005, 0.02, 0.1, 0.3])
+def test_a_count_is_cancelled_whenever_esc_comes(scratch, scratch_dsn: str, delay: float) -> None:
+    """Esc can land while the count connects, between connecting and the query, or during
+    it: every time, the count stops within moments (a slow count takes 50 s)."""
+    with scratch.cursor() as cur:
+        cur.execute(
+            "CREATE OR REPLACE VIEW slow_counted AS SELECT g AS n,"
+            " CASE WHEN g % 1000 = 0 THEN pg_sleep(0.05)::text END AS nap"
+            " FROM generate_series(1, 1000000) g"
+        )
+    factory = ConnectionFactory(scratch_dsn)
+    counter = RowCounter(factory, "slow_counted")
+    outcome: list[BaseException | tuple[int, int | None]] = []
+
+    def run() -> None:
+        try:
+            outcome.append(counter.run(sql.SQL("SELECT count(*), NULL FROM slow_counted")))
+        except PgBrowseError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(delay)
+    started = time.monotonic()
+    counter.cancel()
+    thread.join(10)
+    assert not thread.is_alive() and time.monotonic() - started < 3
+    assert isinstance(outcome[0], PgBrowseError) and outcome[0].title == "Cancelled"

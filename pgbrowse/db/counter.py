@@ -25,10 +25,15 @@ class RowCounter:
         self.what = what
         self._conn: psycopg2.extensions.connection | None = None
         self._cancelled = threading.Event()
+        self._done = threading.Event()
 
     def run(self, query: sql.Composed) -> tuple[int, int | None]:
         """``(count, rows before the seek's key or None)``; raises PgBrowseError."""
-        conn = self._conn = self.factory.connect()
+        try:
+            conn = self._conn = self.factory.connect()
+        except BaseException:
+            self._done.set()
+            raise
         try:
             if self._cancelled.is_set():  # cancelled while connecting
                 raise QueryError("Cancelled", f"counting the rows of {self.what}: cancelled")
@@ -39,12 +44,22 @@ class RowCounter:
         except psycopg2.Error as error:
             raise describe(error, f"counting the rows of {self.what}") from None
         finally:
+            self._done.set()
             self._conn = None
             conn.close()
 
     def cancel(self) -> None:
+        """Stop the count (any thread; returns at once). A cancel request that reaches the
+        server between statements is ignored there, so it is sent again every 0.1 s until
+        the count has stopped."""
         self._cancelled.set()
-        conn = self._conn
-        if conn is not None and not conn.closed:
-            with suppress(psycopg2.Error):
-                conn.cancel()
+        threading.Thread(target=self._keep_cancelling, daemon=True).start()
+
+    def _keep_cancelling(self) -> None:
+        for _ in range(100):
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                with suppress(psycopg2.Error):
+                    conn.cancel()
+            if self._done.wait(0.1):
+                return

@@ -8,6 +8,7 @@ repaint only the lines that arrived.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -416,8 +417,17 @@ class TableView(ScrollView, can_focus=True):
         """Cancel a sort whose first rows have not come yet (the server stops sorting)."""
         if self.sorting is None or self.loader.in_flight is None:
             return False
-        self.pager.cancel()
+        # A cancel landing between two statements is ignored by the server: keep sending
+        # one every 0.1 s (off the UI thread) until the sort's statement has stopped.
+        threading.Thread(target=self._keep_cancelling, daemon=True).start()
         return True
+
+    def _keep_cancelling(self) -> None:
+        for _ in range(100):
+            if self.loader.in_flight is None:
+                return
+            self.pager.cancel()
+            time.sleep(0.1)
 
     def action_cursor_left(self) -> None:
         self._move_column(self.cursor_col - 1)
