@@ -104,7 +104,8 @@ async def test_a_slow_count_can_be_cancelled(scratch, scratch_dsn: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         view = await open_table(app, pilot)
         screen = app.screen
-        assert "view without a usable key" in str(screen.query_one("#title").render())
+        title = screen.query_one("#title")
+        await wait_for(pilot, lambda: "view without a usable key" in str(title.render()))
         await pilot.press("number_sign")
         await wait_for(pilot, lambda: "counting rows" in screen.position_text())
         await pilot.pause(0.3)

@@ -38,7 +38,8 @@ async def test_sort_cycles_and_keeps_seeking(scored_dsn: str) -> None:
         await wait_for(pilot, lambda: view.pager.order == ("score", False) and rows_shown(view))
         await wait_for(pilot, lambda: scores(view) == top_scores(scored_dsn, ""))
         assert "▲score" in line(view, 0) and view.cursor_row == 0
-        assert "seeking on it" in str(app.screen.query_one("#title").render())
+        title = app.screen.query_one("#title")
+        await wait_for(pilot, lambda: "seeking on it" in str(title.render()))
         before = len(view.pager.statements)
         await pilot.press("G")  # End, sorted: the highest scores, read from the end
         bottom = view.scrollable_content_region.height - 1
