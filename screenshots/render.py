@@ -73,6 +73,7 @@ async def main() -> None:
         await shoot(factory, "shop.orders", "orders-end.svg", (110, 30), ("G",))
         await shoot(factory, None, "relations-80x24.svg", (80, 24))
         await shoot(factory, "shop.orders", "help-80x24.svg", (80, 24), ("question_mark",))
+        await shoot(factory, "shop.orders", "inspector.svg", (130, 32), ("i", "G"))
 
 
 if __name__ == "__main__":

@@ -782,6 +782,12 @@ class CursorPager:
                 _, evicted = self._cache.popitem(last=False)
                 self._cache_bytes -= evicted.nbytes
 
+    def cached_pages(self) -> dict[int, int]:
+        """The pages of the current frame the cache holds, with their rows (any thread)."""
+        with self._lock:
+            frame = self.frame
+            return {page: len(e.rows) for (f, page), e in self._cache.items() if f == frame}
+
     def stats(self) -> CacheStats:
         with self._lock:
             return CacheStats(

@@ -9,6 +9,7 @@ from psycopg2 import sql
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -16,6 +17,7 @@ from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.goto import GotoScreen
+from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.table_view import TableView
 
@@ -32,6 +34,7 @@ class TableScreen(Screen[None]):
         Binding("escape,q", "back", "Back"),
         Binding("colon,ctrl+g", "goto", "Go to"),
         Binding("number_sign", "count", "Count rows"),
+        Binding("i", "inspector", "Inspector"),
     ]
 
     SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -53,7 +56,12 @@ class TableScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text(), id="title")
-        yield TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
+        view = TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
+        with Horizontal(id="body"):
+            yield view
+            inspector = Inspector(self.pager, view.loader)
+            inspector.display = False
+            yield inspector
         yield Static("", id="position")
         yield MemoryFooter(self.browser.memory_probe, self.pager)
         yield Footer()
@@ -102,6 +110,7 @@ class TableScreen(Screen[None]):
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
         self.update_position()
         self.query_one(MemoryFooter).update_figures()  # the cache and last statement, now
+        self.query_one(Inspector).update_view()  # (only while shown)
         if self.pager.reconnects > self._reconnects:
             self._reconnects = self.pager.reconnects
             self.notify(
@@ -122,6 +131,12 @@ class TableScreen(Screen[None]):
                 title="Sorting everything",
                 severity="warning",
             )
+
+    def action_inspector(self) -> None:
+        """Show or hide the paging inspector beside the table."""
+        inspector = self.query_one(Inspector)
+        inspector.display = not inspector.display
+        inspector.update_view()
 
     # -- goto ------------------------------------------------------------------------------
     def action_goto(self) -> None:

@@ -1,0 +1,79 @@
+"""Inspector: what the pager does, as it does it, for demos and for the curious.
+
+The statements it sent (newest first, bounded), with rows and milliseconds; which pages the
+client cache holds, as row ranges; the page being fetched; and whether the session holds a
+transaction. Everything comes from the pager's own record: nothing here talks to the server.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from pgbrowse.db.loader import END, PageLoader
+from pgbrowse.db.pager import CursorPager
+
+SHOWN = 40  # statements listed
+
+
+def row_ranges(pages: dict[int, int], page_size: int) -> str:
+    """Cached pages (page: rows) as row ranges: ``1-300, 5,001-5,100``."""
+    out: list[str] = []
+    for page, rows in sorted(pages.items()):
+        if not rows:
+            continue
+        lo, hi = page * page_size + 1, page * page_size + rows
+        if out and out[-1].endswith(f"-{lo - 1:,}"):
+            out[-1] = out[-1].rsplit("-", 1)[0] + f"-{hi:,}"
+        else:
+            out.append(f"{lo:,}-{hi:,}")
+    return ", ".join(out) or "none"
+
+
+class Inspector(Static):
+    """A panel beside the table; ``i`` shows and hides it."""
+
+    DEFAULT_CSS = """
+    Inspector {
+        width: 56; max-width: 50%; height: 1fr; border-left: solid $accent;
+        background: $panel; padding: 0 1; overflow-y: auto;
+    }
+    """
+
+    def __init__(self, pager: CursorPager, loader: PageLoader) -> None:
+        super().__init__(id="inspector")
+        self.pager = pager
+        self.loader = loader
+        self.drawn: Group | None = None  # what the panel shows now
+
+    def on_mount(self) -> None:
+        self.update_view()
+        self.set_interval(0.5, self.update_view)
+
+    def lines(self) -> list[tuple[str, int, float]]:
+        """(statement, rows, ms), newest first."""
+        statements = list(self.pager.statements)[-SHOWN:]
+        return [(" ".join(s.sql.split()), s.rows, s.ms) for s in reversed(statements)]
+
+    def update_view(self) -> None:
+        if not self.display:
+            return
+        pager = self.pager
+        busy = self.loader.in_flight
+        fetching = "none" if busy is None else ("the end" if busy == END else f"page {busy:,}")
+        state = "holds a transaction" if pager.holds_transaction else "no transaction (released)"
+        head = Text.assemble(
+            ("paging inspector\n", "bold"),
+            f"cache: rows {row_ranges(pager.cached_pages(), pager.page_size)}\n",
+            f"fetching: {fetching}   session: {state}\n",
+        )
+        table = Table(box=None, expand=True, header_style="bold", padding=(0, 1), pad_edge=False)
+        table.add_column("statement", ratio=1, overflow="ellipsis", no_wrap=True)
+        table.add_column("rows", justify="right")
+        table.add_column("ms", justify="right")
+        for text, rows, ms in self.lines():
+            table.add_row(text, f"{rows:,}", f"{ms:.1f}")
+        self.drawn = Group(head, table)
+        self.update(self.drawn)

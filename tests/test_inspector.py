@@ -1,0 +1,55 @@
+"""The paging inspector shows what the pager really sent (issue 6)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.inspector import Inspector, row_ranges
+from pgbrowse.ui.table_screen import TableScreen
+from pgbrowse.ui.table_view import TableView
+from tests.conftest import fixed_memory, relation
+from tests.test_ui import rows_shown, wait_for
+
+
+def test_row_ranges_merge_neighbouring_pages() -> None:
+    assert row_ranges({0: 100, 1: 100, 2: 100, 50: 100}, 100) == "1-300, 5,001-5,100"
+    assert row_ranges({9: 100, 10: 37, 11: 0}, 100) == "901-1,037"  # a short last page
+    assert row_ranges({}, 100) == "none"
+
+
+def shown(inspector: Inspector) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(inspector.drawn)  # what the panel draws
+    return console.export_text()
+
+
+async def test_the_inspector_lists_the_statements_sent(demo_factory: ConnectionFactory) -> None:
+    app = PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        inspector = app.screen.query_one(Inspector)
+        assert not inspector.display
+        await pilot.press("i")
+        assert inspector.display and inspector.region.width > 0
+        await pilot.press("G")  # a seek: a new cursor, read from the end
+        await wait_for(pilot, lambda: rows_shown(view) and view.cursor_row == view.row_count - 1)
+        await pilot.pause(0.6)
+        record = [" ".join(s.sql.split()) for s in reversed(view.pager.statements)]
+        assert [line for line, _, _ in inspector.lines()] == record[: len(inspector.lines())]
+        text = shown(inspector)
+        assert "DECLARE" in text and "FETCH FORWARD 100" in text and "CLOSE" in text
+        assert "holds a transaction" in text
+        assert row_ranges(view.pager.cached_pages(), 100) in text
+        newest = inspector.lines()[0]
+        assert newest[0].startswith(("FETCH", "MOVE"))
+        assert newest[1] == view.pager.statements[-1].rows
+        await pilot.press("i")
+        assert not inspector.display
