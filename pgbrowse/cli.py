@@ -148,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             truncate=config.truncate,
             theme=config.theme,
             idle_release_s=config.idle_release,
+            welcome_rows=config.demo_rows if args.demo else None,
         )
         app.run()
         if app.crashes:

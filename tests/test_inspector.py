@@ -9,8 +9,10 @@ from rich.console import Console
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.inspector import Inspector, row_ranges
+from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
+from pgbrowse.ui.welcome import WelcomeScreen
 from tests.conftest import fixed_memory, relation
 from tests.test_ui import rows_shown, wait_for
 
@@ -53,3 +55,16 @@ async def test_the_inspector_lists_the_statements_sent(demo_factory: ConnectionF
         assert newest[1] == view.pager.statements[-1].rows
         await pilot.press("i")
         assert not inspector.display
+
+
+async def test_the_demo_starts_on_a_welcome_screen(demo_factory: ConnectionFactory) -> None:
+    app = PgBrowseApp(demo_factory, memory_probe=fixed_memory, welcome_rows=1_000_000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        text = str(app.screen.query_one("#welcome-text").render())
+        assert "1,000,000 rows" in text and "server-side cursor" in text
+        for key in ("G", ": 50%", "s sort", "i see every", "? all keys"):
+            assert key in text, key
+        assert app.screen.query_one("WelcomeScreen > Vertical").region.width <= 80
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RelationListScreen))

@@ -28,6 +28,7 @@ from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.help import HelpScreen, screen_keys
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
+from pgbrowse.ui.welcome import WelcomeScreen
 
 
 class PgBrowseApp(App[int]):
@@ -55,6 +56,7 @@ class PgBrowseApp(App[int]):
         clock: Callable[[], float] = time.perf_counter,
         theme: str = DEFAULT_THEME,
         idle_release_s: float = DEFAULT_IDLE_RELEASE_S,
+        welcome_rows: int | None = None,
     ) -> None:
         super().__init__()
         self.theme = theme
@@ -67,6 +69,7 @@ class PgBrowseApp(App[int]):
         self.truncate = truncate
         self.clock = clock
         self.idle_release_s = idle_release_s
+        self.welcome_rows = welcome_rows  # the demo's size: start on the welcome screen
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
         self._switch_interval = sys.getswitchinterval()
@@ -83,6 +86,8 @@ class PgBrowseApp(App[int]):
         self._watch_signals()
         if self.initial is not None:
             self.open_relation(self.initial)
+        elif self.welcome_rows is not None:
+            self.push_screen(WelcomeScreen(self.welcome_rows))
 
     async def run_action(
         self,
