@@ -203,10 +203,10 @@ def test_a_bad_config_file_is_one_line_and_status_2(tmp_path: Path, text: str, s
 
 
 async def test_holding_pagedown_drops_the_pages_scrolled_past(scratch, scratch_dsn: str) -> None:
-    with scratch.cursor() as cur:  # 0.2 s a page: a slow link, or a busy server
+    with scratch.cursor() as cur:  # 0.5 s a page: a slow link, or a busy server
         cur.execute(
             "CREATE OR REPLACE VIEW slow_pages AS"
-            " SELECT g AS n, pg_sleep(0.002)::text AS nap FROM generate_series(1, 5000) g"
+            " SELECT g AS n, pg_sleep(0.005)::text AS nap FROM generate_series(1, 5000) g"
         )
     factory = ConnectionFactory(scratch_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, "slow_pages"), memory_probe=fixed_memory)
@@ -218,7 +218,7 @@ async def test_holding_pagedown_drops_the_pages_scrolled_past(scratch, scratch_d
         for _ in range(40):  # held down: 40 screens (about 8 pages) in a moment
             app.simulate_key("pagedown")
         await wait_for(pilot, lambda: view.cursor_row >= 40 * view.data_height - 1, timeout=5)
-        await wait_for(pilot, lambda: rows_shown(view), timeout=20)
+        await wait_for(pilot, lambda: rows_shown(view), timeout=30)
         pages_passed = view.cursor_row // view.pager.page_size
         assert pages_passed >= 7
         assert fetch_count(view) - first <= 4  # not one fetch per page passed
