@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 
+import psycopg2
 from rich.console import Console
 
 from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.inspector import Inspector, row_ranges
 from pgbrowse.ui.relation_list import RelationListScreen
@@ -68,3 +70,49 @@ async def test_the_demo_starts_on_a_welcome_screen(demo_factory: ConnectionFacto
         assert app.screen.query_one("WelcomeScreen > Vertical").region.width <= 80
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RelationListScreen))
+
+
+def test_the_server_side_is_read_on_the_pagers_own_backend(scored_dsn: str, scratch) -> None:
+    factory = ConnectionFactory(scored_dsn)
+    pager = CursorPager(factory, relation(factory, "scored"))
+    try:
+        pager.load(0)
+        side = pager.read_server_side()
+        assert side is not None and side.memory_bytes is not None
+        assert 100_000 < side.memory_bytes < 1_000_000_000  # a backend's memory: a real figure
+        assert side.locks == ("AccessShareLock",)
+        pager.load(1)  # the cursor is untouched by it
+        pager.release()
+        sent = len(pager.statements)
+        assert pager.read_server_side() is None  # released: nothing to read, nothing sent
+        assert len(pager.statements) == sent
+    finally:
+        pager.close()
+    with scratch.cursor() as cur:  # a role that may not read backend memory: it is hidden
+        cur.execute("DROP ROLE IF EXISTS pgbrowse_plain")
+        cur.execute("CREATE ROLE pgbrowse_plain LOGIN")
+        cur.execute("GRANT SELECT ON scored TO pgbrowse_plain")
+    try:
+        plain = ConnectionFactory(psycopg2.extensions.make_dsn(scored_dsn, user="pgbrowse_plain"))
+        pager = CursorPager(plain, relation(factory, "scored"))
+        pager.load(0)
+        side = pager.read_server_side()
+        assert side is not None and side.memory_bytes is None and side.locks
+        pager.load(1)  # and the cursor still works
+        pager.close()
+    finally:
+        with scratch.cursor() as cur:
+            cur.execute("REVOKE ALL ON scored FROM pgbrowse_plain; DROP ROLE pgbrowse_plain")
+
+
+async def test_the_inspector_shows_the_server_side(scored_dsn: str) -> None:
+    factory = ConnectionFactory(scored_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "scored"), memory_probe=fixed_memory)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        await pilot.press("i")
+        inspector = app.screen.query_one(Inspector)
+        await wait_for(pilot, lambda: "server memory:" in shown(inspector), timeout=6)
+        assert "locks: AccessShareLock" in shown(inspector)

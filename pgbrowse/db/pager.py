@@ -46,6 +46,15 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class ServerSide:
+    """What the pager's own backend holds: memory (None where it may not be read) and the
+    lock modes it has on the relation."""
+
+    memory_bytes: int | None
+    locks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CacheStats:
     """What the client cache holds right now."""
 
@@ -168,6 +177,8 @@ class CursorPager:
         self.reconnects = 0  # how many times a lost session was replaced by a new one
         self._resume: _Anchor | None = None  # where to start again after an error
         self._connected_once = False
+        self._memory_readable: bool | None = None  # may this role read its own memory?
+        self.server_side: ServerSide | None = None  # last read by read_server_side()
         self.statements: deque[Statement] = deque(maxlen=history)
         self.fetches = 0
         self.rows_fetched = 0
@@ -377,6 +388,46 @@ class CursorPager:
                 value: Any = key[0] if self.plan.method == "ctid" else key
                 return _Anchor("seek", page * self.page_size, anchor.frame, value)
         return _Anchor(anchor.kind, anchor.base, anchor.frame, anchor.key)
+
+    def read_server_side(self) -> ServerSide | None:
+        """Read this backend's memory (pg_backend_memory_contexts, PostgreSQL 14+, where
+        the role may) and its locks on the relation, on the pager's own connection, inside
+        its transaction (a plain SELECT: the cursors are untouched). Never while released:
+        that would start a transaction just to look at it."""
+        if not self.holds_transaction:
+            self.server_side = None
+            return None
+        assert self._conn is not None
+        try:
+            if self._memory_readable is None:
+                self._memory_readable = self._conn.server_version >= 140000 and self._scalar(
+                    sql.SQL(
+                        "SELECT has_table_privilege('pg_catalog.pg_backend_memory_contexts',"
+                        " 'SELECT')"
+                    )
+                )
+            memory = (
+                sql.SQL("(SELECT sum(total_bytes)::int8 FROM pg_backend_memory_contexts)")
+                if self._memory_readable
+                else sql.SQL("NULL::int8")
+            )
+            query = sql.SQL(
+                "SELECT {}, ARRAY(SELECT DISTINCT mode FROM pg_locks"
+                " WHERE pid = pg_backend_pid() AND relation = {}::regclass ORDER BY 1)"
+            ).format(memory, sql.Literal(self.relation.identifier().as_string(self._conn)))
+            with self._timed(query) as cur:
+                cur.execute(query)
+                memory_bytes, locks = cur.fetchone()
+        except psycopg2.Error as error:
+            self._fail()
+            raise self._describe(error, "reading the server side") from None
+        self.server_side = ServerSide(memory_bytes, tuple(locks))
+        return self.server_side
+
+    def _scalar(self, query: sql.Composable) -> Any:
+        with self._timed(query) as cur:
+            cur.execute(query)
+            return cur.fetchone()[0]
 
     def cancel(self) -> None:
         """Ask the server to cancel the running statement (safe from any thread)."""

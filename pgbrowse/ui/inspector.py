@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager
+from pgbrowse.memory import human_bytes
 
 SHOWN = 40  # statements listed
 
@@ -51,6 +52,12 @@ class Inspector(Static):
     def on_mount(self) -> None:
         self.update_view()
         self.set_interval(0.5, self.update_view)
+        self.set_interval(2.0, self.ask_server_side)
+
+    def ask_server_side(self) -> None:
+        """While shown: the pager's backend memory and locks, read on its loader thread."""
+        if self.display and self.pager.holds_transaction:
+            self.loader.submit(CursorPager.read_server_side)
 
     def lines(self) -> list[tuple[str, int, float]]:
         """(statement, rows, ms), newest first."""
@@ -63,11 +70,21 @@ class Inspector(Static):
         pager = self.pager
         busy = self.loader.in_flight
         fetching = "none" if busy is None else ("the end" if busy == END else f"page {busy:,}")
-        state = "holds a transaction" if pager.holds_transaction else "no transaction (released)"
+        holds = pager.holds_transaction
+        state = "holds a transaction" if holds else "no transaction (released)"
+        server = pager.server_side if holds else None
+        side = ""
+        if server is not None:
+            if server.memory_bytes is not None:
+                side += f"server memory: {human_bytes(server.memory_bytes)}   "
+            side += f"locks: {', '.join(server.locks) or 'none'}\n"
+        elif not holds:
+            side = "locks: none\n"
         head = Text.assemble(
             ("paging inspector\n", "bold"),
             f"cache: rows {row_ranges(pager.cached_pages(), pager.page_size)}\n",
             f"fetching: {fetching}   session: {state}\n",
+            side,
         )
         table = Table(box=None, expand=True, header_style="bold", padding=(0, 1), pad_edge=False)
         table.add_column("statement", ratio=1, overflow="ellipsis", no_wrap=True)
