@@ -149,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             theme=config.theme,
             idle_release_s=config.idle_release,
             welcome_rows=config.demo_rows if args.demo else None,
+            compare_limits=(config.compare_rows, config.compare_mb),
         )
         app.run()
         if app.crashes:

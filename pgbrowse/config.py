@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pgbrowse.db.compare import DEFAULT_LIMIT_MB, DEFAULT_LIMIT_ROWS
 from pgbrowse.db.connect import SessionSettings
 from pgbrowse.db.demo import DEFAULT_DEMO_ROWS
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE
@@ -104,6 +105,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("theme", theme_name, DEFAULT_THEME, "NAME", "colour theme (any of Textual's)"),
     Setting("demo_rows", positive_int, DEFAULT_DEMO_ROWS, "N", "rows in the demo's big table"),
+    Setting(
+        "compare_rows",
+        positive_int,
+        DEFAULT_LIMIT_ROWS,
+        "ROWS",
+        "compare mode (c): the most rows the naive way may load",
+    ),
+    Setting(
+        "compare_mb",
+        positive_int,
+        DEFAULT_LIMIT_MB,
+        "MB",
+        "compare mode (c): the most estimated MB the naive way may load",
+    ),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -149,6 +149,8 @@ cache_mb = 16
 truncate = 80
 theme = "nord"
 demo_rows = 5000000
+compare_rows = 1000
+compare_mb = 64
 """
 
 

@@ -21,6 +21,7 @@ from pgbrowse import __version__
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
 from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
+from pgbrowse.db.compare import DEFAULT_LIMIT_MB, DEFAULT_LIMIT_ROWS
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
 from pgbrowse.memory import MemoryProbe, read_memory
@@ -57,6 +58,7 @@ class PgBrowseApp(App[int]):
         theme: str = DEFAULT_THEME,
         idle_release_s: float = DEFAULT_IDLE_RELEASE_S,
         welcome_rows: int | None = None,
+        compare_limits: tuple[int, int] = (DEFAULT_LIMIT_ROWS, DEFAULT_LIMIT_MB),
     ) -> None:
         super().__init__()
         self.theme = theme
@@ -70,6 +72,7 @@ class PgBrowseApp(App[int]):
         self.clock = clock
         self.idle_release_s = idle_release_s
         self.welcome_rows = welcome_rows  # the demo's size: start on the welcome screen
+        self.compare_limits = compare_limits  # the naive way's (rows, MB) in compare mode
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
         self._switch_interval = sys.getswitchinterval()

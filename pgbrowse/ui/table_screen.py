@@ -16,6 +16,7 @@ from textual.widgets import Footer, Static
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager
+from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
@@ -35,6 +36,7 @@ class TableScreen(Screen[None]):
         Binding("colon,ctrl+g", "goto", "Go to"),
         Binding("number_sign", "count", "Count rows"),
         Binding("i", "inspector", "Inspector"),
+        Binding("c", "compare", "Naive vs lazy"),
     ]
 
     SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -131,6 +133,15 @@ class TableScreen(Screen[None]):
                 title="Sorting everything",
                 severity="warning",
             )
+
+    def action_compare(self) -> None:
+        """The naive way and the lazy way of reading this relation, side by side."""
+        rows, mb = self.browser.compare_limits
+        self.app.push_screen(
+            CompareScreen(
+                self.pager.factory, self.pager.relation, self.browser.memory_probe, rows, mb
+            )
+        )
 
     def action_inspector(self) -> None:
         """Show or hide the paging inspector beside the table."""
