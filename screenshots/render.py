@@ -74,6 +74,7 @@ async def main() -> None:
         await shoot(factory, None, "relations-80x24.svg", (80, 24))
         await shoot(factory, "shop.orders", "help-80x24.svg", (80, 24), ("question_mark",))
         await shoot(factory, "shop.orders", "inspector.svg", (130, 32), ("i", "G"))
+        await shoot(factory, "lab.samples", "compare.svg", (110, 24), ("c",))
 
 
 if __name__ == "__main__":
