@@ -116,3 +116,18 @@ async def test_the_inspector_shows_the_server_side(scored_dsn: str) -> None:
         inspector = app.screen.query_one(Inspector)
         await wait_for(pilot, lambda: "server memory:" in shown(inspector), timeout=6)
         assert "locks: AccessShareLock" in shown(inspector)
+
+
+def test_a_spilled_sort_shows_its_temp_files(demo_factory: ConnectionFactory) -> None:
+    pager = CursorPager(demo_factory, relation(demo_factory, "shop.orders"))
+    try:
+        pager.load(0)
+        side = pager.read_server_side()
+        assert side is not None and side.temp_bytes == 0  # an index scan: nothing on disk
+        pager.set_order("note", False)  # no index: 1,000,000 rows sorted past work_mem
+        pager.load(0)
+        side = pager.read_server_side()
+        assert side is not None and side.temp_bytes is not None
+        assert side.temp_bytes > 1_000_000  # the sort's runs, held while the cursor is open
+    finally:
+        pager.close()

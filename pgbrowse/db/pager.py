@@ -52,6 +52,7 @@ class ServerSide:
 
     memory_bytes: int | None
     locks: tuple[str, ...]
+    temp_bytes: int | None = None  # temp files of this backend (a spilled sort), if readable
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class CursorPager:
         self._resume: _Anchor | None = None  # where to start again after an error
         self._connected_once = False
         self._memory_readable: bool | None = None  # may this role read its own memory?
+        self._temp_readable: bool | None = None  # ...and list the temp directory?
         self.server_side: ServerSide | None = None  # last read by read_server_side()
         self.statements: deque[Statement] = deque(maxlen=history)
         self.fetches = 0
@@ -406,22 +408,34 @@ class CursorPager:
                         " 'SELECT')"
                     )
                 )
+            if self._temp_readable is None:
+                self._temp_readable = self._conn.server_version >= 120000 and self._scalar(
+                    sql.SQL("SELECT has_function_privilege('pg_catalog.pg_ls_tmpdir()', 'EXECUTE')")
+                )
             memory = (
                 sql.SQL("(SELECT sum(total_bytes)::int8 FROM pg_backend_memory_contexts)")
                 if self._memory_readable
                 else sql.SQL("NULL::int8")
             )
+            temp = (
+                sql.SQL(
+                    "(SELECT coalesce(sum(size), 0)::int8 FROM pg_ls_tmpdir()"
+                    " WHERE name LIKE 'pgsql_tmp' || pg_backend_pid() || '.%')"
+                )
+                if self._temp_readable
+                else sql.SQL("NULL::int8")
+            )
             query = sql.SQL(
                 "SELECT {}, ARRAY(SELECT DISTINCT mode FROM pg_locks"
-                " WHERE pid = pg_backend_pid() AND relation = {}::regclass ORDER BY 1)"
-            ).format(memory, sql.Literal(self.relation.identifier().as_string(self._conn)))
+                " WHERE pid = pg_backend_pid() AND relation = {}::regclass ORDER BY 1), {}"
+            ).format(memory, sql.Literal(self.relation.identifier().as_string(self._conn)), temp)
             with self._timed(query) as cur:
                 cur.execute(query)
-                memory_bytes, locks = cur.fetchone()
+                memory_bytes, locks, temp_bytes = cur.fetchone()
         except psycopg2.Error as error:
             self._fail()
             raise self._describe(error, "reading the server side") from None
-        self.server_side = ServerSide(memory_bytes, tuple(locks))
+        self.server_side = ServerSide(memory_bytes, tuple(locks), temp_bytes)
         return self.server_side
 
     def _scalar(self, query: sql.Composable) -> Any:

@@ -77,6 +77,8 @@ class Inspector(Static):
         if server is not None:
             if server.memory_bytes is not None:
                 side += f"server memory: {human_bytes(server.memory_bytes)}   "
+            if server.temp_bytes is not None:
+                side += f"temp files: {human_bytes(server.temp_bytes)}   "
             side += f"locks: {', '.join(server.locks) or 'none'}\n"
         elif not holds:
             side = "locks: none\n"
