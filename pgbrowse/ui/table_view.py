@@ -418,13 +418,15 @@ class TableView(ScrollView, can_focus=True):
         if self.sorting is None or self.loader.in_flight is None:
             return False
         # A cancel landing between two statements is ignored by the server: keep sending
-        # one every 0.1 s (off the UI thread) until the sort's statement has stopped.
-        threading.Thread(target=self._keep_cancelling, daemon=True).start()
+        # one every 0.1 s (off the UI thread) until this job, and only this job, has ended
+        # (the next job is the return to the previous order, which must not be cancelled).
+        job = self.loader.job
+        threading.Thread(target=self._keep_cancelling, args=(job,), daemon=True).start()
         return True
 
-    def _keep_cancelling(self) -> None:
+    def _keep_cancelling(self, job: int) -> None:
         for _ in range(100):
-            if self.loader.in_flight is None:
+            if self.loader.job != job or self.loader.in_flight is None:
                 return
             self.pager.cancel()
             time.sleep(0.1)
