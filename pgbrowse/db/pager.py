@@ -225,16 +225,30 @@ class CursorPager:
         parts: list[sql.Composable] = [self.select()]
         if where is not None:
             parts.append(sql.SQL("WHERE {}").format(where))
-        keys = self.plan.keys if self.plan is not None else ()
-        descending = reverse != (self.plan is not None and self.plan.descending)
-        if keys:
-            # Qualified, so a key never resolves to an output column of the same name.
-            rel = (self.relation.schema, self.relation.name)
-            order = sql.SQL(" DESC, " if descending else ", ").join(
-                sql.Identifier(*rel, k) for k in keys
-            )
-            parts.append(sql.SQL("ORDER BY {}{}").format(order, sql.SQL(" DESC" * descending)))
+        order = self._order_by(reverse)
+        if order is not None:
+            parts.append(order)
         return sql.SQL(" ").join(parts)
+
+    def _order_by(self, reverse: bool = False) -> sql.Composed | None:
+        """``ORDER BY`` the plan's keys (None for physical order), or the reverse of it."""
+        keys = self.plan.keys if self.plan is not None else ()
+        if not keys:
+            return None
+        descending = reverse != (self.plan is not None and self.plan.descending)
+        # Qualified, so a key never resolves to an output column of the same name.
+        rel = (self.relation.schema, self.relation.name)
+        order = sql.SQL(" DESC, " if descending else ", ").join(
+            sql.Identifier(*rel, k) for k in keys
+        )
+        return sql.SQL("ORDER BY {}{}").format(order, sql.SQL(" DESC" * descending))
+
+    def export_query(self) -> sql.Composed:
+        """The view as it is shown (its order), every value whole: for COPY to a file."""
+        columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in self.columns)
+        query = sql.SQL("SELECT {} FROM {}").format(columns, self.relation.identifier())
+        order = self._order_by()
+        return query if order is None else sql.SQL("{} {}").format(query, order)
 
     def _bound(self, anchor: _Anchor, op: str) -> sql.Composable | None:
         """The condition for the rows at or after (``>=``) or before (``<``) the anchor,

@@ -17,6 +17,7 @@ from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.compare import CompareScreen
+from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
@@ -37,6 +38,7 @@ class TableScreen(Screen[None]):
         Binding("number_sign", "count", "Count rows"),
         Binding("i", "inspector", "Inspector"),
         Binding("c", "compare", "Naive vs lazy"),
+        Binding("e", "export", "Export CSV"),
     ]
 
     SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -133,6 +135,11 @@ class TableScreen(Screen[None]):
                 title="Sorting everything",
                 severity="warning",
             )
+
+    def action_export(self) -> None:
+        """The view (its order) to a CSV file, streamed by the server's COPY."""
+        if self.pager.columns:
+            self.app.push_screen(ExportScreen(self.pager))
 
     def action_compare(self) -> None:
         """The naive way and the lazy way of reading this relation, side by side."""

@@ -1,0 +1,162 @@
+"""CsvExport: a view's rows streamed to a CSV file by the server's COPY, memory flat.
+
+``COPY (query) TO STDOUT WITH (FORMAT csv, HEADER)`` on a connection of its own, written to
+``<file>.partial`` in chunks as they arrive (the client holds one chunk at a time) and renamed
+when complete. Progress: bytes written, and rows from ``pg_stat_progress_copy`` (PostgreSQL
+14+) read on a second connection. A cancel stops it on the server and removes the partial
+file, so a file with the chosen name is always a whole export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.errors import PgBrowseError, QueryError, describe
+
+CHUNK = 64 * 1024
+REPORT_EVERY_S = 0.1
+Progress = Callable[[int, int | None], None]  # bytes written, rows (None if unknown)
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    rows: int
+    bytes: int
+    seconds: float
+
+
+class _Counting:
+    """A binary file that counts what is written to it (COPY writes its chunks here, as
+    the server sent them: the file holds the server's bytes exactly)."""
+
+    def __init__(self, file: IO[bytes], on_write: Callable[[int], None]) -> None:
+        self.file = file
+        self.written = 0
+        self.on_write = on_write
+        self._reported = 0.0
+
+    def write(self, data: bytes) -> int:
+        self.file.write(data)  # (COPY hands over one row at a time)
+        self.written += len(data)
+        now = time.monotonic()
+        if now - self._reported >= REPORT_EVERY_S:  # not a report per row
+            self._reported = now
+            self.on_write(self.written)
+        return len(data)
+
+
+class CsvExport:
+    """One export; ``run`` on a worker thread, ``cancel`` from any other."""
+
+    def __init__(
+        self, factory: ConnectionFactory, query: sql.Composed, path: Path, what: str
+    ) -> None:
+        self.factory = factory
+        self.query = query
+        self.path = path
+        self.partial = path.with_name(path.name + ".partial")
+        self.what = what
+        self.sent: list[str] = []  # the statements it sent (for tests and the curious)
+        self._conn: psycopg2.extensions.connection | None = None
+        self._cancelled = threading.Event()
+        self._done = threading.Event()
+        self._rows: int | None = None
+        self._pid: int | None = None
+
+    def copy_statement(self, conn: psycopg2.extensions.connection) -> str:
+        return (
+            sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)")
+            .format(self.query)
+            .as_string(conn)
+        )
+
+    def run(self, on_progress: Progress | None = None) -> Exported:
+        report = on_progress or (lambda written, rows: None)
+        started = time.perf_counter()
+        try:
+            conn = self._conn = self.factory.connect()
+        except BaseException:
+            self._done.set()
+            raise
+        conn.set_session(readonly=True)
+        self._pid = conn.get_backend_pid()
+        watcher = threading.Thread(target=self._watch_rows, daemon=True)
+        watcher.start()
+        try:
+            if self._cancelled.is_set():
+                raise QueryError("Cancelled", f"exporting {self.what}: cancelled")
+            statement = self.copy_statement(conn)
+            self.sent.append(statement)
+            with self.partial.open("wb") as file:
+                counting = _Counting(file, lambda written: report(written, self._rows))
+                with conn.cursor() as cur:
+                    cur.copy_expert(statement, counting, size=CHUNK)
+                    rows = cur.rowcount
+            conn.rollback()
+            os.replace(self.partial, self.path)
+            report(counting.written, rows)
+            return Exported(self.path, rows, counting.written, time.perf_counter() - started)
+        except psycopg2.Error as error:
+            self._remove_partial()
+            raise describe(error, f"exporting {self.what}") from None
+        except BaseException:
+            self._remove_partial()
+            raise
+        finally:
+            self._done.set()
+            self._conn = None
+            conn.close()
+
+    def _remove_partial(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.partial.unlink()
+
+    def _watch_rows(self) -> None:
+        """Rows so far, from pg_stat_progress_copy, every 0.25 s (quietly none before 14)."""
+        try:
+            conn = self.factory.connect()
+        except PgBrowseError:
+            return
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                while not self._done.wait(0.25):
+                    try:
+                        cur.execute(
+                            "SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = %s",
+                            (self._pid,),
+                        )
+                    except psycopg2.Error:
+                        return
+                    row = cur.fetchone()
+                    if row is not None:
+                        self._rows = int(row[0])
+        finally:
+            conn.close()
+
+    def cancel(self) -> None:
+        """Stop the export on the server (returns at once; re-sent until it has stopped)."""
+        self._cancelled.set()
+        threading.Thread(target=self._keep_cancelling, daemon=True).start()
+
+    def _keep_cancelling(self) -> None:
+        for _ in range(100):
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                with contextlib.suppress(psycopg2.Error):
+                    conn.cancel()
+            if self._done.wait(0.1):
+                return
