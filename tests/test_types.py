@@ -117,11 +117,19 @@ def test_every_type_arrives_as_the_server_prints_it(scratch, scratch_dsn: str) -
     with scratch.cursor() as cur:
         cur.execute(
             "SELECT row_no::text, "
-            + ", ".join(f"left({c}::text, 501)" for c in names)  # cut as shown, 500 + 1
+            # The type's output function, as psql and COPY print values (format's %s calls
+            # it), cut as shown: 500 characters and one more to mark the cut.
+            + ", ".join(
+                f"CASE WHEN {c} IS NULL THEN NULL ELSE left(format('%s', {c}), 501) END"
+                for c in names
+            )
             + " FROM every_type ORDER BY row_no"
         )
         want = cur.fetchall()
     assert got == want  # the type's own output, for every type, NULLs as None
+    by_name = dict(zip(names, got[0][1:], strict=True))
+    assert by_name["flag"] == "t" and by_name["ip"] == "192.168.0.1/24"  # as psql shows them
+    assert by_name["net"] == "10.0.0.0/8"
     assert len(got[1][names.index("raw") + 1]) == 501  # a long value: cut, and marked so
     assert all(v is None for v in got[2][1:])
 

@@ -194,11 +194,17 @@ class CursorPager:
 
     # -- queries -----------------------------------------------------------------------
     def select(self) -> sql.Composed:
-        """The select list and relation: every column as its text output, cut on the server,
-        then the row's key (or ctid) in full, hidden: where to start again from this row."""
+        """The select list and relation: every column as its type's output (as psql and COPY
+        print it), cut on the server, then the row's key (or ctid) in full, hidden: where to
+        start again from this row."""
         cut = sql.Literal(self.truncate + 1)  # one more than shown, to know it was cut
+        # concat() calls the type's output function; ::text would not always (a boolean
+        # casts to 'true', not 't'; an inet to '10.0.0.1/32', not '10.0.0.1').
         items = [
-            sql.SQL("left({}::text, {})").format(sql.Identifier(c.name), cut) for c in self.columns
+            sql.SQL("CASE WHEN {c} IS NULL THEN NULL ELSE left(concat({c}), {n}) END").format(
+                c=sql.Identifier(c.name), n=cut
+            )
+            for c in self.columns
         ]
         # Aliased: ORDER BY "id" would otherwise sort by the output column "id" (the text).
         items += [
