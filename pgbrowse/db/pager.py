@@ -24,7 +24,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.catalog import Column, Relation, list_columns
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import QueryError, describe
+from pgbrowse.db.errors import QueryError, describe, first_line
 from pgbrowse.db.seek import SeekPlan, plan_seeking, plan_sorted
 
 Row = tuple[str | None, ...]
@@ -171,6 +171,8 @@ class CursorPager:
         self.count_exact = False
         self.shift = 0  # how far positions have moved in total when a seek became exact
         self.order: tuple[str, bool] | None = None  # (column, descending) when sorted
+        self.filter: str | None = None  # the user's WHERE expression, when filtered
+        self._unfiltered_count: tuple[int, bool] | None = None
         self.order_changes = 0  # how many times the order changed (views start over)
         self._natural: SeekPlan | None = None
         self._last_page: int | None = None  # the page read most recently: where to resume
@@ -229,8 +231,9 @@ class CursorPager:
     def _query(self, where: sql.Composable | None, reverse: bool = False) -> sql.Composed:
         """The select, filtered by ``where``, in the plan's order (or its reverse)."""
         parts: list[sql.Composable] = [self.select()]
-        if where is not None:
-            parts.append(sql.SQL("WHERE {}").format(where))
+        conditions = [c for c in (where, self._filter_sql()) if c is not None]
+        if conditions:
+            parts.append(sql.SQL("WHERE {}").format(sql.SQL(" AND ").join(conditions)))
         order = self._order_by(reverse)
         if order is not None:
             parts.append(order)
@@ -253,6 +256,8 @@ class CursorPager:
         """The view as it is shown (its order), every value whole: for COPY to a file."""
         columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in self.columns)
         query = sql.SQL("SELECT {} FROM {}").format(columns, self.relation.identifier())
+        if self.filter:
+            query = sql.SQL("{} WHERE {}").format(query, self._filter_sql())
         order = self._order_by()
         return query if order is None else sql.SQL("{} {}").format(query, order)
 
@@ -331,9 +336,12 @@ class CursorPager:
     def _describe(self, error: psycopg2.Error, what: str) -> QueryError:
         return describe(error, what, self.factory.settings)
 
-    def _estimate(self) -> int:
+    def _estimate(self, where: str | None = None) -> int:
+        """The planner's rows for the relation, or for it filtered by ``where``."""
         assert self._conn is not None
         query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(self.relation.identifier())
+        if where:
+            query = sql.SQL("{} WHERE ({})").format(query, sql.SQL(where))
         with self._timed(query) as cur:
             cur.execute(query)
             plan = cur.fetchone()[0]
@@ -714,9 +722,12 @@ class CursorPager:
         while end > 0:
             first = max(0, end - span)
             query = sql.SQL(
-                "SELECT max(ctid) FROM {} WHERE ctid >= {}::tid AND ctid < {}::tid"
+                "SELECT max(ctid) FROM {} WHERE ctid >= {}::tid AND ctid < {}::tid AND {}"
             ).format(
-                self.relation.identifier(), sql.Literal(f"({first},0)"), sql.Literal(f"({end},0)")
+                self.relation.identifier(),
+                sql.Literal(f"({first},0)"),
+                sql.Literal(f"({end},0)"),
+                self._filter_sql() or sql.SQL("true"),
             )
             with self._timed(query) as cur:
                 cur.execute(query)
@@ -800,15 +811,59 @@ class CursorPager:
             self._fail()
             raise self._describe(error, f"finding the end of {self.relation.qualified}") from None
 
+    def _filter_sql(self) -> sql.Composable | None:
+        # The user's own SQL, as typed: checked by EXPLAIN first (set_filter), and run only
+        # in this read-only transaction, one statement inside a cursor.
+        return sql.SQL("({})").format(sql.SQL(self.filter)) if self.filter else None
+
+    def set_filter(self, where: str | None) -> None:
+        """Show only the rows where ``where`` (an SQL expression) holds; None or '' for all.
+
+        The expression is checked with EXPLAIN inside a savepoint first: a syntax or type
+        error raises QueryError("Filter error", …) and changes nothing (the cursors and the
+        cache stay). The row count becomes the planner's estimate for the filtered query.
+        """
+        where = (where or "").strip() or None
+        if not self.is_open:
+            self.open()
+        assert self._conn is not None
+        estimate = None
+        if where is not None:
+            with self._conn.cursor() as cur:
+                cur.execute("SAVEPOINT pgbrowse_filter")
+                try:
+                    estimate = self._estimate(where)
+                except psycopg2.Error as error:
+                    cur.execute("ROLLBACK TO SAVEPOINT pgbrowse_filter")
+                    raise QueryError("Filter error", first_line(error)) from None
+                cur.execute("RELEASE SAVEPOINT pgbrowse_filter")
+        if self.filter is None:
+            self._unfiltered_count = (self.row_count, self.count_exact)
+        self._restart()
+        self.filter = where
+        if where is None and self._unfiltered_count is not None:
+            self.row_count, self.count_exact = self._unfiltered_count
+        else:
+            self.row_count, self.count_exact = estimate or 0, False
+
+    def _restart(self) -> None:
+        """Close the cursors and empty the cache: reading starts over at row 0."""
+        old = self._anchor
+        if old is not None:
+            self._close_cursors(old)
+        self._resume = None
+        self.order_changes += 1
+        with self._lock:
+            self._cache.clear()
+            self._cache_bytes = 0
+        self._anchor = _Anchor("start", 0, 0, key="(0,0)")
+
     def set_order(self, column: str | None, descending: bool = False) -> None:
         """Read in another order (loader thread): sorted by ``column`` on the server, or the
         natural order for None. The cursors close, the cache empties, positions restart."""
         if not self.is_open:
             self.open()
         assert self._conn is not None and self._natural is not None
-        old = self._anchor
-        if old is not None:
-            self._close_cursors(old)
         try:
             if column is None:
                 plan = self._natural
@@ -819,14 +874,9 @@ class CursorPager:
         except psycopg2.Error as error:
             self._fail()
             raise self._describe(error, f"sorting {self.relation.qualified}") from None
+        self._restart()
         self.plan = plan
-        self._resume = None
         self.order = None if column is None else (column, descending)
-        self.order_changes += 1
-        with self._lock:
-            self._cache.clear()
-            self._cache_bytes = 0
-        self._anchor = _Anchor("start", 0, 0, key="(0,0)")
 
     def count_query(self) -> tuple[sql.Composed, object]:
         """A query for the exact row count, and the rows before the current seek's key.
@@ -841,6 +891,8 @@ class CursorPager:
             if bound is not None:
                 before = sql.SQL("count(*) FILTER (WHERE {})").format(bound)
         query = sql.SQL("SELECT count(*), {} FROM {}").format(before, self.relation.identifier())
+        if self.filter:
+            query = sql.SQL("{} WHERE {}").format(query, self._filter_sql())
         return query, anchor
 
     def apply_count(self, total: int, token: object, before: int | None) -> None:

@@ -9,9 +9,9 @@ from psycopg2 import sql
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import PgBrowseError
@@ -39,6 +39,7 @@ class TableScreen(Screen[None]):
         Binding("i", "inspector", "Inspector"),
         Binding("c", "compare", "Naive vs lazy"),
         Binding("e", "export", "Export CSV"),
+        Binding("f", "filter", "Filter"),
     ]
 
     SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -50,6 +51,7 @@ class TableScreen(Screen[None]):
         self._count_started = 0.0
         self._warned_sort: tuple[str, bool] | None = None
         self._reconnects = 0
+        self._filter_pending: int | None = None
 
     @property
     def browser(self) -> PgBrowseApp:
@@ -66,6 +68,12 @@ class TableScreen(Screen[None]):
             inspector = Inspector(self.pager, view.loader)
             inspector.display = False
             yield inspector
+        with Vertical(id="filter-bar"):
+            yield Input(
+                placeholder="WHERE …   (an SQL expression; empty shows every row)",
+                id="filter-input",
+            )
+            yield Static("", id="filter-error")
         yield Static("", id="position")
         yield MemoryFooter(self.browser.memory_probe, self.pager)
         yield Footer()
@@ -82,7 +90,8 @@ class TableScreen(Screen[None]):
     def title_text(self) -> str:
         relation, plan = self.pager.relation, self.pager.plan
         why = f"  · {plan.why}" if plan is not None else ""
-        return f" {relation.qualified}  ({relation.kind_name}){why}"
+        where = f"  · filter: {self.pager.filter}" if self.pager.filter else ""
+        return f" {relation.qualified}  ({relation.kind_name}){where}{why}"
 
     def position_text(self) -> str:
         view = self.query_one(TableView)
@@ -112,6 +121,10 @@ class TableScreen(Screen[None]):
         self.query_one("#position", Static).update(self.position_text())
 
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
+        pending = self._filter_pending
+        if pending is not None and self.pager.order_changes != pending:  # the filter was taken
+            self._filter_pending = None
+            self._close_filter()
         self.update_position()
         self.query_one(MemoryFooter).update_figures()  # the cache and last statement, now
         self.query_one(Inspector).update_view()  # (only while shown)
@@ -135,6 +148,29 @@ class TableScreen(Screen[None]):
                 title="Sorting everything",
                 severity="warning",
             )
+
+    # -- filter ----------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        """Open the filter box (a WHERE expression), with the current filter in it."""
+        bar = self.query_one("#filter-bar")
+        bar.display = True
+        box = self.query_one("#filter-input", Input)
+        box.value = self.pager.filter or ""
+        self.query_one("#filter-error", Static).update("")
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter-input":
+            return
+        event.stop()
+        text = event.value
+        self.query_one("#filter-error", Static).update("checking…")
+        self.query_one(TableView).loader.submit(lambda pager: pager.set_filter(text))
+        self._filter_pending = self.pager.order_changes  # taken when this moves
+
+    def _close_filter(self) -> None:
+        self.query_one("#filter-bar").display = False
+        self.query_one(TableView).focus()
 
     def action_export(self) -> None:
         """The view (its order) to a CSV file, streamed by the server's COPY."""
@@ -202,6 +238,11 @@ class TableScreen(Screen[None]):
         self.update_position()
 
     def on_table_view_failed(self, message: TableView.Failed) -> None:
+        if message.error.title == "Filter error":  # inline, by the box; the view stays
+            self._filter_pending = None
+            self.query_one("#filter-error", Static).update(message.error.message)
+            message.view.error = None
+            return
         retry = "  (any move tries again)" if message.error.title != "No such relation" else ""
         self.query_one("#position", Static).update(
             f" {message.error.title}: {message.error.message}{retry}"
@@ -211,6 +252,9 @@ class TableScreen(Screen[None]):
     def action_back(self) -> None:
         if self.counter is not None:  # Esc cancels the count first
             self.counter.cancel()
+            return
+        if self.query_one("#filter-bar").display:  # or closes the filter box
+            self._close_filter()
             return
         if self.query_one(TableView).cancel_sort():  # or a sort the server is still doing
             self.notify("Sort cancelled: back to the order before it")
