@@ -56,6 +56,18 @@ class ServerSide:
 
 
 @dataclass(frozen=True)
+class CellValue:
+    """One cell's whole value (up to a limit), fetched on demand."""
+
+    text: str | None  # None for NULL
+    length: int  # characters in the whole value
+    cut: bool  # text holds only the first ``limit`` characters
+
+
+CELL_LIMIT = 1_000_000  # characters of a value the cell view fetches at most
+
+
+@dataclass(frozen=True)
 class CacheStats:
     """What the client cache holds right now."""
 
@@ -465,6 +477,42 @@ class CursorPager:
             raise self._describe(error, "reading the server side") from None
         self.server_side = ServerSide(memory_bytes, tuple(locks), temp_bytes)
         return self.server_side
+
+    def fetch_cell(self, row: Row, column: int, limit: int = CELL_LIMIT) -> CellValue:
+        """The whole value of ``column`` in a fetched ``row`` (loader thread), found again by
+        its hidden key (or ctid) in this transaction's snapshot; cut at ``limit`` characters
+        on the server, with its full length. Rows without a key (a keyless view) are found
+        by their position, which walks on the server."""
+        if not self.is_open:
+            self.open()
+        assert self._conn is not None
+        name = sql.Identifier(self.columns[column].name)
+        value = sql.SQL("CASE WHEN {c} IS NULL THEN NULL ELSE left(concat({c}), {n}) END").format(
+            c=name, n=sql.Literal(limit)
+        )
+        length = sql.SQL("length(concat({}))").format(name)
+        key = self.row_key(row)
+        if self.hidden_keys and None not in key:
+            # Untyped literals, so the server reads them as the key's own types: an index
+            # lookup (or a TID scan), not a scan comparing texts.
+            keys = sql.SQL(", ").join(map(sql.Identifier, self.hidden_keys))
+            where = sql.SQL("({}) = ({})").format(keys, sql.SQL(", ").join(map(sql.Literal, key)))
+            query = sql.SQL("SELECT {}, {} FROM {} WHERE {} LIMIT 1").format(
+                value, length, self.relation.identifier(), where
+            )
+        else:
+            raise QueryError("Cannot open the cell", "this row has no key to find it again by")
+        try:
+            with self._timed(query) as cur:
+                cur.execute(query)
+                found = cur.fetchone()
+        except psycopg2.Error as error:
+            self._fail()
+            raise self._describe(error, "reading the cell") from None
+        if found is None:
+            raise QueryError("Cannot open the cell", "the row is no longer there")
+        text, full = found
+        return CellValue(text, int(full or 0), text is not None and int(full) > limit)
 
     def _scalar(self, query: sql.Composable) -> Any:
         with self._timed(query) as cur:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from psycopg2 import sql
@@ -13,9 +14,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from pgbrowse.db.catalog import Column
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.pager import CellValue, CursorPager, Row
+from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.goto import GotoScreen
@@ -40,6 +43,9 @@ class TableScreen(Screen[None]):
         Binding("c", "compare", "Naive vs lazy"),
         Binding("e", "export", "Export CSV"),
         Binding("f", "filter", "Filter"),
+        Binding("enter", "open_cell", "Open cell"),
+        Binding("y", "copy_cell", "Copy cell"),
+        Binding("Y", "copy_row", "Copy row (TSV)"),
     ]
 
     SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -148,6 +154,60 @@ class TableScreen(Screen[None]):
                 title="Sorting everything",
                 severity="warning",
             )
+
+    # -- one cell, and copying ---------------------------------------------------------------
+    def _cursor_row(self) -> tuple[Row, int] | None:
+        view = self.query_one(TableView)
+        rows = self.pager.cached(view.cursor_row // self.pager.page_size)
+        index = view.cursor_row % self.pager.page_size
+        if not rows or index >= len(rows):
+            return None  # not here yet
+        return rows[index], view.cursor_col
+
+    def _fetch_cell(self, then: Callable[[Column, CellValue], None]) -> None:
+        """The cursor's cell, whole, fetched on the loader thread; ``then`` gets it here."""
+        found = self._cursor_row()
+        if found is None:
+            return
+        row, col = found
+        column = self.pager.columns[col]
+
+        def task(pager: CursorPager) -> None:
+            try:
+                value = pager.fetch_cell(row, col)
+            except PgBrowseError as error:
+                self.app.call_from_thread(
+                    self.notify, error.message, title=error.title, severity="error"
+                )
+                return
+            self.app.call_from_thread(then, column, value)
+
+        self.query_one(TableView).loader.submit(task)
+
+    def action_open_cell(self) -> None:
+        """Enter: the cell's whole value (up to 1 MB) in a scrollable view."""
+        self._fetch_cell(lambda column, value: self.app.push_screen(CellScreen(column, value)))
+
+    def action_copy_cell(self) -> None:
+        """y: the cell's whole value to the clipboard (OSC 52, so it works over SSH)."""
+
+        def copy(column: Column, value: CellValue) -> None:
+            self.app.copy_to_clipboard(value.text or "")
+            self.notify(f"Copied {column.name}: {value.length:,} characters")
+
+        self._fetch_cell(copy)
+
+    def action_copy_row(self) -> None:
+        """Y: the row, tab-separated (tabs and newlines escaped as in COPY's text format)."""
+        found = self._cursor_row()
+        if found is None:
+            return
+        row = found[0][: len(self.pager.columns)]
+        escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+        text = "\t".join("\\N" if v is None else v.translate(escape) for v in row)
+        self.app.copy_to_clipboard(text)
+        cut = any(v is not None and len(v) > self.pager.truncate for v in row)
+        self.notify("Copied the row" + (" (long values cut: Enter shows one whole)" if cut else ""))
 
     # -- filter ----------------------------------------------------------------------------
     def action_filter(self) -> None:

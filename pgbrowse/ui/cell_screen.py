@@ -1,0 +1,78 @@
+"""CellScreen: one value whole (up to 1 MB), fetched on demand: JSON pretty-printed, long
+text wrapped and scrollable, everything else exactly as PostgreSQL prints it."""
+
+from __future__ import annotations
+
+import json
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static, TextArea
+
+from pgbrowse.db.catalog import Column
+from pgbrowse.db.pager import CellValue
+from pgbrowse.memory import human_bytes
+
+
+def presented(column: Column, value: CellValue) -> str:
+    """The text to show: JSON indented (when whole), anything else as printed."""
+    if value.text is None:
+        return "NULL"
+    if column.type_name in ("json", "jsonb") and not value.cut:
+        try:
+            return json.dumps(json.loads(value.text), indent=2, ensure_ascii=False)
+        except ValueError:
+            return value.text
+    return value.text
+
+
+class CellScreen(ModalScreen[None]):
+    """Esc or q closes; y copies the value (OSC 52: works over SSH)."""
+
+    DEFAULT_CSS = """
+    CellScreen { align: center middle; }
+    CellScreen > Vertical {
+        width: 90%; height: 90%; border: round $accent; background: $surface;
+    }
+    CellScreen TextArea { height: 1fr; }
+    """
+    BINDINGS: list[BindingType] = [  # noqa: RUF012
+        Binding("escape,q", "close", "Close"),
+        Binding("y", "copy", "Copy value"),
+    ]
+
+    def __init__(self, column: Column, value: CellValue) -> None:
+        super().__init__()
+        self.column = column
+        self.value = value
+        self.text = presented(column, value)
+
+    def compose(self) -> ComposeResult:
+        value = self.value
+        size = f"{value.length:,} characters"
+        if value.text is not None:
+            size += f" ({human_bytes(len(value.text.encode()))} shown)"
+        cut = (
+            f" · cut: the first {len(value.text or ''):,} characters of a larger value"
+            if value.cut
+            else ""
+        )
+        with Vertical():
+            yield Static(
+                f" [b]{self.column.name}[/b] {self.column.type_name} · {size}{cut}"
+                "  (Esc closes, y copies)",
+                id="cell-title",
+            )
+            yield TextArea(self.text, read_only=True, soft_wrap=True, id="cell-text")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.value.text or "")
+        self.notify("Copied the value" + (" (as far as it was fetched)" if self.value.cut else ""))
+
+    def action_close(self) -> None:
+        self.dismiss()
