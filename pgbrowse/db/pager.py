@@ -478,6 +478,74 @@ class CursorPager:
         self.server_side = ServerSide(memory_bytes, tuple(locks), temp_bytes)
         return self.server_side
 
+    def search(self, position: int, row: Row, text: str, backward: bool = False) -> int | None:
+        """The position of the next row after ``row`` (at ``position``; before it when
+        ``backward``) whose visible text contains ``text``, case-insensitive, or None.
+
+        One statement on the server: it scans from the row's key in the view's order, with a
+        row_number() beside it, and stops at the first match, so the rows in between never
+        reach the client. The view then reads from the match (an anchor at its key, placed
+        exactly that many rows away), so only the matching page is fetched.
+        """
+        if not self.is_open:
+            self.open()
+        assert self._conn is not None and self.plan is not None and self._anchor is not None
+        key = self.row_key(row)
+        if not self.hidden_keys or None in key:
+            raise QueryError("Cannot search here", "this relation has no key to search from")
+        haystack = sql.SQL("concat_ws(' ', {})").format(
+            sql.SQL(", ").join(sql.Identifier(c.name) for c in self.columns)
+        )
+        ctid = self.plan.method == "ctid"
+        probe = _Anchor("seek", position, self.frame, key[0] if ctid else key)
+        side = self._bound(probe, "<" if backward else ">=")
+        # >= the row itself would find it: step past it with the row number (n > 1).
+        if ctid:  # physical order: a TID range scan forward; backward has to sort
+            rel = (self.relation.schema, self.relation.name)
+            order = sql.SQL("ORDER BY {} DESC").format(sql.Identifier(*rel, "ctid"))
+            order = order if backward else None
+        else:
+            order = self._order_by(reverse=backward)
+        conditions = [c for c in (side, self._filter_sql()) if c is not None]
+        keys = sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden_keys
+        )
+        inner = sql.SQL(
+            "SELECT row_number() OVER ({o}) AS pgbrowse_n, {keys},"
+            " strpos(lower({hay}), lower({needle})) > 0 AS pgbrowse_hit"
+            " FROM {rel} WHERE {where} {o}"
+        ).format(
+            o=order or sql.SQL(""),
+            keys=keys,
+            hay=haystack,
+            needle=sql.Literal(text),
+            rel=self.relation.identifier(),
+            where=sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true"),
+        )
+        skip = 0 if backward else 1  # forward, the first row is the cursor's own row
+        query = sql.SQL(
+            "SELECT * FROM ({}) s WHERE pgbrowse_hit AND pgbrowse_n > {} LIMIT 1"
+        ).format(inner, sql.Literal(skip))
+        try:
+            with self._timed(query) as cur:
+                cur.execute(query)
+                found = cur.fetchone()
+        except psycopg2.Error as error:
+            self._fail()
+            raise self._describe(error, f"searching {self.relation.qualified}") from None
+        if found is None:
+            return None
+        distance, *found_key = found[:-1]
+        target = position - int(distance) if backward else position + int(distance) - 1
+        if target < 0:
+            return None
+        anchor = self._anchor
+        self._close_cursors(anchor)
+        key_value: Any = found_key[0] if ctid else tuple(found_key)
+        # Placed exactly that many rows away: the frame's pages stay right, whatever it is.
+        self._anchor = _Anchor("seek", target, anchor.frame, key_value)
+        return target
+
     def fetch_cell(self, row: Row, column: int, limit: int = CELL_LIMIT) -> CellValue:
         """The whole value of ``column`` in a fetched ``row`` (loader thread), found again by
         its hidden key (or ctid) in this transaction's snapshot; cut at ``limit`` characters

@@ -43,6 +43,9 @@ class TableScreen(Screen[None]):
         Binding("c", "compare", "Naive vs lazy"),
         Binding("e", "export", "Export CSV"),
         Binding("f", "filter", "Filter"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "search_next", "Next match"),
+        Binding("N", "search_previous", "Previous match"),
         Binding("enter", "open_cell", "Open cell"),
         Binding("y", "copy_cell", "Copy cell"),
         Binding("Y", "copy_row", "Copy row (TSV)"),
@@ -58,6 +61,7 @@ class TableScreen(Screen[None]):
         self._warned_sort: tuple[str, bool] | None = None
         self._reconnects = 0
         self._filter_pending: int | None = None
+        self.searched = ""  # the last search, for n and N
 
     @property
     def browser(self) -> PgBrowseApp:
@@ -74,6 +78,10 @@ class TableScreen(Screen[None]):
             inspector = Inspector(self.pager, view.loader)
             inspector.display = False
             yield inspector
+        with Vertical(id="search-bar"):
+            yield Input(
+                placeholder="search: text in any column (n next, N previous)", id="search-input"
+            )
         with Vertical(id="filter-bar"):
             yield Input(
                 placeholder="WHERE …   (an SQL expression; empty shows every row)",
@@ -219,7 +227,57 @@ class TableScreen(Screen[None]):
         self.query_one("#filter-error", Static).update("")
         box.focus()
 
+    # -- search ----------------------------------------------------------------------------
+    def action_search(self) -> None:
+        bar = self.query_one("#search-bar")
+        bar.display = True
+        box = self.query_one("#search-input", Input)
+        box.value = self.searched
+        box.focus()
+
+    def action_search_next(self) -> None:
+        self._search(backward=False)
+
+    def action_search_previous(self) -> None:
+        self._search(backward=True)
+
+    def _search(self, backward: bool) -> None:
+        """From the cursor's row, on the server; the view jumps to the match or says none."""
+        text = self.searched
+        found = self._cursor_row()
+        if not text or found is None:
+            return
+        row = found[0]
+        view = self.query_one(TableView)
+        start = view.cursor_row
+
+        def task(pager: CursorPager) -> None:
+            try:
+                target = pager.search(start, row, text, backward=backward)
+            except PgBrowseError as error:
+                self.app.call_from_thread(
+                    self.notify, error.message, title=error.title, severity="error"
+                )
+                return
+            self.app.call_from_thread(self._searched, text, target, backward)
+
+        view.loader.submit(task)
+
+    def _searched(self, text: str, target: int | None, backward: bool) -> None:
+        if target is None:
+            where = "before" if backward else "after"
+            self.notify(f"Not found: {text!r} {where} this row", severity="warning")
+            return
+        self.query_one(TableView).goto(target)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search-input":
+            event.stop()
+            self.searched = event.value
+            self.query_one("#search-bar").display = False
+            self.query_one(TableView).focus()
+            self._search(backward=False)
+            return
         if event.input.id != "filter-input":
             return
         event.stop()
@@ -315,6 +373,10 @@ class TableScreen(Screen[None]):
             return
         if self.query_one("#filter-bar").display:  # or closes the filter box
             self._close_filter()
+            return
+        if self.query_one("#search-bar").display:
+            self.query_one("#search-bar").display = False
+            self.query_one(TableView).focus()
             return
         if self.query_one(TableView).cancel_sort():  # or a sort the server is still doing
             self.notify("Sort cancelled: back to the order before it")
