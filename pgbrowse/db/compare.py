@@ -52,9 +52,7 @@ def estimate(factory: ConnectionFactory, relation: Relation) -> tuple[int, int]:
     conn = factory.connect()
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(relation.identifier())
-            )
+            cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(relation.source()))
             plan = cur.fetchone()[0][0]["Plan"]
         return int(plan["Plan Rows"]), int(plan["Plan Rows"] * plan["Plan Width"])
     except psycopg2.Error as error:
@@ -87,7 +85,7 @@ def naive(
         with conn.cursor() as cur:  # client-side: the whole result arrives at execute
             cur.execute(
                 sql.SQL("SELECT * FROM {} LIMIT {}").format(
-                    relation.identifier(), sql.Literal(limit_rows + 1)
+                    relation.source(), sql.Literal(limit_rows + 1)
                 )
             )
             fetched = cur.fetchall()

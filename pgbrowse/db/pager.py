@@ -226,7 +226,7 @@ class CursorPager:
             for i, k in enumerate(self.hidden_keys)
         ]
         return sql.SQL("SELECT {} FROM {}").format(
-            sql.SQL(", ").join(items), self.relation.identifier()
+            sql.SQL(", ").join(items), self.relation.source()
         )
 
     @property
@@ -258,7 +258,7 @@ class CursorPager:
             return None
         descending = reverse != (self.plan is not None and self.plan.descending)
         # Qualified, so a key never resolves to an output column of the same name.
-        rel = (self.relation.schema, self.relation.name)
+        rel = self.relation.qualifier()
         order = sql.SQL(" DESC, " if descending else ", ").join(
             sql.Identifier(*rel, k) for k in keys
         )
@@ -267,7 +267,7 @@ class CursorPager:
     def export_query(self) -> sql.Composed:
         """The view as it is shown (its order), every value whole: for COPY to a file."""
         columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in self.columns)
-        query = sql.SQL("SELECT {} FROM {}").format(columns, self.relation.identifier())
+        query = sql.SQL("SELECT {} FROM {}").format(columns, self.relation.source())
         if self.filter:
             query = sql.SQL("{} WHERE {}").format(query, self._filter_sql())
         order = self._order_by()
@@ -351,7 +351,7 @@ class CursorPager:
     def _estimate(self, where: str | None = None) -> int:
         """The planner's rows for the relation, or for it filtered by ``where``."""
         assert self._conn is not None
-        query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(self.relation.identifier())
+        query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(self.relation.source())
         if where:
             query = sql.SQL("{} WHERE ({})").format(query, sql.SQL(where))
         with self._timed(query) as cur:
@@ -465,10 +465,17 @@ class CursorPager:
                 if self._temp_readable
                 else sql.SQL("NULL::int8")
             )
+            relation = (  # a query's locks are on whatever it reads
+                sql.SQL("locktype = 'relation'")
+                if self.relation.query is not None
+                else sql.SQL("relation = {}::regclass").format(
+                    sql.Literal(self.relation.identifier().as_string(self._conn))
+                )
+            )
             query = sql.SQL(
                 "SELECT {}, ARRAY(SELECT DISTINCT mode FROM pg_locks"
-                " WHERE pid = pg_backend_pid() AND relation = {}::regclass ORDER BY 1), {}"
-            ).format(memory, sql.Literal(self.relation.identifier().as_string(self._conn)), temp)
+                " WHERE pid = pg_backend_pid() AND {} ORDER BY 1), {}"
+            ).format(memory, relation, temp)
             with self._timed(query) as cur:
                 cur.execute(query)
                 memory_bytes, locks, temp_bytes = cur.fetchone()
@@ -501,7 +508,7 @@ class CursorPager:
         side = self._bound(probe, "<" if backward else ">=")
         # >= the row itself would find it: step past it with the row number (n > 1).
         if ctid:  # physical order: a TID range scan forward; backward has to sort
-            rel = (self.relation.schema, self.relation.name)
+            rel = self.relation.qualifier()
             order = sql.SQL("ORDER BY {} DESC").format(sql.Identifier(*rel, "ctid"))
             order = order if backward else None
         else:
@@ -519,7 +526,7 @@ class CursorPager:
             keys=keys,
             hay=haystack,
             needle=sql.Literal(text),
-            rel=self.relation.identifier(),
+            rel=self.relation.source(),
             where=sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true"),
         )
         skip = 0 if backward else 1  # forward, the first row is the cursor's own row
@@ -566,7 +573,7 @@ class CursorPager:
             keys = sql.SQL(", ").join(map(sql.Identifier, self.hidden_keys))
             where = sql.SQL("({}) = ({})").format(keys, sql.SQL(", ").join(map(sql.Literal, key)))
             query = sql.SQL("SELECT {}, {} FROM {} WHERE {} LIMIT 1").format(
-                value, length, self.relation.identifier(), where
+                value, length, self.relation.source(), where
             )
         else:
             raise QueryError("Cannot open the cell", "this row has no key to find it again by")
@@ -1006,7 +1013,7 @@ class CursorPager:
             bound = self._bound(anchor, "<")
             if bound is not None:
                 before = sql.SQL("count(*) FILTER (WHERE {})").format(bound)
-        query = sql.SQL("SELECT count(*), {} FROM {}").format(before, self.relation.identifier())
+        query = sql.SQL("SELECT count(*), {} FROM {}").format(before, self.relation.source())
         if self.filter:
             query = sql.SQL("{} WHERE {}").format(query, self._filter_sql())
         return query, anchor

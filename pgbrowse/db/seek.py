@@ -120,6 +120,8 @@ class SeekPlan:
 
 def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> SeekPlan:
     """Find the best way to seek in ``relation`` (a few catalog look-ups, no table scan)."""
+    if relation.query is not None:
+        return SeekPlan("walk", why="a query: far jumps walk its rows on the server")
     name = relation.identifier().as_string(conn)
     with conn.cursor() as cur:
         if relation.kind in "rpm":
@@ -213,6 +215,16 @@ def plan_sorted(
         ties = ("ctid",)
     keys = (column, *(k for k in ties if k != column))
     arrow = "descending" if descending else "ascending"
+    if relation.query is not None:  # a query: sorted by the server, jumps walk
+        with conn.cursor() as cur:
+            everything = not _fast_start(cur, relation, keys, descending)
+        return SeekPlan(
+            "walk",
+            keys=keys,
+            descending=descending,
+            sorts_everything=everything,
+            why=f"a query sorted by {column} ({arrow}): far jumps walk its rows",
+        )
     name = relation.identifier().as_string(conn)
     with conn.cursor() as cur:
         if not _fast_start(cur, relation, keys, descending):
@@ -256,7 +268,7 @@ def _fast_start(
     query = sql.SQL(
         "EXPLAIN (FORMAT JSON) DECLARE pgbrowse_probe SCROLL CURSOR FOR"
         " SELECT 1 FROM {} ORDER BY {}{}"
-    ).format(relation.identifier(), order, sql.SQL(" DESC" * descending))
+    ).format(relation.source(), order, sql.SQL(" DESC" * descending))
     cur.execute(query)
     plan = cur.fetchone()[0][0]["Plan"]
     startup, total = float(plan["Startup Cost"]), float(plan["Total Cost"])

@@ -27,6 +27,7 @@ from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TR
 from pgbrowse.memory import MemoryProbe, read_memory
 from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.help import HelpScreen, screen_keys
+from pgbrowse.ui.query_screen import QueryScreen
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.welcome import WelcomeScreen
@@ -40,6 +41,7 @@ class PgBrowseApp(App[int]):
     BINDINGS: list[BindingType] = [  # noqa: RUF012
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Keys"),
+        Binding("ctrl+o", "query", "SQL query"),
         Binding("f1", "help", "Keys", show=False, priority=True),  # also from inside text boxes
         Binding("ctrl+z", "suspend_process", "Suspend", show=False),
     ]
@@ -124,6 +126,11 @@ class PgBrowseApp(App[int]):
             self._exception = error
             self._exception_event.set()
         self._close_messages_no_wait()
+
+    def action_query(self) -> None:
+        """Ctrl+O: a free SQL query, browsed like a table."""
+        if not isinstance(self.screen, QueryScreen):
+            self.push_screen(QueryScreen())
 
     def action_help(self) -> None:
         """``?``: the keys of the screen in front, from its bindings."""
