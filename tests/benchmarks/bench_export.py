@@ -1,0 +1,80 @@
+"""Benchmark: a CSV export of a large table, with the client's RSS sampled while it runs.
+
+    python tests/benchmarks/bench_export.py            # 10,000,000 rows
+    python tests/benchmarks/bench_export.py --rows N
+
+Not a test: it prints rows, bytes, seconds, throughput and the RSS growth during the export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import psycopg2
+
+from pgbrowse.db.catalog import find_relation
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.embedded import EmbeddedServer
+from pgbrowse.db.export import CsvExport
+from pgbrowse.db.pager import CursorPager
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    with EmbeddedServer() as server, tempfile.TemporaryDirectory() as folder:
+        dsn = server.create_database("pgbrowse_export")
+        conn = psycopg2.connect(dsn)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE big AS SELECT g::bigint AS id, md5(g::text) AS label,"
+                " (g % 1000)::numeric / 7 AS amount,"
+                " timestamptz '2020-01-01' + g * interval '1 second' AS at"
+                f" FROM generate_series(1, {args.rows}) g"
+            )
+            cur.execute("ALTER TABLE big ADD PRIMARY KEY (id)")
+            cur.execute("VACUUM ANALYZE big")
+        conn.close()
+        factory = ConnectionFactory(dsn)
+        conn = factory.connect()
+        relation = find_relation(conn, "big")
+        conn.close()
+        assert relation is not None
+        pager = CursorPager(factory, relation)
+        pager.load(0)
+        query = pager.export_query()
+        pager.close()
+
+        process = psutil.Process()
+        base = process.memory_info().rss
+        peak = base
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.05):
+                peak = max(peak, process.memory_info().rss)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        started = time.perf_counter()
+        result = CsvExport(factory, query, Path(folder) / "big.csv", "big").run()
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        print(
+            f"rows {result.rows:,}  bytes {result.bytes / 2**20:,.1f} MB  {seconds:.1f} s"
+            f"  ({result.bytes / 2**20 / seconds:,.1f} MB/s)  RSS before {base / 2**20:.1f} MB,"
+            f" peak growth during the export {(peak - base) / 2**20:.1f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
