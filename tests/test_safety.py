@@ -418,3 +418,61 @@ def test_a_count_is_cancelled_whenever_esc_comes(scratch, scratch_dsn: str, dela
     thread.join(10)
     assert not thread.is_alive() and time.monotonic() - started < 3
     assert isinstance(outcome[0], PgBrowseError) and outcome[0].title == "Cancelled"
+
+
+def test_a_server_restart_reconnects_where_it_was(tmp_path) -> None:
+    from pgbrowse.db.embedded import EmbeddedServer
+
+    with EmbeddedServer() as server:  # a server of its own: this test restarts it
+        dsn = server.create_database("restarted")
+        conn = psycopg2.connect(dsn)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE steady AS SELECT g AS id FROM generate_series(1, 50000) g")
+            cur.execute("ALTER TABLE steady ADD PRIMARY KEY (id)")
+            cur.execute("ANALYZE steady")
+        conn.close()
+        factory = ConnectionFactory(dsn)
+        pager = CursorPager(factory, relation(factory, "steady"), page_size=PAGE)
+        try:
+            for p in range(0, 4):  # read from the top: exact positions
+                last = pager.load(p)
+            server.restart()  # every session gone, the server back
+            nxt = pager.load(4)  # the next read: a new session, the same place
+            assert nxt[0][0] == "401" and int(last[-1][0]) == 400
+            assert pager.reconnects == 1 and pager.positions_exact
+            middle = pager.load(250)  # a seek (estimated positions) ...
+            frame = pager.frame
+            server.restart()
+            after = pager.load(251)  # ... resumes in the same frame, the next rows
+            assert int(after[0][0]) == int(middle[-1][0]) + 1 and pager.frame == frame
+            assert pager.reconnects == 2
+        finally:
+            pager.close()
+
+
+async def test_esc_cancels_a_slow_statement_and_stays(scratch, scratch_dsn: str) -> None:
+    with scratch.cursor() as cur:  # a keyless view whose end is a 50 s walk away
+        cur.execute(
+            "CREATE OR REPLACE VIEW slow_end AS SELECT g AS n,"
+            " CASE WHEN g > 300 AND g % 1000 = 0 THEN pg_sleep(0.05)::text END AS nap"
+            " FROM generate_series(1, 1000000) g"
+        )
+    factory = ConnectionFactory(scratch_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "slow_end"), memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+        screen = app.screen
+        view = screen.query_one(TableView)
+        await wait_for(pilot, lambda: rows_shown(view))
+        await pilot.press("G")  # End: no key to seek on, so the server walks
+        await wait_for(pilot, lambda: view.loader.in_flight is not None)
+        await pilot.pause(0.8)
+        await pilot.press("escape")  # cancels the walk; stays in the table
+        await wait_for(pilot, lambda: view.loader.in_flight is None, timeout=5)
+        assert app.screen is screen and not view.pager.count_exact
+        await pilot.press("j")
+        await wait_for(pilot, lambda: view.cursor_row == 1 and rows_shown(view))
+        assert line(view, 3).split()[1] == "2"  # reading again from where it was
+        await pilot.press("escape")  # nothing slow now: Esc leaves
+        await wait_for(pilot, lambda: app.screen is not screen)

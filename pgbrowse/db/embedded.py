@@ -58,6 +58,15 @@ class EmbeddedServer:
             return None
         return self._server.get_pid()  # type: ignore[attr-defined]
 
+    def restart(self) -> None:
+        """Restart the server in place (same data, same socket): every session is closed,
+        as by a real restart. For tests of what clients see then."""
+        assert self._server is not None, "start() the server first"
+        from pgserver.postgres_server import pg_ctl  # type: ignore[import-untyped]
+
+        user = getattr(self._server, "system_user", None)
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.pgdata, user=user, timeout=30)
+
     def stop(self) -> None:
         """Stop the server and delete its data directory. Safe to call twice."""
         server, self._server = self._server, None

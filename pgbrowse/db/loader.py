@@ -43,6 +43,7 @@ class PageLoader:
         self._tasks: deque[Callable[[CursorPager], object]] = deque()
         self._busy: int | None = None
         self.job = 0  # counts the jobs taken: a cancel aimed at one job stops at the next
+        self.busy_since = 0.0  # time.monotonic() when the job in flight started
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="pgbrowse-loader", daemon=True)
 
@@ -109,6 +110,7 @@ class PageLoader:
                     if not (self._wanted or self._find_end or self._tasks):
                         self._tasks.append(CursorPager.release)  # idle: give it all back
                     self.job += 1
+                    self.busy_since = time.monotonic()
                     task = self._tasks.popleft() if self._tasks else None
                     if task is not None:
                         page = self._busy = END

@@ -381,6 +381,9 @@ class TableScreen(Screen[None]):
         if self.query_one(TableView).cancel_sort():  # or a sort the server is still doing
             self.notify("Sort cancelled: back to the order before it")
             return
+        if self.query_one(TableView).cancel_slow():  # or any slow statement of the view
+            self.notify("Cancelled on the server; you are where you were (Esc again leaves)")
+            return
         self.dismiss()
 
     def on_unmount(self) -> None:

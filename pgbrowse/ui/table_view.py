@@ -413,6 +413,16 @@ class TableView(ScrollView, can_focus=True):
         self.sort_started = time.monotonic()
         self.loader.submit(lambda pager: pager.set_order(*(wanted or (None,))))
 
+    def cancel_slow(self, after_s: float = 0.5) -> bool:
+        """Cancel the view's statement if one has run for ``after_s`` (a long walk, the end
+        of a slow view): the server stops it, and the next move reads from where it was."""
+        if self.loader.in_flight is None or time.monotonic() - self.loader.busy_since < after_s:
+            return False
+        job = self.loader.job
+        threading.Thread(target=self._keep_cancelling, args=(job,), daemon=True).start()
+        self._going_to_end = False
+        return True
+
     def cancel_sort(self) -> bool:
         """Cancel a sort whose first rows have not come yet (the server stops sorting)."""
         if self.sorting is None or self.loader.in_flight is None:
