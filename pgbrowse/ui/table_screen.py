@@ -61,6 +61,8 @@ class TableScreen(Screen[None]):
         self._warned_sort: tuple[str, bool] | None = None
         self._reconnects = 0
         self._filter_pending: int | None = None
+        self._footer_at = 0.0
+        self._title = ""
         self.searched = ""  # the last search, for n and N
 
     @property
@@ -140,7 +142,10 @@ class TableScreen(Screen[None]):
             self._filter_pending = None
             self._close_filter()
         self.update_position()
-        self.query_one(MemoryFooter).update_figures()  # the cache and last statement, now
+        now = time.monotonic()
+        if now - self._footer_at >= 0.2:  # the cache and last statement, now (not per key)
+            self._footer_at = now
+            self.query_one(MemoryFooter).update_figures()
         self.query_one(Inspector).update_view()  # (only while shown)
         if self.pager.reconnects > self._reconnects:
             self._reconnects = self.pager.reconnects
@@ -150,8 +155,9 @@ class TableScreen(Screen[None]):
                 title="Reconnected",
             )
         plan = self.pager.plan
-        if plan is not None:
-            self.query_one("#title", Static).update(self.title_text())
+        if plan is not None and (title := self.title_text()) != self._title:
+            self._title = title  # (redrawn only when it changes)
+            self.query_one("#title", Static).update(title)
         sorting = message.view.sorting
         if sorting and plan and plan.sorts_everything and self._warned_sort != sorting:
             self._warned_sort = sorting
