@@ -90,3 +90,17 @@ def test_ten_thousand_tables_in_one_query(scratch_dsn: str, scratch) -> None:
             " IF i % 500 = 0 THEN COMMIT; END IF; END LOOP; END $$"
         )
         cur.execute("DROP SCHEMA many")
+
+
+def test_no_size_is_negative(demo_factory) -> None:
+    """A partitioned table's relpages is -1: its size is 0, never negative."""
+    from pgbrowse.db.catalog import list_relations
+
+    conn = demo_factory.connect()
+    try:
+        relations = list_relations(conn)
+    finally:
+        conn.close()
+    events = next(r for r in relations if r.qualified == "lab.events")
+    assert events.kind == "p" and events.size_bytes == 0
+    assert all(r.size_bytes >= 0 for r in relations)

@@ -27,8 +27,8 @@ FIRST_WORDS = ("select", "with", "values", "table")
 # as of the last VACUUM or ANALYZE.
 RELATIONS_SQL = """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::float8,
-       (c.relpages::int8 + coalesce(t.relpages, 0)
-        + coalesce((SELECT sum(ic.relpages) FROM pg_catalog.pg_index i
+       (greatest(c.relpages, 0)::int8 + greatest(coalesce(t.relpages, 0), 0)
+        + coalesce((SELECT sum(greatest(ic.relpages, 0)) FROM pg_catalog.pg_index i
                     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                     WHERE i.indrelid = c.oid), 0))
        * current_setting('block_size')::int8,

@@ -8,13 +8,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-WELCOME = """\
-[b]pgbrowse demo[/b]: a throwaway PostgreSQL with shop.orders holding {rows} rows.
-Open it: the table reads only the rows on screen through a server-side cursor, so it opens
-as fast as a 10-row table, and the footer shows memory staying flat however far you go.
-Try: [b]G[/b] (the end, by a seek) · [b]:[/b] 50% · [b]s[/b] sort · [b]i[/b] see every \
-statement · [b]#[/b] count · [b]?[/b] all keys
-"""
+WELCOME = (  # one line per paragraph: the screen wraps them to its width
+    "[b]pgbrowse demo[/b]: a throwaway PostgreSQL with shop.orders holding {rows} rows.\n"
+    "Open it: the table reads only the rows on screen through a server-side cursor, so it"
+    " opens as fast as a 10-row table, and the footer shows memory staying flat however far"
+    " you go.\n"
+    "Try: [b]G[/b] (the end, by a seek) · [b]:[/b] 50% · [b]s[/b] sort · [b]i[/b] see every"
+    " statement · [b]#[/b] count · [b]?[/b] all keys"
+)
 
 
 class WelcomeScreen(ModalScreen[None]):
