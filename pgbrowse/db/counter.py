@@ -7,12 +7,12 @@ goes on meanwhile) and never runs unless asked for.
 from __future__ import annotations
 
 import threading
-from contextlib import suppress
 
 import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
+from pgbrowse.db.cancel import cancel_connection, keep_cancelling
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError, describe
 
@@ -53,13 +53,4 @@ class RowCounter:
         server between statements is ignored there, so it is sent again every 0.1 s until
         the count has stopped."""
         self._cancelled.set()
-        threading.Thread(target=self._keep_cancelling, daemon=True).start()
-
-    def _keep_cancelling(self) -> None:
-        for _ in range(100):
-            conn = self._conn
-            if conn is not None and not conn.closed:
-                with suppress(psycopg2.Error):
-                    conn.cancel()
-            if self._done.wait(0.1):
-                return
+        keep_cancelling(lambda: cancel_connection(self._conn), self._done.is_set)

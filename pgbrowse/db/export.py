@@ -22,6 +22,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
+from pgbrowse.db.cancel import cancel_connection, keep_cancelling
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe
 
@@ -150,13 +151,4 @@ class CsvExport:
     def cancel(self) -> None:
         """Stop the export on the server (returns at once; re-sent until it has stopped)."""
         self._cancelled.set()
-        threading.Thread(target=self._keep_cancelling, daemon=True).start()
-
-    def _keep_cancelling(self) -> None:
-        for _ in range(100):
-            conn = self._conn
-            if conn is not None and not conn.closed:
-                with contextlib.suppress(psycopg2.Error):
-                    conn.cancel()
-            if self._done.wait(0.1):
-                return
+        keep_cancelling(lambda: cancel_connection(self._conn), self._done.is_set)

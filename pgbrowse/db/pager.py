@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
+from pgbrowse.db.cancel import cancel_connection
 from pgbrowse.db.catalog import Column, Relation, list_columns
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError, describe, first_line
@@ -533,13 +534,7 @@ class CursorPager:
         query = sql.SQL(
             "SELECT * FROM ({}) s WHERE pgbrowse_hit AND pgbrowse_n > {} LIMIT 1"
         ).format(inner, sql.Literal(skip))
-        try:
-            with self._timed(query) as cur:
-                cur.execute(query)
-                found = cur.fetchone()
-        except psycopg2.Error as error:
-            self._fail()
-            raise self._describe(error, f"searching {self.relation.qualified}") from None
+        found = self._one(query, f"searching {self.relation.qualified}")
         if found is None:
             return None
         distance, *found_key = found[:-1]
@@ -556,38 +551,40 @@ class CursorPager:
     def fetch_cell(self, row: Row, column: int, limit: int = CELL_LIMIT) -> CellValue:
         """The whole value of ``column`` in a fetched ``row`` (loader thread), found again by
         its hidden key (or ctid) in this transaction's snapshot; cut at ``limit`` characters
-        on the server, with its full length. Rows without a key (a keyless view) are found
-        by their position, which walks on the server."""
+        on the server, with its full length. A row without a key (a keyless view) cannot be
+        found again: QueryError says so."""
+        key = self.row_key(row)
+        if not self.hidden_keys or None in key:
+            raise QueryError("Cannot open the cell", "this row has no key to find it again by")
         if not self.is_open:
             self.open()
-        assert self._conn is not None
         name = sql.Identifier(self.columns[column].name)
         value = sql.SQL("CASE WHEN {c} IS NULL THEN NULL ELSE left(concat({c}), {n}) END").format(
             c=name, n=sql.Literal(limit)
         )
         length = sql.SQL("length(concat({}))").format(name)
-        key = self.row_key(row)
-        if self.hidden_keys and None not in key:
-            # Untyped literals, so the server reads them as the key's own types: an index
-            # lookup (or a TID scan), not a scan comparing texts.
-            keys = sql.SQL(", ").join(map(sql.Identifier, self.hidden_keys))
-            where = sql.SQL("({}) = ({})").format(keys, sql.SQL(", ").join(map(sql.Literal, key)))
-            query = sql.SQL("SELECT {}, {} FROM {} WHERE {} LIMIT 1").format(
-                value, length, self.relation.source(), where
-            )
-        else:
-            raise QueryError("Cannot open the cell", "this row has no key to find it again by")
-        try:
-            with self._timed(query) as cur:
-                cur.execute(query)
-                found = cur.fetchone()
-        except psycopg2.Error as error:
-            self._fail()
-            raise self._describe(error, "reading the cell") from None
+        # Untyped literals, so the server reads them as the key's own types: an index
+        # lookup (or a TID scan), not a scan comparing texts.
+        keys = sql.SQL(", ").join(map(sql.Identifier, self.hidden_keys))
+        where = sql.SQL("({}) = ({})").format(keys, sql.SQL(", ").join(map(sql.Literal, key)))
+        query = sql.SQL("SELECT {}, {} FROM {} WHERE {} LIMIT 1").format(
+            value, length, self.relation.source(), where
+        )
+        found = self._one(query, "reading the cell")
         if found is None:
             raise QueryError("Cannot open the cell", "the row is no longer there")
         text, full = found
         return CellValue(text, int(full or 0), text is not None and int(full) > limit)
+
+    def _one(self, query: sql.Composable, what: str) -> tuple[Any, ...] | None:
+        """The first row of ``query``; on a server error the pager fails over and says so."""
+        try:
+            with self._timed(query) as cur:
+                cur.execute(query)
+                return cur.fetchone()  # type: ignore[no-any-return]
+        except psycopg2.Error as error:
+            self._fail()
+            raise self._describe(error, what) from None
 
     def _scalar(self, query: sql.Composable) -> Any:
         with self._timed(query) as cur:
@@ -596,10 +593,7 @@ class CursorPager:
 
     def cancel(self) -> None:
         """Ask the server to cancel the running statement (safe from any thread)."""
-        conn = self._conn
-        if conn is not None and not conn.closed:
-            with suppress(psycopg2.Error):
-                conn.cancel()
+        cancel_connection(self._conn)
 
     def _fail(self) -> None:
         """After an error the transaction (and the cursors with it) is gone; remember where

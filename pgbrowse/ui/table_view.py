@@ -8,7 +8,6 @@ repaint only the lines that arrived.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollDown, ScrollUp
 from textual.strip import Strip
 
+from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager, Row
@@ -418,8 +418,7 @@ class TableView(ScrollView, can_focus=True):
         of a slow view): the server stops it, and the next move reads from where it was."""
         if self.loader.in_flight is None or time.monotonic() - self.loader.busy_since < after_s:
             return False
-        job = self.loader.job
-        threading.Thread(target=self._keep_cancelling, args=(job,), daemon=True).start()
+        self._cancel_job(self.loader.job)
         self._going_to_end = False
         return True
 
@@ -430,16 +429,14 @@ class TableView(ScrollView, can_focus=True):
         # A cancel landing between two statements is ignored by the server: keep sending
         # one every 0.1 s (off the UI thread) until this job, and only this job, has ended
         # (the next job is the return to the previous order, which must not be cancelled).
-        job = self.loader.job
-        threading.Thread(target=self._keep_cancelling, args=(job,), daemon=True).start()
+        self._cancel_job(self.loader.job)
         return True
 
-    def _keep_cancelling(self, job: int) -> None:
-        for _ in range(100):
-            if self.loader.job != job or self.loader.in_flight is None:
-                return
-            self.pager.cancel()
-            time.sleep(0.1)
+    def _cancel_job(self, job: int) -> None:
+        """Cancel the loader's ``job``, and only it: not the job after it."""
+        keep_cancelling(
+            self.pager.cancel, lambda: self.loader.job != job or self.loader.in_flight is None
+        )
 
     def action_cursor_left(self) -> None:
         self._move_column(self.cursor_col - 1)
