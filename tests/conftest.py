@@ -106,19 +106,25 @@ def relation(factory: ConnectionFactory, name: str) -> Relation:
     return found
 
 
-def pgbrowse_sessions(dsn: str) -> int:
-    """How many sessions named pgbrowse the server has right now."""
+def direct(dsn: str, query: str, params: tuple = ()) -> list[tuple]:
+    """The rows of ``query``, asked of the server directly (not through pgbrowse)."""
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE application_name = 'pgbrowse' AND pid <> pg_backend_pid()"
-            )
-            (count,) = cur.fetchone()
-        return int(count)
+            cur.execute(query, params or None)
+            return cur.fetchall()
     finally:
         conn.close()
+
+
+def pgbrowse_sessions(dsn: str) -> int:
+    """How many sessions named pgbrowse the server has right now."""
+    ((count,),) = direct(
+        dsn,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = 'pgbrowse' AND pid <> pg_backend_pid()",
+    )
+    return int(count)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import psycopg2
 import pytest
 
 from pgbrowse.db.connect import ConnectionFactory
@@ -13,19 +12,8 @@ from pgbrowse.db.pager import CELL_LIMIT, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import TableView
-from tests.conftest import fixed_memory, relation
-from tests.test_ui import rows_shown, wait_for
-
-
-def direct(dsn: str, query: str) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
+from tests.conftest import direct, fixed_memory, relation
+from tests.test_ui import open_table, wait_for
 
 
 def test_a_cell_is_fetched_whole_by_its_key(demo_factory: ConnectionFactory, demo_dsn) -> None:
@@ -70,9 +58,7 @@ async def test_open_and_copy_cells_in_the_app(demo_factory: ConnectionFactory) -
         demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         names = [c.name for c in view.pager.columns]
         for _ in range(names.index("doc")):
             await pilot.press("l")

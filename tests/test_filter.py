@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import psycopg2
 import pytest
 
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError
 from pgbrowse.db.pager import WALK_PAGES, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
-from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import HEADER_LINES, TableView
-from tests.conftest import fixed_memory, relation
+from pgbrowse.ui.table_view import HEADER_LINES
+from tests.conftest import direct, fixed_memory, relation
 from tests.test_seek import walked
-from tests.test_ui import line, rows_shown, wait_for
+from tests.test_ui import line, open_table, rows_shown, wait_for
 
 FILTER = "amount > 100 and kind = 'refund'"
-
-
-def direct(dsn: str, query: str) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def test_a_filter_reads_only_matching_rows(demo_factory: ConnectionFactory, demo_dsn: str) -> None:
@@ -84,9 +72,7 @@ async def test_filter_from_the_app(demo_factory: ConnectionFactory) -> None:
         demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
     )
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         screen = app.screen
         await pilot.press("f", "escape")  # Esc closes the box, not the table
         assert not screen.query_one("#filter-bar").display and app.screen is screen

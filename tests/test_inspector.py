@@ -12,11 +12,9 @@ from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.inspector import Inspector, row_ranges
 from pgbrowse.ui.relation_list import RelationListScreen
-from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import TableView
 from pgbrowse.ui.welcome import WelcomeScreen
 from tests.conftest import fixed_memory, relation
-from tests.test_ui import rows_shown, wait_for
+from tests.test_ui import open_table, rows_shown, wait_for
 
 
 def test_row_ranges_merge_neighbouring_pages() -> None:
@@ -36,9 +34,7 @@ async def test_the_inspector_lists_the_statements_sent(demo_factory: ConnectionF
         demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         inspector = app.screen.query_one(Inspector)
         assert not inspector.display
         await pilot.press("i")
@@ -109,9 +105,7 @@ async def test_the_inspector_shows_the_server_side(scored_dsn: str) -> None:
     factory = ConnectionFactory(scored_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, "scored"), memory_probe=fixed_memory)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        await open_table(app, pilot)
         await pilot.press("i")
         inspector = app.screen.query_one(Inspector)
         await wait_for(pilot, lambda: "server memory:" in shown(inspector), timeout=6)

@@ -9,10 +9,10 @@ from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.goto import GotoScreen, parse_target
 from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import HEADER_LINES, TableView
+from pgbrowse.ui.table_view import HEADER_LINES
 from tests.conftest import fixed_memory, relation
 from tests.test_seek import walked
-from tests.test_ui import SIZE, line, rows_shown, wait_for
+from tests.test_ui import SIZE, line, open_table, rows_shown, wait_for
 
 
 @pytest.mark.parametrize(
@@ -38,13 +38,6 @@ def test_goto_understands_rows_percentages_and_end(text: str, row: int) -> None:
 def test_goto_refuses_nonsense_with_a_reason(text: str) -> None:
     with pytest.raises(ValueError, match=r"\w"):
         parse_target(text, 1000)
-
-
-async def open_table(app: PgBrowseApp, pilot) -> TableView:
-    await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-    view = app.screen.query_one(TableView)
-    await wait_for(pilot, lambda: rows_shown(view))
-    return view
 
 
 async def test_goto_half_way_seeks(demo_factory: ConnectionFactory) -> None:

@@ -91,10 +91,9 @@ async def test_free_sql_from_the_app(demo_factory: ConnectionFactory) -> None:
 
     from pgbrowse.ui.app import PgBrowseApp
     from pgbrowse.ui.query_screen import QueryScreen
-    from pgbrowse.ui.table_screen import TableScreen
-    from pgbrowse.ui.table_view import HEADER_LINES, TableView
+    from pgbrowse.ui.table_view import HEADER_LINES
     from tests.conftest import fixed_memory
-    from tests.test_ui import line, rows_shown, wait_for
+    from tests.test_ui import line, open_table, rows_shown, wait_for
 
     app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -112,9 +111,7 @@ async def test_free_sql_from_the_app(demo_factory: ConnectionFactory) -> None:
         assert app.screen is screen  # said inline; nothing opened
         box.text = "SELECT id, amount FROM shop.orders WHERE amount > 999 ORDER BY id"
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         assert "(query)" in str(app.screen.query_one("#title").render())
         assert float(line(view, HEADER_LINES).split()[2]) > 999
         await pilot.press("G")  # the same keys as a table: End walks (a query has no key)

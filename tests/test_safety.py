@@ -19,30 +19,25 @@ from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
-from tests.conftest import fixed_memory, relation
+from tests.conftest import direct, fixed_memory, relation
 from tests.test_seek import walked
-from tests.test_ui import SIZE, line, rows_shown, wait_for
+from tests.test_ui import SIZE, line, open_table, rows_shown, wait_for
 
 PAGE = 100
 
 
 def session(dsn: str, table: str) -> tuple[str, bool, bool]:
     """The pgbrowse session's state, whether it holds a snapshot, and a lock on ``table``."""
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT a.state, a.backend_xmin IS NOT NULL,"
-                " EXISTS (SELECT FROM pg_locks l WHERE l.pid = a.pid"
-                "         AND l.relation = %s::regclass)"
-                " FROM pg_stat_activity a WHERE a.application_name = 'pgbrowse'",
-                (table,),
-            )
-            rows = cur.fetchall()
-        assert len(rows) == 1, rows
-        return rows[0]
-    finally:
-        conn.close()
+    rows = direct(
+        dsn,
+        "SELECT a.state, a.backend_xmin IS NOT NULL,"
+        " EXISTS (SELECT FROM pg_locks l WHERE l.pid = a.pid"
+        "         AND l.relation = %s::regclass)"
+        " FROM pg_stat_activity a WHERE a.application_name = 'pgbrowse'",
+        (table,),
+    )
+    assert len(rows) == 1, rows
+    return rows[0]
 
 
 def ddl_gets_through(dsn: str, table: str) -> bool:
@@ -110,9 +105,7 @@ async def test_the_app_releases_when_idle_and_comes_back(scored_dsn: str) -> Non
         idle_release_s=0.3,
     )
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         await pilot.press("pagedown", "pagedown")
         await wait_for(pilot, lambda: rows_shown(view))
         top = int(line(view, 2).split()[1])
@@ -320,9 +313,7 @@ async def test_the_app_says_it_reconnected(scored_dsn: str) -> None:
     factory = ConnectionFactory(scored_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, "scored"), memory_probe=fixed_memory)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         await pilot.press("pagedown", "pagedown")
         await wait_for(pilot, lambda: rows_shown(view))
         top = int(line(view, 2).split()[1])
@@ -347,9 +338,7 @@ async def test_an_unexpected_error_shows_a_screen_and_logs_the_traceback(
         demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory
     )
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         await pilot.press("g")
         await wait_for(pilot, lambda: bool(app.screen.query("#error-log")))
         message = str(app.screen.query_one("#error-message").render())

@@ -55,19 +55,15 @@ def test_search_jumps_to_the_match_fetching_only_its_page(
 
 async def test_search_from_the_app(demo_factory: ConnectionFactory, demo_dsn: str) -> None:
     from pgbrowse.ui.app import PgBrowseApp
-    from pgbrowse.ui.table_screen import TableScreen
-    from pgbrowse.ui.table_view import TableView
     from tests.conftest import fixed_memory
-    from tests.test_ui import rows_shown, wait_for
+    from tests.test_ui import open_table, rows_shown, wait_for
 
     want = matching_ids(demo_dsn, "shop.orders", "2021-02-14 07:", 2)
     app = PgBrowseApp(
         demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
     )
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         await pilot.press("slash", *"2021-02-14 07:", "enter")
         await wait_for(pilot, lambda: view.cursor_row == want[0] - 1 and rows_shown(view))
         await pilot.press("n")

@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import psycopg2
 import pytest
 
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import WALK_PAGES, CursorPager, Statement
-from tests.conftest import relation
+from tests.conftest import direct, relation
 
 PAGE = 100
 ROWS = 1_000_000
@@ -184,16 +183,6 @@ def test_small_tables_stay_exact(scratch, scratch_dsn: str) -> None:
         assert pager.rows(4_000, 1)[0][0] == "4001" and pager.positions_exact
     finally:
         pager.close()
-
-
-def direct(dsn: str, query: str) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])

@@ -10,7 +10,7 @@ from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView
 from tests.conftest import fixed_memory, relation
 from tests.test_seek import walked
-from tests.test_ui import SIZE, line, rows_shown, wait_for
+from tests.test_ui import SIZE, line, open_table, rows_shown, wait_for
 
 
 def scores(view: TableView) -> list[int]:
@@ -31,9 +31,7 @@ async def test_sort_cycles_and_keeps_seeking(scored_dsn: str) -> None:
     factory = ConnectionFactory(scored_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, "scored"), memory_probe=fixed_memory)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         await pilot.press("l", "s")  # the score column, ascending
         await wait_for(pilot, lambda: view.pager.order == ("score", False) and rows_shown(view))
         await wait_for(pilot, lambda: scores(view) == top_scores(scored_dsn, ""))

@@ -18,7 +18,7 @@ from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
 from tests.conftest import fixed_memory, relation
 from tests.test_connect import run_cli
-from tests.test_ui import fetch_count, line, open_from_list, rows_shown, wait_for
+from tests.test_ui import fetch_count, line, open_from_list, open_table, rows_shown, wait_for
 
 SMALL = (80, 24)
 
@@ -99,9 +99,7 @@ async def test_the_palette_offers_every_action(demo_factory: ConnectionFactory) 
         demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
     )
     async with app.run_test(size=SMALL) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         titles = {c.title: c for c in app.get_system_commands(app.screen)}
         for item in screen_keys(app.screen):
             if item.action not in ("quit", "command_palette"):
@@ -120,9 +118,7 @@ async def test_no_color_keeps_everything_distinguishable(
     )
     async with app.run_test(size=SMALL) as pilot:
         assert app.no_color
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         assert CURSOR_MARK in view.render_line(HEADER_LINES).text  # the cursor row, by a glyph
         assert CURSOR_MARK not in view.render_line(HEADER_LINES + 1).text
         # NULL is the word NULL in italics; an empty string is blank; a missing row is "·".
@@ -213,9 +209,7 @@ async def test_holding_pagedown_drops_the_pages_scrolled_past(scratch, scratch_d
     factory = ConnectionFactory(scratch_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, "slow_pages"), memory_probe=fixed_memory)
     async with app.run_test(size=SMALL) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         first = fetch_count(view)
         for _ in range(40):  # held down: 40 screens (about 8 pages) in a moment
             app.simulate_key("pagedown")

@@ -8,10 +8,9 @@ from rich.cells import cell_len
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
-from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import HEADER_LINES, TableView
+from pgbrowse.ui.table_view import HEADER_LINES
 from tests.conftest import fixed_memory, relation
-from tests.test_ui import rows_shown, wait_for
+from tests.test_ui import open_table
 
 CONTROL = "E'tab\\there\\nnew line\\r\\x01\\x7f end'"
 ZERO = "'00000000-0000-0000-0000-000000000000'"
@@ -139,9 +138,7 @@ async def test_no_value_breaks_the_layout(scratch, scratch_dsn: str) -> None:
     factory = ConnectionFactory(scratch_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, "every_type"), memory_probe=fixed_memory)
     async with app.run_test(size=(100, 20)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         width = view.scrollable_content_region.width
         for column in range(len(names) + 1):  # every column in turn, scrolled into view
             if column:

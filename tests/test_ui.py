@@ -41,6 +41,14 @@ def rows_shown(view: TableView) -> bool:
     return bool(view.widths) and "·" not in line(view, HEADER_LINES)
 
 
+async def open_table(app: PgBrowseApp, pilot: Pilot) -> TableView:
+    """The table view of the screen the app is opening, once its first rows are drawn."""
+    await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+    view = app.screen.query_one(TableView)
+    await wait_for(pilot, lambda: rows_shown(view))
+    return view
+
+
 async def open_from_list(pilot: Pilot, name: str) -> TableView:
     app = pilot.app
     table = app.screen.query_one(DataTable)
@@ -48,9 +56,7 @@ async def open_from_list(pilot: Pilot, name: str) -> TableView:
     await pilot.press(*name)
     await wait_for(pilot, lambda: table.row_count == 1)
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-    view = app.screen.query_one(TableView)
-    await wait_for(pilot, lambda: rows_shown(view))
+    view = await open_table(app, pilot)
     return view
 
 
@@ -111,9 +117,7 @@ async def test_direct_open_then_escape_to_list(demo_factory: ConnectionFactory) 
         demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory
     )
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         # NULL is drawn distinctly from an empty string, in its own style.
         label = [c.name for c in view.pager.columns].index("label")
         null_style = view.get_component_rich_style("tableview--null", partial=True)
@@ -195,9 +199,7 @@ async def test_end_reaches_the_real_end_whatever_the_estimate(
     factory = ConnectionFactory(scratch_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, name), memory_probe=fixed_memory)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
-        view = app.screen.query_one(TableView)
-        await wait_for(pilot, lambda: rows_shown(view))
+        view = await open_table(app, pilot)
         assert view.row_count != real and "~" in app.screen.position_text()
         await pilot.press("G")
         bottom = view.scrollable_content_region.height - 1
