@@ -18,7 +18,7 @@ place instead, at a cost that does not grow with the table:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import psycopg2.extensions
@@ -93,7 +93,7 @@ class SeekPlan:
     bounds: tuple[Any, ...] = ()  # keyset: histogram bounds of keys[0] (ints or texts)
     blocks: int = 0  # ctid: the relation's size in blocks when it was opened
     why: str = ""  # for the UI: how jumps work here, in plain words
-    integer_key: bool = field(default=False)
+    integer_key: bool = False
     descending: bool = False  # keyset/walk: the order is the keys descending
     sorts_everything: bool = False  # the server must sort every row before the first
 
