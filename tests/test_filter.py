@@ -49,7 +49,9 @@ def test_a_filter_reads_only_matching_rows(demo_factory: ConnectionFactory, demo
         ("amount >", "syntax error"),
         ("amount > 'lots'", "invalid input syntax for type numeric"),
         ("no_such_column = 1", 'column "no_such_column" does not exist'),
-        ("1; DROP TABLE shop.orders", "syntax error"),
+        ("1; DROP TABLE shop.orders", "2 statements"),
+        ("id > 10) --", "syntax error"),
+        ("id > 10 ORDER BY 1", "syntax error"),
     ],
 )
 def test_a_bad_filter_changes_nothing(demo_factory: ConnectionFactory, bad: str, says: str) -> None:

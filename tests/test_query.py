@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation, check_query
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.guard import check_query
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError
 from pgbrowse.db.pager import CursorPager
@@ -42,7 +43,7 @@ def test_queries_that_read_are_accepted(text: str) -> None:
     ],
 )
 def test_statements_that_write_are_refused_plainly(text: str, word: str) -> None:
-    with pytest.raises(QueryError, match=f"{word} is not read here") as caught:
+    with pytest.raises(QueryError, match=f"{word} is not run here") as caught:
         check_query(text)
     assert caught.value.title == "Not a query"
 
@@ -73,7 +74,11 @@ def test_a_query_is_browsed_lazily(demo_factory: ConnectionFactory) -> None:
 
 def test_a_query_that_writes_fails_and_changes_nothing(demo_factory, demo_dsn: str) -> None:
     sneaky = "WITH gone AS (DELETE FROM shop.orders RETURNING *) SELECT * FROM gone"
-    pager = CursorPager(demo_factory, Relation.of_query(sneaky))
+    with pytest.raises(QueryError, match="DELETE changes data"):  # the parser's refusal
+        Relation.of_query(sneaky)
+    # The second line of defence, with the first bypassed: the read-only transaction.
+    bypassed = Relation("", "pgbrowse_query", "q", None, 0, query=sneaky)
+    pager = CursorPager(demo_factory, bypassed)
     try:
         with pytest.raises(QueryError):
             pager.load(0)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.errors import QueryError
+from pgbrowse.db.guard import check_query
 
 KIND_NAMES = {
     "r": "table",
@@ -19,7 +18,6 @@ KIND_NAMES = {
 }
 QUERY_KIND = "q"  # not in pg_class: a query the user typed, browsed like a relation
 QUERY_ALIAS = "pgbrowse_query"
-FIRST_WORDS = ("select", "with", "values", "table")
 
 # One query for the whole catalog: no per-table round trips, no count(*), and no lock on
 # any relation (pg_total_relation_size would take one on each, so a single table locked by
@@ -64,11 +62,16 @@ class Relation:
     size_bytes: int
     is_partition: bool = False
     comment: str | None = None
-    query: str | None = None  # for a query: its text (kind "q")
+    # For a query (kind "q"): the SQL sent, which is the user's text as PostgreSQL's parser
+    # read it, printed back (pgbrowse.db.guard), and the unique names its columns get.
+    query: str | None = None
+    query_columns: tuple[str, ...] | None = None
 
     @classmethod
     def of_query(cls, text: str) -> Relation:
-        return cls("", QUERY_ALIAS, QUERY_KIND, None, 0, query=check_query(text))
+        """A relation for a free query; raises QueryError ("Not a query") unless ``text``
+        is exactly one SELECT that only reads."""
+        return cls("", QUERY_ALIAS, QUERY_KIND, None, 0, query=check_query(text).sql)
 
     @property
     def kind_name(self) -> str:
@@ -87,31 +90,17 @@ class Relation:
     def source(self) -> sql.Composable:
         """What a FROM names: the relation, or the query as a subquery."""
         if self.query is not None:
-            # (a newline before the parenthesis: the query may end in a -- comment)
-            return sql.SQL("({}\n) AS {}").format(sql.SQL(self.query), sql.Identifier(QUERY_ALIAS))
+            alias: sql.Composable = sql.Identifier(QUERY_ALIAS)
+            if self.query_columns:  # unique names: SELECT 1, 2 has two "?column?"
+                alias = sql.SQL("{}({})").format(
+                    alias, sql.SQL(", ").join(map(sql.Identifier, self.query_columns))
+                )
+            return sql.SQL("({}) AS {}").format(sql.SQL(self.query), alias)
         return self.identifier()
 
     def qualifier(self) -> tuple[str, ...]:
         """What column references are qualified with (the relation, or the query's alias)."""
         return (QUERY_ALIAS,) if self.query is not None else (self.schema, self.name)
-
-
-def check_query(text: str) -> str:
-    """``text`` if it reads rows (SELECT, WITH … SELECT, VALUES, TABLE), without a trailing
-    semicolon; raises QueryError for anything else. The read-only transaction is the real
-    guard: this is the plain message for the common mistakes."""
-    body = text.strip().rstrip(";").strip()
-    stripped = re.sub(r"^(\s+|--[^\n]*(\n|$)|/\*.*?\*/|\()+", "", body, flags=re.S)
-    word = re.match(r"[a-zA-Z]+", stripped)
-    first = word.group().lower() if word else ""
-    if first not in FIRST_WORDS:
-        shown = first.upper() or "this"
-        raise QueryError(
-            "Not a query",
-            f"only SELECT, WITH … SELECT, VALUES or TABLE can be browsed; {shown} is not read"
-            " here (the session is read-only)",
-        )
-    return body
 
 
 @dataclass(frozen=True)
@@ -162,10 +151,38 @@ def find_relation(conn: psycopg2.extensions.connection, name: str) -> Relation |
     return None if row is None else _relation(row)
 
 
+def unique_names(names: list[str]) -> tuple[str, ...]:
+    """``names`` with each repeat renamed ``name_2``, ``name_3``… (never to a name in use)."""
+    taken = set(names)
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        if name in seen:
+            n = 2
+            while f"{name}_{n}" in taken:
+                n += 1
+            name = f"{name}_{n}"
+            taken.add(name)
+        seen.add(name)
+        unique.append(name)
+    return tuple(unique)
+
+
+def describe_query(conn: psycopg2.extensions.connection, relation: Relation) -> Relation:
+    """A query relation whose output columns have unique names (no rows are read), so every
+    column can be named: ``SELECT 1, 2`` or ``SELECT *`` over a join repeat names."""
+    if relation.query is None or relation.query_columns is not None:
+        return relation
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT * FROM {} LIMIT 0").format(relation.source()))
+        names = [d.name for d in cur.description or ()]
+    return replace(relation, query_columns=unique_names(names))
+
+
 def list_columns(conn: psycopg2.extensions.connection, relation: Relation) -> list[Column]:
     """The visible columns of ``relation`` in table order (a query's, by describing it)."""
     if relation.query is not None:
-        return _query_columns(conn, relation)
+        return _query_columns(conn, describe_query(conn, relation))
     with conn.cursor() as cur:
         cur.execute(COLUMNS_SQL, (sql.Identifier(relation.schema, relation.name).as_string(conn),))
         rows = cur.fetchall()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import psycopg2
@@ -23,10 +24,12 @@ class SessionSettings:
 
     def __post_init__(self) -> None:
         for name in ("statement_timeout_s", "lock_timeout_s", "connect_timeout_s"):
-            if getattr(self, name) < 0:
-                raise ValueError(
-                    f"{name.removesuffix('_s').replace('_', ' ')} must not be negative"
-                )
+            value = getattr(self, name)
+            what = name.removesuffix("_s").replace("_", " ")
+            if not math.isfinite(value):
+                raise ValueError(f"{what} must be a number of seconds, not {value}")
+            if value < 0:
+                raise ValueError(f"{what} must not be negative")
 
     def options(self) -> str:
         """The libpq ``options`` string carrying the server-side session settings."""
@@ -38,6 +41,8 @@ class SessionSettings:
             # A synchronized seq scan starts wherever another scan of the table is, so
             # "row n" of a cursor would depend on what else runs on the server.
             " -c synchronize_seqscans=off"
+            # User SQL is sent as PostgreSQL's parser (pglast) read it, which assumes this.
+            " -c standard_conforming_strings=on"
         )
 
 

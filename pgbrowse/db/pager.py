@@ -23,8 +23,9 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from pgbrowse.db.cancel import cancel_connection
-from pgbrowse.db.catalog import Column, Relation, list_columns
+from pgbrowse.db.catalog import Column, Relation, describe_query, list_columns
 from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.guard import Checked, check_expression
 from pgbrowse.db.errors import QueryError, describe, first_line
 from pgbrowse.db.seek import SeekPlan, plan_seeking, plan_sorted
 
@@ -185,6 +186,7 @@ class CursorPager:
         self.shift = 0  # how far positions have moved in total when a seek became exact
         self.order: tuple[str, bool] | None = None  # (column, descending) when sorted
         self.filter: str | None = None  # the user's WHERE expression, when filtered
+        self._filter: Checked | None = None  # ...as parsed and printed back: what is sent
         self._unfiltered_count: tuple[int, bool] | None = None
         self.order_changes = 0  # how many times the order changed (views start over)
         self._natural: SeekPlan | None = None
@@ -330,6 +332,7 @@ class CursorPager:
         try:
             if not self.columns:
                 started = self.clock()
+                self.relation = describe_query(self._conn, self.relation)
                 self.columns = list_columns(self._conn, self.relation)
                 self._record("-- columns of " + self.relation.qualified, 0, started)
                 self.row_count = self._estimate()
@@ -349,12 +352,12 @@ class CursorPager:
     def _describe(self, error: psycopg2.Error, what: str) -> QueryError:
         return describe(error, what, self.factory.settings)
 
-    def _estimate(self, where: str | None = None) -> int:
+    def _estimate(self, where: Checked | None = None) -> int:
         """The planner's rows for the relation, or for it filtered by ``where``."""
         assert self._conn is not None
         query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(self.relation.source())
         if where:
-            query = sql.SQL("{} WHERE ({})").format(query, sql.SQL(where))
+            query = sql.SQL("{} WHERE ({})").format(query, sql.SQL(where.sql))
         with self._timed(query) as cur:
             cur.execute(query)
             plan = cur.fetchone()[0]
@@ -929,9 +932,9 @@ class CursorPager:
             raise self._describe(error, f"finding the end of {self.relation.qualified}") from None
 
     def _filter_sql(self) -> sql.Composable | None:
-        # The user's own SQL, as typed: checked by EXPLAIN first (set_filter), and run only
-        # in this read-only transaction, one statement inside a cursor.
-        return sql.SQL("({})").format(sql.SQL(self.filter)) if self.filter else None
+        # The user's expression as PostgreSQL's parser read it, printed back (guard.py):
+        # exactly one expression, without comments, so it cannot reach pgbrowse's clauses.
+        return sql.SQL("({})").format(sql.SQL(self._filter.sql)) if self._filter else None
 
     def set_filter(self, where: str | None) -> None:
         """Show only the rows where ``where`` (an SQL expression) holds; None or '' for all.
@@ -941,15 +944,16 @@ class CursorPager:
         cache stay). The row count becomes the planner's estimate for the filtered query.
         """
         where = (where or "").strip() or None
+        checked = None if where is None else check_expression(where)  # before anything is sent
         if not self.is_open:
             self.open()
         assert self._conn is not None
         estimate = None
-        if where is not None:
+        if checked is not None:
             with self._conn.cursor() as cur:
                 cur.execute("SAVEPOINT pgbrowse_filter")
                 try:
-                    estimate = self._estimate(where)
+                    estimate = self._estimate(checked)
                 except psycopg2.Error as error:
                     cur.execute("ROLLBACK TO SAVEPOINT pgbrowse_filter")
                     raise QueryError("Filter error", first_line(error)) from None
@@ -958,6 +962,7 @@ class CursorPager:
             self._unfiltered_count = (self.row_count, self.count_exact)
         self._restart()
         self.filter = where
+        self._filter = checked
         if where is None and self._unfiltered_count is not None:
             self.row_count, self.count_exact = self._unfiltered_count
         else:

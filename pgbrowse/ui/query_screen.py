@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
-from pgbrowse.db.catalog import Relation, list_columns
+from pgbrowse.db.catalog import Relation, describe_query, list_columns
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class QueryScreen(Screen[None]):
         try:
             conn = self.browser.factory.connect()
             try:
+                relation = describe_query(conn, relation)
                 list_columns(conn, relation)
             except psycopg2.Error as failed:
                 raise describe(failed, "checking the query") from None

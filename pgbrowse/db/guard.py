@@ -1,0 +1,314 @@
+"""The first line of defence for SQL a user types: PostgreSQL's own parser (pglast).
+
+A filter must be exactly one SQL expression and a free query exactly one SELECT (``WITH …
+SELECT``, ``VALUES``, ``TABLE``). Both are parsed by libpg_query, PostgreSQL's parser, and
+checked on the parse tree, never by a regex; what is sent to the server is the tree printed
+back (pglast's deparser), so the user's text never reaches pgbrowse's SQL as typed: a ``;``
+cannot stack a statement, a ``)`` cannot close pgbrowse's parenthesis, and a ``--`` or
+``/*`` cannot comment out the clauses pgbrowse appends (comments do not survive a parse).
+
+Refused before anything is sent, each with a plain reason: more than one statement,
+anything that is not a SELECT, a data-modifying statement anywhere (a CTE's ``DELETE``),
+``SELECT INTO``, ``FOR UPDATE/SHARE``, and calls to functions known to write or to act on
+other sessions (``WRITING_FUNCTIONS``). The read-only transaction every view runs in is the
+second line of defence; a function with side effects that is not in the list (a user's
+own, or one that opens its own connection) is stopped only by that, which cannot stop a
+function that connects elsewhere. The README's safety section says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
+from pglast.stream import RawStream
+
+from pgbrowse.db.errors import QueryError
+
+# Functions of PostgreSQL and its contrib modules that write, signal or change other
+# sessions, the server's files or settings, or open connections of their own. Refused by
+# name (with or without a schema), whatever schema they were installed in.
+WRITING_FUNCTIONS = frozenset(
+    {
+        # other sessions and the server
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_rotate_logfile_old",
+        "pg_log_backend_memory_contexts",
+        "pg_promote",
+        "pg_wal_replay_pause",
+        "pg_wal_replay_resume",
+        "pg_switch_wal",
+        "pg_switch_xlog",
+        "pg_create_restore_point",
+        "pg_backup_start",
+        "pg_backup_stop",
+        "pg_start_backup",
+        "pg_stop_backup",
+        "pg_import_system_collations",
+        "pg_notify",
+        "set_config",
+        # replication slots and origins
+        "pg_create_physical_replication_slot",
+        "pg_create_logical_replication_slot",
+        "pg_copy_physical_replication_slot",
+        "pg_copy_logical_replication_slot",
+        "pg_drop_replication_slot",
+        "pg_replication_slot_advance",
+        "pg_logical_slot_get_changes",
+        "pg_logical_slot_get_binary_changes",
+        "pg_logical_emit_message",
+        "pg_replication_origin_create",
+        "pg_replication_origin_drop",
+        "pg_replication_origin_advance",
+        "pg_replication_origin_session_setup",
+        "pg_replication_origin_session_reset",
+        "pg_replication_origin_xact_setup",
+        "pg_replication_origin_xact_reset",
+        # statistics
+        "pg_stat_reset",
+        "pg_stat_reset_shared",
+        "pg_stat_reset_single_table_counters",
+        "pg_stat_reset_single_function_counters",
+        "pg_stat_reset_slru",
+        "pg_stat_reset_replication_slot",
+        "pg_stat_reset_subscription_stats",
+        "pg_stat_statements_reset",
+        # sequences
+        "nextval",
+        "setval",
+        # large objects
+        "lo_import",
+        "lo_export",
+        "lo_create",
+        "lo_creat",
+        "lo_open",
+        "lo_unlink",
+        "lo_put",
+        "lo_from_bytea",
+        "lo_truncate",
+        "lo_truncate64",
+        "lowrite",
+        # adminpack: the server's files
+        "pg_file_write",
+        "pg_file_rename",
+        "pg_file_unlink",
+        "pg_file_sync",
+        # dblink and postgres_fdw: connections of their own, outside this transaction
+        "dblink",
+        "dblink_exec",
+        "dblink_open",
+        "dblink_fetch",
+        "dblink_close",
+        "dblink_connect",
+        "dblink_connect_u",
+        "dblink_disconnect",
+        "dblink_send_query",
+        "dblink_get_result",
+        "dblink_cancel_query",
+        "postgres_fdw_disconnect",
+        "postgres_fdw_disconnect_all",
+        # contrib modules that change storage or caches
+        "pg_truncate_visibility_map",
+        "pg_prewarm",
+        "autoprewarm_start_worker",
+        "autoprewarm_dump_now",
+        "gin_clean_pending_list",
+        "brin_summarize_new_values",
+        "brin_summarize_range",
+        "brin_desummarize_range",
+    }
+)
+# Advisory locks are held by the session and block others; refused by prefix.
+WRITING_PREFIXES = ("pg_advisory_", "pg_try_advisory_")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """User text that passed: ``sql`` is what is sent (the parse tree printed back)."""
+
+    text: str  # as the user typed it (for display)
+    sql: str
+
+
+def check_expression(text: str) -> Checked:
+    """``text`` if it is exactly one SQL expression that may be read with; raises QueryError
+    ("Filter error", reason) otherwise."""
+    body = text.strip()
+    if not body:
+        raise QueryError("Filter error", "the filter is empty")
+    statements = _parse("Filter error", f"SELECT {body}")
+    if len(statements) > 1:
+        raise QueryError(
+            "Filter error",
+            f"that is {len(statements)} statements; a filter is one SQL expression (refused)",
+        )
+    target = _only_target(statements)
+    if target is None:
+        raise QueryError(
+            "Filter error",
+            "a filter is one SQL expression (the part after WHERE), such as id > 10 AND"
+            " name LIKE 'a%'",
+        )
+    _refuse_writes("Filter error", target)
+    return Checked(text, _print("Filter error", target))
+
+
+def check_query(text: str) -> Checked:
+    """``text`` if it is exactly one SELECT (WITH … SELECT, VALUES, TABLE) that only reads;
+    raises QueryError("Not a query", reason) otherwise."""
+    body = text.strip()
+    if not body:
+        raise QueryError("Not a query", "the query is empty")
+    statements = _parse("Not a query", body)
+    if len(statements) != 1:
+        raise QueryError(
+            "Not a query",
+            f"that is {len(statements)} statements; one SELECT, WITH … SELECT, VALUES or TABLE"
+            " can be browsed",
+        )
+    stmt = statements[0].stmt
+    if not isinstance(stmt, ast.SelectStmt):
+        raise QueryError(
+            "Not a query",
+            f"only SELECT, WITH … SELECT, VALUES or TABLE can be browsed; {_statement_name(stmt)}"
+            " is not run here (the session is read-only)",
+        )
+    _refuse_writes("Not a query", stmt)
+    return Checked(text, _print("Not a query", stmt))
+
+
+def _parse(title: str, text: str) -> tuple[ast.RawStmt, ...]:
+    try:
+        return parse_sql(text)
+    except ParseError as error:
+        raise QueryError(title, f"syntax: {error.args[0] if error.args else error}") from None
+    except Exception as error:  # the parser's own limits (depth, size): still a plain refusal
+        raise QueryError(title, f"could not be parsed: {error}") from None
+
+
+def _only_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node | None:
+    """The one expression of ``SELECT <expr>`` as the user's text parsed, or None when the
+    text made anything more of it (a FROM, a second column, an alias, another statement)."""
+    if len(statements) != 1 or not isinstance(statements[0].stmt, ast.SelectStmt):
+        return None
+    select = statements[0].stmt
+    extras = (
+        "distinctClause",
+        "intoClause",
+        "fromClause",
+        "whereClause",
+        "groupClause",
+        "havingClause",
+        "windowClause",
+        "valuesLists",
+        "sortClause",
+        "limitOffset",
+        "limitCount",
+        "lockingClause",
+        "withClause",
+        "larg",
+        "rarg",
+    )
+    if any(getattr(select, name, None) for name in extras):
+        return None
+    targets = select.targetList or ()
+    if len(targets) != 1:
+        return None
+    target = targets[0]
+    if not isinstance(target, ast.ResTarget) or target.name or target.indirection:
+        return None
+    if isinstance(target.val, ast.ColumnRef) and any(
+        isinstance(f, ast.A_Star) for f in target.val.fields
+    ):
+        return None
+    return target.val
+
+
+def _nodes(node: object) -> Iterator[ast.Node]:
+    """Every node of a parse tree, depth first."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            yield item
+            stack.extend(getattr(item, name, None) for name in item.__slots__)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def _refuse_writes(title: str, tree: ast.Node) -> None:
+    for node in _nodes(tree):
+        if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt):
+            raise QueryError(
+                title, f"{_statement_name(node)} changes data; pgbrowse only reads (refused)"
+            )
+        if isinstance(node, ast.SelectStmt):
+            if node.intoClause:
+                raise QueryError(title, "SELECT INTO creates a table; pgbrowse only reads")
+            if node.lockingClause:
+                raise QueryError(
+                    title, "FOR UPDATE/SHARE locks rows for writing; pgbrowse only reads"
+                )
+        if isinstance(node, ast.FuncCall):
+            name = node.funcname[-1].sval.lower()
+            if name in WRITING_FUNCTIONS or name.startswith(WRITING_PREFIXES):
+                raise QueryError(
+                    title,
+                    f"{name}() writes or acts on other sessions; pgbrowse does not call it",
+                )
+
+
+def _print(title: str, tree: ast.Node) -> str:
+    try:
+        return RawStream()(tree)
+    except Exception as error:  # a construct the printer does not know: refuse, never guess
+        raise QueryError(title, f"could not be checked ({error}); it was not run") from None
+
+
+_STATEMENT_NAMES = {
+    "InsertStmt": "INSERT",
+    "UpdateStmt": "UPDATE",
+    "DeleteStmt": "DELETE",
+    "MergeStmt": "MERGE",
+    "CopyStmt": "COPY",
+    "ExplainStmt": "EXPLAIN",
+    "TransactionStmt": "a transaction command",
+    "VariableSetStmt": "SET",
+    "DoStmt": "DO",
+    "CallStmt": "CALL",
+    "DropStmt": "DROP",
+    "VacuumStmt": "VACUUM",
+    "TruncateStmt": "TRUNCATE",
+    "CreateStmt": "CREATE TABLE",
+    "CreateTableAsStmt": "CREATE TABLE AS",
+    "IndexStmt": "CREATE INDEX",
+    "ViewStmt": "CREATE VIEW",
+    "CreateFunctionStmt": "CREATE FUNCTION",
+    "AlterTableStmt": "ALTER",
+    "GrantStmt": "GRANT",
+    "LockStmt": "LOCK",
+    "NotifyStmt": "NOTIFY",
+    "ListenStmt": "LISTEN",
+    "DeclareCursorStmt": "DECLARE",
+    "FetchStmt": "FETCH",
+    "PrepareStmt": "PREPARE",
+    "ExecuteStmt": "EXECUTE",
+    "VariableShowStmt": "SHOW",
+    "ClusterStmt": "CLUSTER",
+    "ReindexStmt": "REINDEX",
+    "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW",
+    "CheckPointStmt": "CHECKPOINT",
+}
+
+
+def _statement_name(node: ast.Node) -> str:
+    name = type(node).__name__
+    if name in _STATEMENT_NAMES:
+        return _STATEMENT_NAMES[name]
+    words = name.removesuffix("Stmt")
+    return f"this statement ({words})" if words else "this statement"
