@@ -6,9 +6,9 @@ import psycopg2
 import pytest
 
 from pgbrowse.db.catalog import Relation
-from pgbrowse.db.guard import check_query
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError
+from pgbrowse.db.guard import check_query
 from pgbrowse.db.pager import CursorPager
 
 QUERY = """

@@ -25,8 +25,8 @@ from psycopg2 import sql
 from pgbrowse.db.cancel import cancel_connection
 from pgbrowse.db.catalog import Column, Relation, describe_query, list_columns
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.guard import Checked, check_expression
 from pgbrowse.db.errors import QueryError, describe, first_line
+from pgbrowse.db.guard import Checked, check_expression
 from pgbrowse.db.seek import SeekPlan, plan_seeking, plan_sorted
 
 Row = tuple[str | None, ...]
