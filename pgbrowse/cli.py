@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.demo import create_demo
 from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.text import shown
 
 EXIT_USAGE = 2
 
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"pgbrowse: {message}", file=sys.stderr)
+    print(f"pgbrowse: {shown(message)}", file=sys.stderr)  # it may quote the server
     return EXIT_USAGE
 
 
@@ -108,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             parser.error("--demo starts its own server: give no DSN")
     try:
-        config = resolve(vars(args), args.config or config_path())
+        named = args.config is not None or bool(os.environ.get("PGBROWSE_CONFIG"))
+        config = resolve(vars(args), args.config or config_path(), required=named)
     except ConfigError as error:
         return _fail(str(error))
     if args.print_config:
@@ -155,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if app.crashes:
             message, log = app.crashes[-1]
             where = f" (the traceback is in {log})" if log else ""
-            print(f"pgbrowse: unexpected error: {message}{where}", file=sys.stderr)
+            print(f"pgbrowse: unexpected error: {shown(message)}{where}", file=sys.stderr)
         return app.return_code or 0
     except PgBrowseError as error:
         return _fail(f"{error.title}: {error.message}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -40,13 +41,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+MAX_SECONDS = 2_147_483  # PostgreSQL's timeouts are int milliseconds: about 24.8 days
+
+
 def seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SECONDS:,} seconds (24 days): {text}")
     return value
 
 
@@ -131,14 +139,21 @@ def config_path(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "pgbrowse" / "config.toml"
 
 
-def load_config(path: Path) -> dict[str, Any]:
-    """The settings a config file sets, checked; no file means no settings."""
+def load_config(path: Path, required: bool = False) -> dict[str, Any]:
+    """The settings a config file sets, checked; no file means no settings, unless the file
+    was named (``--config``, ``PGBROWSE_CONFIG``): then it must be there."""
     try:
         with path.open("rb") as file:
             data = tomllib.load(file)
     except FileNotFoundError:
+        if required:
+            raise ConfigError(f"config file {path}: no such file") from None
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not UTF-8 text (TOML files are)") from None
+    except OSError as error:
+        raise ConfigError(f"config file {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path}: {error}") from None
     values: dict[str, Any] = {}
     for name, raw in data.items():
@@ -187,9 +202,9 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-def resolve(flags: Mapping[str, Any], path: Path) -> Effective:
+def resolve(flags: Mapping[str, Any], path: Path, required: bool = False) -> Effective:
     """Flags (None where not given) over the config file over the defaults."""
-    from_file = load_config(path)
+    from_file = load_config(path, required)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for setting in SETTINGS:

@@ -1,7 +1,8 @@
 """Unexpected errors: the full traceback goes to a log file, the user sees one line and its path.
 
 The file lives in ``$XDG_STATE_HOME/pgbrowse/`` (else ``~/.local/state/pgbrowse/``), one per
-error, named by time, so a user can attach it to a bug report.
+error, named by time (and a counter: never one over another), so a user can attach it
+to a bug report.
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ def write_crash_log(error: BaseException) -> Path | None:
     try:
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        stamp = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        path.write_text(f"pgbrowse {__version__}\n{text}")
-        return path
+        for n in range(1000):  # never over another log: two errors in one second get two
+            path = folder / (f"{stamp}.log" if n == 0 else f"{stamp}-{n}.log")
+            try:
+                with path.open("x", encoding="utf-8") as file:  # "x": only a new file
+                    file.write(f"pgbrowse {__version__}\n{text}")
+            except FileExistsError:
+                continue
+            return path
+        return None
     except OSError:
         return None
 

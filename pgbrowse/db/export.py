@@ -113,6 +113,11 @@ class CsvExport:
         except psycopg2.Error as error:
             self._remove_partial()
             raise describe(error, f"exporting {self.what}") from None
+        except OSError as error:  # a full disk, a read-only file system, a folder, no rights
+            self._remove_partial()
+            reason = error.strerror or str(error)
+            where = error.filename or self.path
+            raise QueryError("Could not write the file", f"{reason}: {where}") from None
         except BaseException:
             self._remove_partial()
             raise
@@ -122,7 +127,7 @@ class CsvExport:
             conn.close()
 
     def _remove_partial(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # (gone already, or never made)
             self.partial.unlink()
 
     def _watch_rows(self) -> None:

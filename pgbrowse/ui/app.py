@@ -7,7 +7,7 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -15,6 +15,8 @@ from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from pgbrowse import __version__
@@ -29,6 +31,7 @@ from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.help import HelpScreen, screen_keys
 from pgbrowse.ui.query_screen import QueryScreen
 from pgbrowse.ui.relation_list import RelationListScreen
+from pgbrowse.ui.safe import TerminalSafe, shown
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.welcome import WelcomeScreen
 
@@ -77,7 +80,32 @@ class PgBrowseApp(App[int]):
         self.compare_limits = compare_limits  # the naive way's (rows, MB) in compare mode
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
+        self._terminal_safe = TerminalSafe()
         self._switch_interval = sys.getswitchinterval()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters (no colour, dimming), then ``TerminalSafe``: no control or bidi
+        character from outside reaches the terminal, whatever screen draws it."""
+        return [*super().get_line_filters(), self._terminal_safe]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is plain text (its message often names a table or quotes the server):
+        never markup, controls made visible."""
+        super().notify(
+            shown(message, lines=True),
+            title=shown(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def get_default_screen(self) -> RelationListScreen:
         return RelationListScreen()

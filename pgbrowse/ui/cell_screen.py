@@ -8,12 +8,14 @@ import json
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static, TextArea
+from textual.widgets import TextArea
 
 from pgbrowse.db.catalog import Column
 from pgbrowse.db.pager import CellValue
 from pgbrowse.memory import human_bytes
+from pgbrowse.ui.safe import SafeStatic, plain, shown
 
 
 def presented(column: Column, value: CellValue) -> str:
@@ -60,12 +62,21 @@ class CellScreen(ModalScreen[None]):
             else ""
         )
         with Vertical():
-            yield Static(
-                f" [b]{self.column.name}[/b] {self.column.type_name} · {size}{cut}"
-                "  (Esc closes, y copies)",
+            yield SafeStatic(
+                Content.assemble(
+                    " ",
+                    plain(self.column.name, "bold"),
+                    " ",
+                    plain(self.column.type_name),
+                    f" · {size}{cut}  (Esc closes, y copies)",
+                ),
                 id="cell-title",
             )
-            yield TextArea(self.text, read_only=True, soft_wrap=True, id="cell-text")
+            # The value as the terminal may show it: escapes and bidi overrides made visible
+            # (y still copies the value itself).
+            yield TextArea(
+                shown(self.text, lines=True), read_only=True, soft_wrap=True, id="cell-text"
+            )
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.cells import cell_len, set_cell_size
 
-# Newlines and tabs would break the table's layout: draw them as visible marks instead.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MARKS = {"\n": "↵", "\r": "␍", "\t": "→"}
+from pgbrowse.ui.safe import shown
 
 NULL_TEXT = "NULL"
 ELLIPSIS = "…"
@@ -19,7 +15,7 @@ def visible(value: str, truncate: int) -> str:
     cut = len(value) > truncate
     if cut:
         value = value[:truncate]
-    value = _CONTROL.sub(lambda m: _MARKS.get(m.group(), "·"), value)
+    value = shown(value)  # newlines, tabs, escapes and bidi overrides as visible marks
     return value + ELLIPSIS if cut else value
 
 

@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Sparkline, Static
 
@@ -21,6 +22,7 @@ from pgbrowse.db.compare import Outcome, lazy, naive
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.memory import MemoryProbe, human_bytes
+from pgbrowse.ui.safe import SafeStatic, plain
 
 SAMPLES = 200  # 20 s of available memory at 0.1 s
 
@@ -35,6 +37,11 @@ def describe_outcome(outcome: Outcome) -> str:
     if outcome.note:
         lines.append(outcome.note)
     return "\n".join(lines)
+
+
+def _way(way: str, then: str) -> Content:
+    """A side's heading (bold) and the plain text under it."""
+    return Content.assemble((way, "bold"), "\n", plain(then, lines=True))
 
 
 class CompareScreen(ModalScreen[None]):
@@ -74,17 +81,20 @@ class CompareScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(
-                f"[b]{self.relation.qualified}[/b]: naive (a client-side cursor, as"
-                f" fetchall() reads, up to {self.limit_rows:,} rows or {self.limit_mb:,} MB)"
-                " vs lazy (a named cursor's first page)",
+            yield SafeStatic(
+                Content.assemble(
+                    plain(self.relation.qualified, "bold"),
+                    ": naive (a client-side cursor, as fetchall() reads, up to"
+                    f" {self.limit_rows:,} rows or {self.limit_mb:,} MB) vs lazy (a named"
+                    " cursor's first page)",
+                )
             )
             with Horizontal():
-                yield Static("[b]naive[/b]\nwaiting…", classes="way", id="naive")
-                yield Static("[b]lazy[/b]\nwaiting…", classes="way", id="lazy")
+                yield SafeStatic(_way("naive", "waiting…"), classes="way", id="naive")
+                yield SafeStatic(_way("lazy", "waiting…"), classes="way", id="lazy")
             yield Sparkline([], id="available")
-            yield Static("", id="available-label")
-            yield Static("[dim]r runs again · Esc closes[/dim]")
+            yield SafeStatic("", id="available-label")
+            yield SafeStatic(Content.styled("r runs again · Esc closes", "dim"))
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self.sample)
@@ -102,7 +112,7 @@ class CompareScreen(ModalScreen[None]):
     def action_run(self) -> None:
         self.results = {}
         for way in ("naive", "lazy"):
-            self.query_one(f"#{way}", Static).update(f"[b]{way}[/b]\nrunning…")
+            self.query_one(f"#{way}", Static).update(_way(way, "running…"))
         self._run()
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
@@ -127,9 +137,11 @@ class CompareScreen(ModalScreen[None]):
     def _show(self, way: str, result: Outcome | PgBrowseError) -> None:
         self.results[way] = result
         if isinstance(result, PgBrowseError):
-            text = f"[b]{way}[/b]\n[b]{result.title}[/b]: {result.message}"
+            text = Content.assemble(
+                _way(way, ""), plain(result.title, "bold"), ": ", plain(result.message)
+            )
         else:
-            text = f"[b]{way}[/b]\n{describe_outcome(result)}"
+            text = _way(way, describe_outcome(result))
         self.query_one(f"#{way}", Static).update(text)
 
     def action_close(self) -> None:

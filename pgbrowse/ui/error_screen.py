@@ -7,8 +7,10 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
+
+from pgbrowse.ui.safe import SafeStatic
 
 
 class ErrorScreen(ModalScreen[None]):
@@ -39,10 +41,10 @@ class ErrorScreen(ModalScreen[None]):
             else "No log could be written."
         )
         with Vertical():
-            yield Static("[b]pgbrowse hit an unexpected error[/b]")
-            yield Static(self.message, markup=False, id="error-message")
-            yield Static(where, markup=False, id="error-log")
-            yield Static("q quits · Esc goes back to where you were")
+            yield SafeStatic(Content.styled("pgbrowse hit an unexpected error", "bold"))
+            yield SafeStatic(self.message, id="error-message")
+            yield SafeStatic(where, id="error-log")
+            yield SafeStatic("q quits · Esc goes back to where you were")
 
     def action_quit(self) -> None:
         self.app.exit(return_code=1)

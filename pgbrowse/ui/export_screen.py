@@ -11,10 +11,21 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 
-from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.crashlog import one_line
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.errors import PgBrowseError, QueryError
 from pgbrowse.db.export import CsvExport, Exported
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.memory import human_bytes
+from pgbrowse.ui.safe import UNSAFE, SafeStatic
+
+
+def default_file_name(relation: Relation) -> str:
+    """``schema.name.csv`` (``query.csv`` for a query), made a safe single file name: no
+    folder separators, controls or bidi overrides, and never a hidden file."""
+    stem = relation.qualified
+    safe = "".join("_" if c in "/\\" or UNSAFE.match(c) else c for c in stem)
+    return safe.lstrip(".") + ".csv" if safe.lstrip(".") else "export.csv"
 
 
 class ExportScreen(ModalScreen[None]):
@@ -42,10 +53,10 @@ class ExportScreen(ModalScreen[None]):
         order = self.pager.order
         how = f", sorted by {order[0]}{' descending' if order[1] else ''}" if order else ""
         with Vertical():
-            yield Static(f"Export {relation.qualified}{how} to a CSV file (COPY, streamed)")
-            yield Input(value=f"{relation.schema}.{relation.name}.csv", id="export-path")
+            yield SafeStatic(f"Export {relation.qualified}{how} to a CSV file (COPY, streamed)")
+            yield Input(value=default_file_name(relation), id="export-path")
             yield ProgressBar(total=max(self.pager.row_count, 1), show_eta=False)
-            yield Static("Enter starts · Esc closes", id="export-status")
+            yield SafeStatic("Enter starts · Esc closes", id="export-status")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -55,6 +66,9 @@ class ExportScreen(ModalScreen[None]):
         status = self.query_one("#export-status", Static)
         if not path.parent.is_dir():
             status.update(f"No such folder: {path.parent}")
+            return
+        if path.is_dir():
+            status.update(f"{path} is a folder: give a file name")
             return
         if path.exists() and self._overwrite != path:
             self._overwrite = path
@@ -74,6 +88,8 @@ class ExportScreen(ModalScreen[None]):
             )
         except PgBrowseError as error:
             result = error
+        except Exception as error:  # whatever went wrong, the dialog says it and stays usable
+            result = QueryError("Export failed", one_line(error))
         self.app.call_from_thread(self._finished, result)
 
     def _progress(self, written: int, rows: int | None) -> None:

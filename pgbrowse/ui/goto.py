@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from pgbrowse.ui.safe import SafeStatic
+
 _NUMBER = re.compile(r"[\d,_ ]+")
 
 
@@ -59,9 +61,9 @@ class GotoScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         count = f"{'~' if self.approximate else ''}{self.row_count:,}"
         with Vertical():
-            yield Static(f"Go to row (1 to {count}), a percentage (50%) or end")
+            yield SafeStatic(f"Go to row (1 to {count}), a percentage (50%) or end")
             yield Input(placeholder="row, 50% or end", id="goto-input")
-            yield Static("", id="goto-error")
+            yield SafeStatic("", id="goto-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

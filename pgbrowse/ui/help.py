@@ -12,8 +12,10 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
+
+from pgbrowse.ui.safe import SafeStatic
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,12 @@ class HelpScreen(ModalScreen[None]):
         table = self.table()
         title = getattr(self.origin, "HELP_TITLE", type(self.origin).__name__)
         with VerticalScroll():
-            yield Static(f"[b]Keys: {title}[/b]  (Esc closes; Ctrl+P searches every command)")
-            yield Static(table, id="help-keys")
+            yield SafeStatic(
+                Content.assemble(
+                    (f"Keys: {title}", "bold"), "  (Esc closes; Ctrl+P searches every command)"
+                )
+            )
+            yield SafeStatic(table, id="help-keys")
 
     def action_close(self) -> None:
         self.dismiss()

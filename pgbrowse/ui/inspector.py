@@ -15,6 +15,7 @@ from textual.widgets import Static
 from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.memory import human_bytes
+from pgbrowse.ui.safe import plain_text, shown
 
 SHOWN = 40  # statements listed
 
@@ -62,7 +63,7 @@ class Inspector(Static):
     def lines(self) -> list[tuple[str, int, float]]:
         """(statement, rows, ms), newest first."""
         statements = list(self.pager.statements)[-SHOWN:]
-        return [(" ".join(s.sql.split()), s.rows, s.ms) for s in reversed(statements)]
+        return [(shown(" ".join(s.sql.split())), s.rows, s.ms) for s in reversed(statements)]
 
     def update_view(self) -> None:
         if not self.display:
@@ -79,7 +80,7 @@ class Inspector(Static):
                 side += f"server memory: {human_bytes(server.memory_bytes)}   "
             if server.temp_bytes is not None:
                 side += f"temp files: {human_bytes(server.temp_bytes)}   "
-            side += f"locks: {', '.join(server.locks) or 'none'}\n"
+            side += f"locks: {shown(', '.join(server.locks)) or 'none'}\n"
         elif not holds:
             side = "locks: none\n"
         head = Text.assemble(
@@ -93,6 +94,6 @@ class Inspector(Static):
         table.add_column("rows", justify="right")
         table.add_column("ms", justify="right")
         for text, rows, ms in self.lines():
-            table.add_row(text, f"{rows:,}", f"{ms:.1f}")
+            table.add_row(plain_text(text), f"{rows:,}", f"{ms:.1f}")  # names: not markup
         self.drawn = Group(head, table)
         self.update(self.drawn)

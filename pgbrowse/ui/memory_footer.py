@@ -6,6 +6,7 @@ from textual.widgets import Static
 
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.memory import MemoryProbe, human_bytes
+from pgbrowse.ui.safe import shown
 
 STATEMENT_WIDTH = 60
 
@@ -37,7 +38,7 @@ class MemoryFooter(Static):
             parts.append(f"cache {stats.rows:,} rows {human_bytes(stats.bytes)}")
             last = self.pager.last_statement()
             if last is not None:
-                text = " ".join(last.sql.split())
+                text = shown(" ".join(last.sql.split()))
                 if len(text) > STATEMENT_WIDTH:
                     text = text[: STATEMENT_WIDTH - 1] + "…"
                 parts.append(f"{text} {last.ms:.1f} ms")

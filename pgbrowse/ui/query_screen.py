@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static, TextArea
 
 from pgbrowse.db.catalog import Relation, describe_query, list_columns
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe
+from pgbrowse.ui.safe import SafeStatic
 
 if TYPE_CHECKING:
     from pgbrowse.ui.app import PgBrowseApp
@@ -35,12 +36,12 @@ class QueryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(
+            yield SafeStatic(
                 " SQL: a SELECT (or WITH … SELECT, VALUES, TABLE), read lazily like a table."
                 " Ctrl+R runs it."
             )
             yield TextArea("SELECT ", language=None, id="query-text")
-            yield Static("", id="query-error")
+            yield SafeStatic("", id="query-error")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -15,6 +15,7 @@ from pgbrowse.db.catalog import Relation, list_relations
 from pgbrowse.db.errors import PgBrowseError, QueryError, first_line
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.memory_footer import MemoryFooter
+from pgbrowse.ui.safe import SafeStatic, plain_text
 
 if TYPE_CHECKING:
     from pgbrowse.ui.app import PgBrowseApp
@@ -65,7 +66,7 @@ class RelationListScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Static(f" pgbrowse  {self.browser.where}", id="title")
+        yield SafeStatic(f" pgbrowse  {self.browser.where}", id="title")
         yield FilterInput(placeholder="type to filter relations (schema.name or kind)", id="filter")
         table: DataTable[str] = DataTable(id="relations", cursor_type="row", zebra_stripes=True)
         table.add_column("schema", key="schema")
@@ -75,7 +76,7 @@ class RelationListScreen(Screen[None]):
         table.add_column("size", key="size")
         table.add_column("comment", key="comment")
         yield table
-        yield Static(" loading the catalog…", id="status")
+        yield SafeStatic(" loading the catalog…", id="status")
         yield MemoryFooter(self.browser.memory_probe)
         yield Footer()
 
@@ -113,13 +114,13 @@ class RelationListScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         table.add_rows(
-            (
-                r.schema,
-                r.name,
+            (  # names and comments are the database's text: never markup, no controls
+                plain_text(r.schema),
+                plain_text(r.name),
                 r.kind_name,
                 "?" if r.estimated_rows is None else f"~{r.estimated_rows:,}",
                 human_bytes(r.size_bytes),
-                (r.comment or "").splitlines()[0] if r.comment else "",
+                plain_text((r.comment or "").splitlines()[0] if r.comment else ""),
             )
             for r in self.shown
         )

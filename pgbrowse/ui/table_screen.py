@@ -24,6 +24,7 @@ from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
+from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class TableScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Static(self.title_text(), id="title")
+        yield SafeStatic(self.title_text(), id="title")
         view = TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
         with Horizontal(id="body"):
             yield view
@@ -89,8 +90,8 @@ class TableScreen(Screen[None]):
                 placeholder="WHERE …   (an SQL expression; empty shows every row)",
                 id="filter-input",
             )
-            yield Static("", id="filter-error")
-        yield Static("", id="position")
+            yield SafeStatic("", id="filter-error")
+        yield SafeStatic("", id="position")
         yield MemoryFooter(self.browser.memory_probe, self.pager)
         yield Footer()
 

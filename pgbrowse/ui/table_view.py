@@ -28,6 +28,7 @@ from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager, Row
 from pgbrowse.ui.cells import NULL_TEXT, fit, visible
+from pgbrowse.ui.safe import shown
 
 HEADER_LINES = 2  # column names, then their types
 MAX_COLUMN_WIDTH = 40
@@ -225,7 +226,9 @@ class TableView(ScrollView, can_focus=True):
         truncate = self.pager.truncate
         widths = []
         for i, column in enumerate(self.pager.columns):
-            width = max(cell_len(column.name), cell_len(column.type_name), MIN_COLUMN_WIDTH)
+            width = max(
+                cell_len(shown(column.name)), cell_len(shown(column.type_name)), MIN_COLUMN_WIDTH
+            )
             if column.numeric:  # ids grow down the table: leave room for the row count's digits
                 width = max(width, len(str(self.row_count)) + 1)
             for row in sample[:50]:
@@ -299,7 +302,7 @@ class TableView(ScrollView, can_focus=True):
         cells = []
         order = self.pager.order
         for i, column in enumerate(self.pager.columns):
-            text = column.name if y == 0 else column.type_name
+            text = shown(column.name if y == 0 else column.type_name)
             if y == 0 and order is not None and order[0] == column.name:
                 text = ("▼" if order[1] else "▲") + text
             cells.append(Segment(fit(text, self.widths[i], column.numeric) + " ", style))

@@ -38,7 +38,7 @@ class WelcomeScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(WELCOME.format(rows=f"{self.rows:,}"), id="welcome-text")
+            yield Static(WELCOME.format(rows=f"{self.rows:,}"), id="welcome-text")  # own markup
             yield Static("[dim]Enter to start[/dim]")
 
     def action_close(self) -> None:
