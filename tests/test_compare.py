@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
+import psutil
+import psycopg2
 import pytest
 
-from pgbrowse.db.compare import Refused, lazy, naive
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.compare import Outcome, Refused, estimate, lazy, naive
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
@@ -40,6 +45,65 @@ def test_the_naive_way_never_holds_more_than_its_limit(scratch, scratch_dsn: str
     whole = naive(factory, rel, limit_rows=10_000)
     assert whole.rows == 5_000 and not whole.note
     assert cut.rows < whole.rows
+
+
+def peak_rss_growth(action) -> tuple[int, object]:
+    """The most the process's RSS grew while ``action`` ran (sampled every 2 ms), and what
+    it returned or raised."""
+    process = psutil.Process()
+    before = process.memory_info().rss
+    peak = before
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.002):
+            peak = max(peak, process.memory_info().rss)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        result: object = action()
+    except Exception as error:
+        result = error
+    finally:
+        done.set()
+        sampler.join()
+    return max(peak, process.memory_info().rss) - before, result
+
+
+@pytest.fixture(scope="module")
+def fat_dsn(scratch_dsn: str) -> str:
+    """40 rows of 10 MB text that compresses to almost nothing: the planner's width for
+    them is tiny, so the estimate alone would let the naive way load 400 MB."""
+    conn = psycopg2.connect(scratch_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS fat")
+        cur.execute(
+            "CREATE TABLE fat AS SELECT g AS id, repeat(chr(65 + g % 26), 10000000) AS body"
+            " FROM generate_series(1, 40) g"
+        )
+        cur.execute("ANALYZE fat")
+    conn.close()
+    return scratch_dsn
+
+
+def test_the_memory_bound_holds_on_compressed_fat_values(fat_dsn: str) -> None:
+    factory = ConnectionFactory(fat_dsn)
+    fat = relation(factory, "fat")
+    rows, estimated = estimate(factory, fat)
+    assert rows == 40 and estimated < 1 * 2**20  # the planner thinks it is small
+    limit_mb = 64
+    growth, refused = peak_rss_growth(lambda: naive(factory, fat, limit_mb=limit_mb))
+    assert isinstance(refused, Refused) and "measured on the server" in refused.message
+    assert growth < 16 * 2**20, f"RSS grew {growth / 2**20:.0f} MB while refusing"
+    # Within the limit (2 rows of 10 MB: 40 MB of client memory at the peak): loaded, and
+    # the peak stays under the limit plus a margin.
+    two = Relation.of_query("SELECT * FROM fat WHERE id <= 2")
+    growth, outcome = peak_rss_growth(lambda: naive(factory, two, limit_mb=limit_mb))
+    assert isinstance(outcome, Outcome) and outcome.rows == 2
+    assert growth < (limit_mb + 16) * 2**20, f"RSS grew {growth / 2**20:.0f} MB"
 
 
 def test_naive_holds_everything_and_lazy_one_page(demo_factory: ConnectionFactory) -> None:

@@ -3,8 +3,11 @@
 Naive: a client-side cursor, as ``cursor.fetchall()`` uses: libpq brings the whole result
 into client memory before the first row can be shown. Lazy: a named cursor and its first
 page, as pgbrowse reads. The naive way is bounded: it refuses a relation whose estimated
-rows or size is over the limits, and its query carries ``LIMIT rows + 1`` so that, even
-when the estimate is wrong, it never holds more than the limit (and says it was cut).
+rows or size is over the limits; then, because an estimate can be wrong by any factor (the
+planner's width of a compressed 10 MB value is 22 bytes), it measures the real size of the
+rows on the server, streaming only their lengths, and refuses as soon as they pass the
+memory limit. The read itself carries ``LIMIT`` of the rows measured, in the same snapshot,
+so it never holds more than the limits allow (and says when it was cut at the row limit).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 import psutil
 import psycopg2
+import psycopg2.extensions
 from psycopg2 import sql
 
 from pgbrowse.db.catalog import Relation
@@ -80,13 +84,15 @@ def naive(
         )
     conn = factory.connect()
     try:
+        # One snapshot for the measure and the read: the read cannot bring more than was
+        # measured, whatever the planner thought of the rows' width.
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        count = _measure(conn, relation, limit_rows + 1, limit_mb * 2**20)
         before = _rss()
         started = clock()
         with conn.cursor() as cur:  # client-side: the whole result arrives at execute
             cur.execute(
-                sql.SQL("SELECT * FROM {} LIMIT {}").format(
-                    relation.source(), sql.Literal(limit_rows + 1)
-                )
+                sql.SQL("SELECT * FROM {} LIMIT {}").format(relation.source(), sql.Literal(count))
             )
             fetched = cur.fetchall()
         seconds = clock() - started
@@ -102,6 +108,56 @@ def naive(
         conn.close()
     note = f"cut at the limit of {limit_rows:,} rows" if count > limit_rows else ""
     return Outcome("naive", min(count, limit_rows), seconds, growth, held, note)
+
+
+def client_cost(text_bytes: int, columns: int) -> int:
+    """What a row whose text is ``text_bytes`` long costs the client at its peak: libpq's
+    copy and Python's strings side by side, plus each object's overhead."""
+    return 2 * text_bytes + ROW_OVERHEAD + CELL_OVERHEAD * columns
+
+
+ROW_OVERHEAD = 120  # a tuple and its list slot
+CELL_OVERHEAD = 64  # a str object, and libpq's per-value bookkeeping
+MEASURE_BATCH = (16, 4096)  # rows per FETCH while measuring: small first, so a few fat rows stop it
+
+
+def _measure(
+    conn: psycopg2.extensions.connection, relation: Relation, rows: int, limit_bytes: int
+) -> int:
+    """How many of the first ``rows`` rows to read; raises Refused as soon as the rows read
+    so far would cost the client more than ``limit_bytes``. Only each row's length crosses
+    the network (a named cursor over ``octet_length(ROW(t.*)::text)``), in growing batches, so
+    the measure stops soon after the limit whatever the values hold."""
+    query = sql.SQL(
+        "SELECT octet_length(ROW(pgbrowse_row.*)::text)"  # (a column may be named pgbrowse_row)
+        " FROM (SELECT * FROM {} LIMIT {}) AS pgbrowse_row"
+    ).format(relation.source(), sql.Literal(rows))
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT * FROM {} LIMIT 0").format(relation.source()))
+        columns = len(cur.description or ())
+    total = count = 0
+    batch = MEASURE_BATCH[0]
+    with conn.cursor(name="pgbrowse_measure") as cur:
+        cur.execute(query)
+        while True:
+            lengths = cur.fetchmany(batch)
+            for (length,) in lengths:
+                total += client_cost(length or 0, columns)
+                count += 1
+                if total > limit_bytes:
+                    raise Refused(
+                        "Refused",
+                        f"the first {count:,} rows of {relation.qualified} already come to"
+                        f" {total / 2**20:,.0f} MB in client memory: over the naive way's"
+                        f" limit of {limit_bytes / 2**20:,.0f} MB (measured on the server, not"
+                        " loaded). The lazy way reads one page of it.",
+                    )
+            if len(lengths) < batch:
+                return count
+            average = total / max(count, 1)
+            batch = int(
+                min(MEASURE_BATCH[1], max(MEASURE_BATCH[0], (limit_bytes - total) / average))
+            )
 
 
 def lazy(
