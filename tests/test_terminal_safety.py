@@ -278,3 +278,48 @@ def test_a_real_terminal_never_receives_the_stored_sequences(hostile_dsn: str) -
     assert "\x07" not in own
     assert RLO not in written
     assert "␛]52;c;Y2VsbHB3bmVk" in written  # shown, as visible marks
+
+
+async def test_compare_and_help_with_a_hostile_name(hostile_dsn: str) -> None:
+    from pgbrowse.ui.compare import CompareScreen
+    from pgbrowse.ui.help import HelpScreen
+
+    factory = ConnectionFactory(hostile_dsn)
+    app = PgBrowseApp(
+        factory, initial=relation(factory, f'screen."{EVIL_TABLE}"'), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await open_table(app, pilot)
+        assert "evil␛[2J<U+202E>name" in clean(app)  # the title line
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await wait_for(pilot, lambda: len(screen.results) == 2, timeout=20)
+        assert "evil␛[2J<U+202E>name" in clean(app)
+        await pilot.press("escape", "question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        clean(app)
+
+
+async def test_free_sql_errors_and_names_are_plain(hostile_dsn: str) -> None:
+    from pgbrowse.ui.query_screen import QueryScreen
+
+    app = PgBrowseApp(ConnectionFactory(hostile_dsn), memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, QueryScreen))
+        screen = app.screen
+        error = screen.query_one("#query-error")
+        screen.query_one(TextArea).text = 'SELECT "[/]x" FROM screen.hostile'
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "does not exist" in str(error.render()))
+        assert '"[/]x"' in clean(app)
+        screen.query_one(TextArea).text = "SELECT 1 AS x; DELETE FROM screen.hostile"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "2 statements" in str(error.render()))
+        screen.query_one(TextArea).text = f'SELECT t AS "{TITLE}", id AS "[/]" FROM screen.hostile'
+        await pilot.press("ctrl+r")
+        view = await open_table(app, pilot)
+        assert [c.name for c in view.pager.columns] == [TITLE, "[/]"]
+        drawn = clean(app)
+        assert "␛]0;pwned␇" in drawn and "[/]" in drawn
