@@ -125,7 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
         positive_int,
         DEFAULT_LIMIT_MB,
         "MB",
-        "compare mode (c): the most estimated MB the naive way may load",
+        "compare mode (c): the most MB of client memory the naive way may load (measured)",
     ),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
