@@ -138,10 +138,9 @@ class Checked:
 def check_expression(text: str) -> Checked:
     """``text`` if it is exactly one SQL expression that may be read with; raises QueryError
     ("Filter error", reason) otherwise."""
-    body = text.strip()
-    if not body:
+    if not text.strip():
         raise QueryError("Filter error", "the filter is empty")
-    statements = _parse("Filter error", f"SELECT {body}")
+    statements = _parse("Filter error", f"SELECT {text}", prefix=len("SELECT "))
     if len(statements) > 1:
         raise QueryError(
             "Filter error",
@@ -161,10 +160,9 @@ def check_expression(text: str) -> Checked:
 def check_query(text: str) -> Checked:
     """``text`` if it is exactly one SELECT (WITH … SELECT, VALUES, TABLE) that only reads;
     raises QueryError("Not a query", reason) otherwise."""
-    body = text.strip()
-    if not body:
+    if not text.strip():
         raise QueryError("Not a query", "the query is empty")
-    statements = _parse("Not a query", body)
+    statements = _parse("Not a query", text)
     if len(statements) != 1:
         raise QueryError(
             "Not a query",
@@ -182,11 +180,16 @@ def check_query(text: str) -> Checked:
     return Checked(text, _print("Not a query", stmt))
 
 
-def _parse(title: str, text: str) -> tuple[ast.RawStmt, ...]:
+def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
+    """The statements of ``text``; a syntax error says where, counted in the user's text
+    (``prefix`` characters of it are pgbrowse's own)."""
     try:
         return parse_sql(text)
     except ParseError as error:
-        raise QueryError(title, f"syntax: {error.args[0] if error.args else error}") from None
+        message = str(error.args[0]) if error.args else str(error)
+        if len(error.args) > 1 and isinstance(error.args[1], int):
+            message += f" (character {max(error.args[1] - prefix, 0) + 1})"
+        raise QueryError(title, f"syntax: {message}") from None
     except Exception as error:  # the parser's own limits (depth, size): still a plain refusal
         raise QueryError(title, f"could not be parsed: {error}") from None
 
