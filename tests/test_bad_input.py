@@ -152,3 +152,14 @@ def test_two_errors_in_one_second_keep_two_tracebacks(tmp_path: Path, monkeypatc
     assert len(set(logs)) == 3 and all(log is not None for log in logs)
     for n, log in enumerate(logs):
         assert log is not None and f"failure {n}" in log.read_text()
+
+
+def test_a_server_error_quoting_escapes_is_printed_safely(admin_dsn: str) -> None:
+    """The command line's one line quotes the server: its escapes are made visible too."""
+    import psycopg2.extensions
+
+    dsn = psycopg2.extensions.make_dsn(admin_dsn, dbname="no\x1b]0;pwned\x07db")
+    done = run_cli(dsn)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert "no␛]0;pwned␇db" in done.stderr
