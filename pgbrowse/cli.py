@@ -16,9 +16,9 @@ from pgbrowse import __version__
 from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
 from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.demo import create_demo
-from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.demo.data import create_demo
+from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.text import shown
 
 EXIT_USAGE = 2

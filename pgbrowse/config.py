@@ -18,13 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgbrowse.db.compare import DEFAULT_LIMIT_MB, DEFAULT_LIMIT_ROWS
-from pgbrowse.db.connect import SessionSettings
-from pgbrowse.db.demo import DEFAULT_DEMO_ROWS
-from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE
+from pgbrowse import defaults
 
-DEFAULT_THEME = "textual-dark"
-DEFAULT_IDLE_RELEASE_S = 30.0
+DEFAULT_THEME = defaults.THEME
+DEFAULT_IDLE_RELEASE_S = defaults.IDLE_RELEASE_S
 
 
 class ConfigError(Exception):
@@ -83,17 +80,16 @@ class Setting:
         return "--" + self.key.replace("_", "-")
 
 
-_session = SessionSettings()
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "statement_timeout",
         seconds,
-        _session.statement_timeout_s,
+        defaults.STATEMENT_TIMEOUT_S,
         "SECONDS",
         "server statement_timeout; 0 = none",
     ),
     Setting(
-        "lock_timeout", seconds, _session.lock_timeout_s, "SECONDS", "server lock_timeout; 0 = none"
+        "lock_timeout", seconds, defaults.LOCK_TIMEOUT_S, "SECONDS", "server lock_timeout; 0 = none"
     ),
     Setting(
         "idle_release",
@@ -102,28 +98,28 @@ SETTINGS: tuple[Setting, ...] = (
         "SECONDS",
         "an idle view closes its cursor and ends its transaction after this long; 0 = never",
     ),
-    Setting("page_size", positive_int, DEFAULT_PAGE_SIZE, "ROWS", "rows per FETCH"),
-    Setting("cache_mb", positive_int, DEFAULT_CACHE_BYTES // 2**20, "MB", "client page cache"),
+    Setting("page_size", positive_int, defaults.PAGE_SIZE, "ROWS", "rows per FETCH"),
+    Setting("cache_mb", positive_int, defaults.CACHE_BYTES // 2**20, "MB", "client page cache"),
     Setting(
         "truncate",
         positive_int,
-        DEFAULT_TRUNCATE,
+        defaults.TRUNCATE,
         "CHARS",
         "characters of each value fetched for the table",
     ),
     Setting("theme", theme_name, DEFAULT_THEME, "NAME", "colour theme (any of Textual's)"),
-    Setting("demo_rows", positive_int, DEFAULT_DEMO_ROWS, "N", "rows in the demo's big table"),
+    Setting("demo_rows", positive_int, defaults.DEMO_ROWS, "N", "rows in the demo's big table"),
     Setting(
         "compare_rows",
         positive_int,
-        DEFAULT_LIMIT_ROWS,
+        defaults.COMPARE_ROWS,
         "ROWS",
         "compare mode (c): the most rows the naive way may load",
     ),
     Setting(
         "compare_mb",
         positive_int,
-        DEFAULT_LIMIT_MB,
+        defaults.COMPARE_MB,
         "MB",
         "compare mode (c): the most MB of client memory the naive way may load (measured)",
     ),

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pgbrowse.db.catalog import find_relation
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.demo import create_demo
-from pgbrowse.db.embedded import EmbeddedServer
+from pgbrowse.demo.data import create_demo
+from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import TableView

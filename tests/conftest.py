@@ -11,11 +11,9 @@ import psycopg2.extensions
 import pytest
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.demo import create_demo
-from pgbrowse.db.embedded import EmbeddedServer
-from pgbrowse.memory import MemoryReading
+from pgbrowse.demo.data import create_demo
+from pgbrowse.demo.embedded import EmbeddedServer
 
 DEMO_ROWS = 1_000_000
 SEEK_ROWS = 1_000_000
@@ -83,48 +81,6 @@ def scratch(scratch_dsn: str) -> Iterator[psycopg2.extensions.connection]:
 @pytest.fixture
 def demo_factory(demo_dsn: str) -> ConnectionFactory:
     return ConnectionFactory(demo_dsn)
-
-
-FIXED_MEMORY = MemoryReading(
-    available_bytes=6 * 2**30, total_bytes=16 * 2**30, rss_bytes=123 * 2**20
-)
-
-
-def fixed_memory() -> MemoryReading:
-    """An injected memory probe: stable figures for tests and screenshots."""
-    return FIXED_MEMORY
-
-
-def relation(factory: ConnectionFactory, name: str) -> Relation:
-    """The catalog entry for ``name``, looked up on a short-lived connection."""
-    conn = factory.connect()
-    try:
-        found = find_relation(conn, name)
-    finally:
-        conn.close()
-    assert found is not None, name
-    return found
-
-
-def direct(dsn: str, query: str, params: tuple = ()) -> list[tuple]:
-    """The rows of ``query``, asked of the server directly (not through pgbrowse)."""
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query, params or None)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
-def pgbrowse_sessions(dsn: str) -> int:
-    """How many sessions named pgbrowse the server has right now."""
-    ((count,),) = direct(
-        dsn,
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE application_name = 'pgbrowse' AND pid <> pg_backend_pid()",
-    )
-    return int(count)
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,7 @@ from pgbrowse.db.export import CsvExport
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.export_screen import ExportScreen
-from tests.conftest import fixed_memory, relation
-from tests.test_connect import run_cli
-from tests.test_ui import open_table, wait_for
+from tests.helpers import fixed_memory, open_table, relation, run_cli, wait_for
 
 
 def read_only_dir() -> Path | None:

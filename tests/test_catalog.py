@@ -8,7 +8,7 @@ import psycopg2
 import psycopg2.extras
 
 from pgbrowse.db.catalog import find_relation, list_columns, list_relations
-from pgbrowse.db.demo import WIDE_COLUMNS
+from pgbrowse.demo.data import WIDE_COLUMNS
 
 
 def test_demo_relations_of_every_kind(demo_dsn: str) -> None:

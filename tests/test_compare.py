@@ -9,15 +9,14 @@ import psycopg2
 import pytest
 
 from pgbrowse.db.catalog import Relation
-from pgbrowse.db.compare import Outcome, Refused, estimate, lazy, naive
 from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.demo.compare import Outcome, Refused, estimate, lazy, naive
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
-from tests.conftest import relation
-from tests.test_ui import rows_shown, wait_for
+from tests.helpers import relation, rows_shown, wait_for
 
 
 def test_the_naive_way_refuses_above_its_limits(demo_factory: ConnectionFactory) -> None:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import psycopg2
 import psycopg2.extensions
 import pytest
 
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.db.errors import ConnectError
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pgbrowse", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+from pgbrowse.demo.embedded import EmbeddedServer
+from tests.helpers import (
+    run_cli,
+)
 
 
 def test_session_settings(scratch_dsn: str) -> None:

@@ -19,7 +19,7 @@ from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.export import CsvExport
 from pgbrowse.db.pager import CursorPager
-from tests.conftest import relation
+from tests.helpers import relation
 
 
 def psql() -> str:
@@ -133,8 +133,7 @@ async def test_export_from_the_app(demo_factory: ConnectionFactory, tmp_path: Pa
     from pgbrowse.ui.export_screen import ExportScreen
     from pgbrowse.ui.table_screen import TableScreen
     from pgbrowse.ui.table_view import TableView
-    from tests.conftest import fixed_memory
-    from tests.test_ui import rows_shown, wait_for
+    from tests.helpers import fixed_memory, rows_shown, wait_for
 
     app = PgBrowseApp(
         demo_factory, initial=relation(demo_factory, "lab.samples"), memory_probe=fixed_memory

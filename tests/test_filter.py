@@ -9,9 +9,16 @@ from pgbrowse.db.errors import QueryError
 from pgbrowse.db.pager import WALK_PAGES, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import HEADER_LINES
-from tests.conftest import direct, fixed_memory, relation
-from tests.test_seek import walked
-from tests.test_ui import line, open_table, rows_shown, wait_for
+from tests.helpers import (
+    direct,
+    fixed_memory,
+    line,
+    open_table,
+    relation,
+    rows_shown,
+    wait_for,
+    walked,
+)
 
 FILTER = "amount > 100 and kind = 'refund'"
 

@@ -22,7 +22,7 @@ from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError
 from pgbrowse.db.guard import check_expression, check_query
 from pgbrowse.db.pager import CursorPager
-from tests.conftest import direct, relation
+from tests.helpers import direct, relation
 
 VICTIM_ROWS = 2000
 

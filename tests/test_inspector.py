@@ -13,8 +13,7 @@ from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.inspector import Inspector, row_ranges
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.welcome import WelcomeScreen
-from tests.conftest import fixed_memory, relation
-from tests.test_ui import open_table, rows_shown, wait_for
+from tests.helpers import fixed_memory, open_table, relation, rows_shown, wait_for
 
 
 def test_row_ranges_merge_neighbouring_pages() -> None:

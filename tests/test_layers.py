@@ -8,13 +8,14 @@ import sys
 import psutil
 import psycopg2
 
-from pgbrowse.db.embedded import EmbeddedServer
+from pgbrowse.demo.embedded import EmbeddedServer
 
 
 def test_data_layer_imports_no_textual() -> None:
     code = (
         "import sys\n"
-        "import pgbrowse.db.catalog, pgbrowse.db.connect, pgbrowse.db.demo, pgbrowse.db.embedded\n"
+        "import pgbrowse.db.catalog, pgbrowse.db.connect, pgbrowse.demo.data\n"
+        "import pgbrowse.demo.embedded, pgbrowse.config, pgbrowse.db.view\n"
         "import pgbrowse.db.errors, pgbrowse.db.loader, pgbrowse.db.pager, pgbrowse.memory\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(bad)\n"

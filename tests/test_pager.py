@@ -9,7 +9,7 @@ from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError
 from pgbrowse.db.pager import CursorPager
-from tests.conftest import relation
+from tests.helpers import relation
 
 PAGE = 100
 

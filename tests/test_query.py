@@ -97,8 +97,7 @@ async def test_free_sql_from_the_app(demo_factory: ConnectionFactory) -> None:
     from pgbrowse.ui.app import PgBrowseApp
     from pgbrowse.ui.query_screen import QueryScreen
     from pgbrowse.ui.table_view import HEADER_LINES
-    from tests.conftest import fixed_memory
-    from tests.test_ui import line, open_table, rows_shown, wait_for
+    from tests.helpers import fixed_memory, line, open_table, rows_shown, wait_for
 
     app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
     async with app.run_test(size=(100, 30)) as pilot:

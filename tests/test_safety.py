@@ -19,9 +19,17 @@ from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
-from tests.conftest import direct, fixed_memory, relation
-from tests.test_seek import walked
-from tests.test_ui import SIZE, line, open_table, rows_shown, wait_for
+from tests.helpers import (
+    SIZE,
+    direct,
+    fixed_memory,
+    line,
+    open_table,
+    relation,
+    rows_shown,
+    wait_for,
+    walked,
+)
 
 PAGE = 100
 
@@ -410,7 +418,7 @@ def test_a_count_is_cancelled_whenever_esc_comes(scratch, scratch_dsn: str, dela
 
 
 def test_a_server_restart_reconnects_where_it_was(tmp_path) -> None:
-    from pgbrowse.db.embedded import EmbeddedServer
+    from pgbrowse.demo.embedded import EmbeddedServer
 
     with EmbeddedServer() as server:  # a server of its own: this test restarts it
         dsn = server.create_database("restarted")

@@ -7,7 +7,7 @@ import pytest
 
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import CursorPager
-from tests.conftest import relation
+from tests.helpers import relation
 
 
 def matching_ids(dsn: str, table: str, text: str, limit: int = 3) -> list[int]:
@@ -55,8 +55,7 @@ def test_search_jumps_to_the_match_fetching_only_its_page(
 
 async def test_search_from_the_app(demo_factory: ConnectionFactory, demo_dsn: str) -> None:
     from pgbrowse.ui.app import PgBrowseApp
-    from tests.conftest import fixed_memory
-    from tests.test_ui import open_table, rows_shown, wait_for
+    from tests.helpers import fixed_memory, open_table, rows_shown, wait_for
 
     want = matching_ids(demo_dsn, "shop.orders", "2021-02-14 07:", 2)
     app = PgBrowseApp(

@@ -3,34 +3,20 @@ they show checked against direct queries."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import WALK_PAGES, CursorPager, Statement
-from tests.conftest import direct, relation
+from pgbrowse.db.pager import WALK_PAGES, CursorPager
+from tests.helpers import (
+    direct,
+    relation,
+    walked,
+)
 
 PAGE = 100
 ROWS = 1_000_000
-MOVE = re.compile(r"MOVE (FORWARD|BACKWARD) (\d+|ALL)")
-FETCH = re.compile(r"FETCH FORWARD (\d+)")
-
-
-def walked(statements: list[Statement]) -> int:
-    """The most rows any one statement stepped over or brought back."""
-    most = 0
-    for s in statements:
-        if m := MOVE.match(s.sql):
-            assert m[2] != "ALL", s.sql
-            most = max(most, int(m[2]))
-        elif m := FETCH.match(s.sql):
-            most = max(most, int(m[1]))
-        else:
-            assert "ABSOLUTE" not in s.sql, s.sql
-            most = max(most, s.rows)
-    return most
 
 
 def ids(rows: list[tuple[str | None, ...]]) -> list[int]:

@@ -8,9 +8,16 @@ from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView
-from tests.conftest import fixed_memory, relation
-from tests.test_seek import walked
-from tests.test_ui import SIZE, line, open_table, rows_shown, wait_for
+from tests.helpers import (
+    SIZE,
+    fixed_memory,
+    line,
+    open_table,
+    relation,
+    rows_shown,
+    wait_for,
+    walked,
+)
 
 
 def scores(view: TableView) -> list[int]:

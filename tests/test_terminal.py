@@ -16,9 +16,17 @@ from pgbrowse.ui.help import HelpScreen, screen_keys
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
-from tests.conftest import fixed_memory, relation
-from tests.test_connect import run_cli
-from tests.test_ui import fetch_count, line, open_from_list, open_table, rows_shown, wait_for
+from tests.helpers import (
+    fetch_count,
+    fixed_memory,
+    line,
+    open_from_list,
+    open_table,
+    relation,
+    rows_shown,
+    run_cli,
+    wait_for,
+)
 
 SMALL = (80, 24)
 

@@ -31,8 +31,7 @@ from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.safe import TerminalSafe, shown
 from pgbrowse.ui.table_screen import TableScreen
-from tests.conftest import fixed_memory, relation
-from tests.test_ui import open_table, wait_for
+from tests.helpers import fixed_memory, open_table, relation, wait_for
 
 OSC52 = "\x1b]52;c;Y2VsbHB3bmVk\x1b\\"  # "cellpwned" into the clipboard
 TITLE = "\x1b]0;pwned\x07"

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import psycopg2
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from pgbrowse.db.connect import ConnectionFactory
@@ -15,49 +13,19 @@ from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
-from tests.conftest import fixed_memory, pgbrowse_sessions, relation
-
-SIZE = (120, 40)
-
-
-async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
-
-
-def line(view: TableView, y: int) -> str:
-    """The text of a line of the view, the cursor row's mark read as the space it replaces."""
-    return view.render_line(y).text.replace(CURSOR_MARK, " ")
-
-
-def fetch_count(view: TableView) -> int:
-    return sum(s.sql.startswith("FETCH") for s in view.pager.statements)
-
-
-def rows_shown(view: TableView) -> bool:
-    return bool(view.widths) and "·" not in line(view, HEADER_LINES)
-
-
-async def open_table(app: PgBrowseApp, pilot: Pilot) -> TableView:
-    """The table view of the screen the app is opening, once its first rows are drawn."""
-    await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
-    view = app.screen.query_one(TableView)
-    await wait_for(pilot, lambda: rows_shown(view))
-    return view
-
-
-async def open_from_list(pilot: Pilot, name: str) -> TableView:
-    app = pilot.app
-    table = app.screen.query_one(DataTable)
-    await wait_for(pilot, lambda: table.row_count > 0)
-    await pilot.press(*name)
-    await wait_for(pilot, lambda: table.row_count == 1)
-    await pilot.press("enter")
-    view = await open_table(app, pilot)
-    return view
+from pgbrowse.ui.table_view import HEADER_LINES, TableView
+from tests.helpers import (
+    SIZE,
+    fetch_count,
+    fixed_memory,
+    line,
+    open_from_list,
+    open_table,
+    pgbrowse_sessions,
+    relation,
+    rows_shown,
+    wait_for,
+)
 
 
 async def test_browse_the_big_table(demo_factory: ConnectionFactory, demo_dsn: str) -> None:

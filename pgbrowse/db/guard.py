@@ -25,7 +25,7 @@ from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from pglast.stream import RawStream
 
-from pgbrowse.db.errors import QueryError
+from pgbrowse.db.errors import FilterError, QueryError
 
 # Functions of PostgreSQL and its contrib modules that write, signal or change other
 # sessions, the server's files or settings, or open connections of their own. Refused by
@@ -139,17 +139,15 @@ def check_expression(text: str) -> Checked:
     """``text`` if it is exactly one SQL expression that may be read with; raises QueryError
     ("Filter error", reason) otherwise."""
     if not text.strip():
-        raise QueryError("Filter error", "the filter is empty")
+        raise FilterError("the filter is empty")
     statements = _parse("Filter error", f"SELECT {text}", prefix=len("SELECT "))
     if len(statements) > 1:
-        raise QueryError(
-            "Filter error",
+        raise FilterError(
             f"that is {len(statements)} statements; a filter is one SQL expression (refused)",
         )
     target = _only_target(statements)
     if target is None:
-        raise QueryError(
-            "Filter error",
+        raise FilterError(
             "a filter is one SQL expression (the part after WHERE), such as id > 10 AND"
             " name LIKE 'a%'",
         )
@@ -180,6 +178,11 @@ def check_query(text: str) -> Checked:
     return Checked(text, _print("Not a query", stmt))
 
 
+def _error(title: str, message: str) -> QueryError:
+    """A refusal: a FilterError for a filter, a QueryError ("Not a query") for a query."""
+    return FilterError(message) if title == "Filter error" else QueryError(title, message)
+
+
 def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
     """The statements of ``text``; a syntax error says where, counted in the user's text
     (``prefix`` characters of it are pgbrowse's own)."""
@@ -189,9 +192,9 @@ def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
         message = str(error.args[0]) if error.args else str(error)
         if len(error.args) > 1 and isinstance(error.args[1], int):
             message += f" (character {max(error.args[1] - prefix, 0) + 1})"
-        raise QueryError(title, f"syntax: {message}") from None
+        raise _error(title, f"syntax: {message}") from None
     except Exception as error:  # the parser's own limits (depth, size): still a plain refusal
-        raise QueryError(title, f"could not be parsed: {error}") from None
+        raise _error(title, f"could not be parsed: {error}") from None
 
 
 def _only_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node | None:
@@ -247,20 +250,18 @@ def _nodes(node: object) -> Iterator[ast.Node]:
 def _refuse_writes(title: str, tree: ast.Node) -> None:
     for node in _nodes(tree):
         if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt):
-            raise QueryError(
+            raise _error(
                 title, f"{_statement_name(node)} changes data; pgbrowse only reads (refused)"
             )
         if isinstance(node, ast.SelectStmt):
             if node.intoClause:
-                raise QueryError(title, "SELECT INTO creates a table; pgbrowse only reads")
+                raise _error(title, "SELECT INTO creates a table; pgbrowse only reads")
             if node.lockingClause:
-                raise QueryError(
-                    title, "FOR UPDATE/SHARE locks rows for writing; pgbrowse only reads"
-                )
+                raise _error(title, "FOR UPDATE/SHARE locks rows for writing; pgbrowse only reads")
         if isinstance(node, ast.FuncCall):
             name = node.funcname[-1].sval.lower()
             if name in WRITING_FUNCTIONS or name.startswith(WRITING_PREFIXES):
-                raise QueryError(
+                raise _error(
                     title,
                     f"{name}() writes or acts on other sessions; pgbrowse does not call it",
                 )
@@ -270,7 +271,7 @@ def _print(title: str, tree: ast.Node) -> str:
     try:
         return RawStream()(tree)
     except Exception as error:  # a construct the printer does not know: refuse, never guess
-        raise QueryError(title, f"could not be checked ({error}); it was not run") from None
+        raise _error(title, f"could not be checked ({error}); it was not run") from None
 
 
 _STATEMENT_NAMES = {

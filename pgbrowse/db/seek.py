@@ -1,4 +1,5 @@
-"""How a pager can seek: the order it reads a relation in, and how to start reading anywhere.
+"""Planning a view from the catalog: its identity, its order, and how it seeks there
+(the strategies themselves are in ``strategy.py``).
 
 ``MOVE ABSOLUTE n`` walks n rows on the server. A seek starts a new cursor at the right
 place instead, at a cost that does not grow with the table:
@@ -10,23 +11,24 @@ place instead, at a cost that does not grow with the table:
   from ``WHERE key < k ORDER BY key DESC``.
 - **ctid**: a table without a key is read in physical order. A seek starts at
   ``WHERE ctid >= '(b,0)'`` with b = f x the table's blocks: a TID range scan, PostgreSQL 14+.
-- **walk**: nothing to seek on (a view without a usable key, a partitioned table without a
-  primary key, a foreign table, ctid on a server older than 14): far jumps ``MOVE`` over the
-  rows on the server, as a plain cursor does. The UI says so.
+- **walk**: nothing to seek on (a view without a usable key, a partitioned table or a table
+  with children and no primary key, a foreign table, ctid on a server older than 14): far
+  jumps ``MOVE`` over the rows on the server, as a plain cursor does. The UI says so.
+
+A table with children (inheritance, partitions) is never read or found by ctid alone: its
+ctids repeat across the children, so its identity is ``(tableoid, ctid)``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import psycopg2.extensions
 from psycopg2 import sql
 
 from pgbrowse.db.catalog import Relation
-
-Method = Literal["keyset", "ctid", "walk"]
+from pgbrowse.db.strategy import Ctid, Keyset, Strategy, Walk
 
 TID_RANGE_SCAN_VERSION = 140000  # PostgreSQL 14 added TID range scans
 
@@ -63,13 +65,18 @@ ORDER BY va.attnum
 """
 
 NULLS_SQL = """
-SELECT a.attnotnull OR coalesce((SELECT s.null_frac = 0 FROM pg_catalog.pg_stats s
+SELECT a.attnotnull,
+       a.attnotnull OR coalesce((SELECT s.null_frac = 0 FROM pg_catalog.pg_stats s
                                  WHERE s.schemaname = %s AND s.tablename = %s
                                    AND s.attname = a.attname
-                                 ORDER BY s.inherited DESC LIMIT 1), false),
-       a.atttypid = ANY('{int2,int4,int8}'::regtype[])
+                                 ORDER BY s.inherited DESC LIMIT 1), false)
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = %s::regclass AND a.attname = %s
+"""
+
+INTEGER_SQL = """
+SELECT a.atttypid = ANY('{int2,int4,int8}'::regtype[])
+FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s::regclass AND a.attname = %s
 """
 
 HISTOGRAM_SQL = """
@@ -84,98 +91,128 @@ BLOCKS_SQL = (
 )
 
 
+IDENTITY_SQL = """
+SELECT c.relkind, c.relhassubclass OR c.relkind = 'p', c.relrowsecurity
+FROM pg_catalog.pg_class c WHERE c.oid = %s::regclass
+"""
+
+
 @dataclass(frozen=True)
-class SeekPlan:
-    """The order a relation is read in and how far jumps reach a place in it."""
+class Plan:
+    """How a view is ordered and seeks, what identifies its rows, and whether the order's
+    first key may be NULL (a sort column)."""
 
-    method: Method
-    keys: tuple[str, ...] = ()  # keyset: the ORDER BY columns
-    bounds: tuple[Any, ...] = ()  # keyset: histogram bounds of keys[0] (ints or texts)
-    blocks: int = 0  # ctid: the relation's size in blocks when it was opened
-    why: str = ""  # for the UI: how jumps work here, in plain words
-    integer_key: bool = False
-    descending: bool = False  # keyset/walk: the order is the keys descending
-    sorts_everything: bool = False  # the server must sort every row before the first
-
-    @property
-    def seeks(self) -> bool:
-        return self.method != "walk"
-
-    def key_at(self, fraction: float) -> Any:
-        """The key value about ``fraction`` of the way through the rows (keyset)."""
-        bounds = self.bounds
-        if self.descending:
-            fraction = 1.0 - fraction
-        x = min(max(fraction, 0.0), 1.0) * (len(bounds) - 1)
-        i = min(int(x), len(bounds) - 2)
-        lo, hi = bounds[i], bounds[i + 1]
-        if self.integer_key:
-            return int(lo + (hi - lo) * (x - i))
-        return lo if x - i < 0.5 else hi
-
-    def block_at(self, fraction: float) -> int:
-        """The block about ``fraction`` of the way through the table (ctid)."""
-        return min(self.blocks, max(0, math.floor(fraction * self.blocks)))
+    strategy: Strategy
+    identity: tuple[str, ...]
+    first_key_nullable: bool = False
+    row_security: bool = False  # rows may be hidden unevenly: ctid seeks sample first
 
 
-def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> SeekPlan:
-    """Find the best way to seek in ``relation`` (a few catalog look-ups, no table scan)."""
+def identity_of(conn: psycopg2.extensions.connection, relation: Relation) -> tuple[str, ...]:
+    """What finds a row of ``relation`` again, unique in it: the primary key; ``ctid`` for
+    a plain table; ``(tableoid, ctid)`` for a table with children (their ctids repeat);
+    a view's key column; or nothing (a query, a keyless view, a foreign table)."""
     if relation.query is not None:
-        return SeekPlan("walk", why="a query: far jumps walk its rows on the server")
+        return ()
     name = relation.identifier().as_string(conn)
     with conn.cursor() as cur:
         if relation.kind in "rpm":
             cur.execute(PRIMARY_KEY_SQL, (name,))
-            keys = cur.fetchall()
+            keys = tuple(k for k, _ in cur.fetchall())
             if keys:
-                columns = tuple(k for k, _ in keys)
-                plan = _keyset(cur, columns, bool(keys[0][1]), relation.schema, relation.name)
-                if plan is not None:
-                    return plan
-                return SeekPlan(
-                    "walk",
-                    keys=columns,
-                    why=f"ordered by {', '.join(columns)}; no statistics to seek with yet"
+                return keys
+            cur.execute(IDENTITY_SQL, (name,))
+            row = cur.fetchone()
+            children = bool(row and row[1])
+            return ("tableoid", "ctid") if children else ("ctid",)
+        if relation.kind == "v":
+            cur.execute(VIEW_KEY_SQL, (name,))
+            found = cur.fetchone()
+            return (found[0],) if found else ()
+    return ()
+
+
+def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> Plan:
+    """The natural order of ``relation`` and how to seek in it (catalog look-ups only)."""
+    identity = identity_of(conn, relation)
+    if relation.query is not None:
+        return Plan(Walk(why="a query: far jumps walk its rows on the server"), identity)
+    name = relation.identifier().as_string(conn)
+    with conn.cursor() as cur:
+        cur.execute(IDENTITY_SQL, (name,))
+        row = cur.fetchone()
+        children, security = (bool(row[1]), bool(row[2])) if row else (False, False)
+        if relation.kind in "rpm" and identity and identity[-1] != "ctid":  # a primary key
+            keyset = _keyset(cur, identity, relation.schema, relation.name)
+            if keyset is not None:
+                return Plan(keyset, identity)
+            return Plan(
+                Walk(
+                    keys=identity,
+                    why=f"ordered by {', '.join(identity)}; no statistics to seek with yet"
                     " (ANALYZE the table): far jumps walk the rows on the server",
-                )
-        if relation.kind in "rm":
+                ),
+                identity,
+            )
+        if relation.kind in "rm" and not children:
             if conn.server_version < TID_RANGE_SCAN_VERSION:
-                return SeekPlan(
-                    "walk",
-                    why="no primary key, and PostgreSQL before 14 has no TID range scans:"
-                    " far jumps walk the rows on the server",
+                return Plan(
+                    Walk(
+                        why="no primary key, and PostgreSQL before 14 has no TID range scans:"
+                        " far jumps walk the rows on the server"
+                    ),
+                    identity,
                 )
             cur.execute(BLOCKS_SQL, (name,))
             (blocks,) = cur.fetchone()
-            return SeekPlan("ctid", blocks=int(blocks), why="physical order, seeking by ctid")
-        if relation.kind == "v":
-            cur.execute(VIEW_KEY_SQL, (name,))
-            for column, integer, base_schema, base_table in cur.fetchall():
-                plan = _keyset(cur, (column,), bool(integer), base_schema, base_table)
-                if plan is not None and _fast_start(cur, relation, (column,)):
-                    return SeekPlan(
-                        "keyset",
-                        keys=plan.keys,
-                        bounds=plan.bounds,
-                        integer_key=plan.integer_key,
-                        why=f"view ordered by {column} (unique in {base_table}), seeking on it",
-                    )
-    what = {"v": "a view without a usable key", "p": "a partitioned table without a primary key"}
-    return SeekPlan(
-        "walk",
-        why=f"{what.get(relation.kind, 'nothing to seek on')}: far jumps walk the rows"
-        " on the server",
+            return Plan(
+                Ctid(blocks=int(blocks), why="physical order, seeking by ctid"),
+                identity,
+                row_security=security,
+            )
+        if relation.kind == "v" and identity:
+            keyset = _keyset(cur, identity, *_view_base(cur, name, identity[0]))
+            if keyset is not None and _fast_start(cur, relation, identity):
+                return Plan(
+                    Keyset(
+                        keys=identity,
+                        bounds=keyset.bounds,
+                        integer_key=keyset.integer_key,
+                        why=f"view ordered by {identity[0]} (unique in the table under it),"
+                        " seeking on it",
+                    ),
+                    identity,
+                )
+    what = {
+        "v": "a view without a usable key",
+        "p": "a partitioned table without a primary key",
+        "r": "a table with child tables and no primary key",
+    }
+    return Plan(
+        Walk(
+            why=f"{what.get(relation.kind, 'nothing to seek on')}: far jumps walk the rows"
+            " on the server"
+        ),
+        identity,
     )
 
 
+def _view_base(cur: psycopg2.extensions.cursor, name: str, column: str) -> tuple[str, str]:
+    """The schema and table a view's key column comes from (for its statistics)."""
+    cur.execute(VIEW_KEY_SQL, (name,))
+    for found, _, schema, table in cur.fetchall():
+        if found == column:
+            return schema, table
+    return "", ""
+
+
 def _keyset(
-    cur: psycopg2.extensions.cursor,
-    keys: tuple[str, ...],
-    integer: bool,
-    schema: str,
-    table: str,
-) -> SeekPlan | None:
-    """A keyset plan from the histogram of keys[0] (or its min and max, for integers)."""
+    cur: psycopg2.extensions.cursor, keys: tuple[str, ...], schema: str, table: str
+) -> Keyset | None:
+    """A keyset strategy from the histogram of keys[0] (or its min and max, for integers)."""
+    cur.execute(INTEGER_SQL, (sql.Identifier(schema, table).as_string(cur), keys[0]))
+    row = cur.fetchone()
+    integer = bool(row and row[0])
     cur.execute(HISTOGRAM_SQL, (schema, table, keys[0]))
     row = cur.fetchone()
     bounds: tuple[Any, ...] = tuple(row[0]) if row else ()
@@ -191,8 +228,7 @@ def _keyset(
         return None
     if integer:
         bounds = tuple(int(b) for b in bounds)
-    return SeekPlan(
-        "keyset",
+    return Keyset(
         keys=keys,
         bounds=bounds,
         integer_key=integer,
@@ -205,55 +241,67 @@ def plan_sorted(
     relation: Relation,
     column: str,
     descending: bool,
-    natural: SeekPlan,
-) -> SeekPlan:
-    """How to read ``relation`` sorted by ``column`` (ties in its natural key order), and
-    whether far jumps can still seek: only when the planner reads that order from an index
-    (no sort of every row), the column has statistics, and it holds no NULLs."""
-    ties = natural.keys if natural.method == "keyset" and relation.kind in "rpm" else ()
-    if not ties and relation.kind in "rm":
-        ties = ("ctid",)
-    keys = (column, *(k for k in ties if k != column))
+    natural: Plan,
+) -> Plan:
+    """How to read ``relation`` sorted by ``column``, ties broken by its identity (so the
+    order is total), and whether far jumps can still seek: only when the planner reads that
+    order from an index (no sort of every row), the column has statistics, and it holds no
+    NULLs."""
+    identity = natural.identity
+    keys = (column, *(k for k in identity if k != column))
     arrow = "descending" if descending else "ascending"
     if relation.query is not None:  # a query: sorted by the server, jumps walk
         with conn.cursor() as cur:
             everything = not _fast_start(cur, relation, keys, descending)
-        return SeekPlan(
-            "walk",
-            keys=keys,
-            descending=descending,
-            sorts_everything=everything,
-            why=f"a query sorted by {column} ({arrow}): far jumps walk its rows",
+        return Plan(
+            Walk(
+                keys=keys,
+                descending=descending,
+                sorts_everything=everything,
+                why=f"a query sorted by {column} ({arrow}): far jumps walk its rows",
+            ),
+            identity,
+            first_key_nullable=True,
         )
     name = relation.identifier().as_string(conn)
     with conn.cursor() as cur:
+        cur.execute(NULLS_SQL, (relation.schema, relation.name, name, column))
+        row = cur.fetchone()
+        not_null, no_nulls = (bool(row[0]), bool(row[1])) if row else (False, False)
         if not _fast_start(cur, relation, keys, descending):
-            return SeekPlan(
-                "walk",
+            return Plan(
+                Walk(
+                    keys=keys,
+                    descending=descending,
+                    sorts_everything=True,
+                    why=f"sorted by {column} ({arrow}) with no index to read it from: the"
+                    " server sorts every row first, and far jumps walk",
+                ),
+                identity,
+                first_key_nullable=not not_null,
+            )
+        keyset = _keyset(cur, keys, relation.schema, relation.name)
+    if keyset is None or not no_nulls:
+        reason = "it may hold NULLs" if keyset is not None else "no statistics on it yet"
+        return Plan(
+            Walk(
                 keys=keys,
                 descending=descending,
-                sorts_everything=True,
-                why=f"sorted by {column} ({arrow}) with no index to read it from: the server"
-                " sorts every row first, and far jumps walk",
-            )
-        cur.execute(NULLS_SQL, (relation.schema, relation.name, name, column))
-        no_nulls, integer = cur.fetchone()
-        plan = _keyset(cur, keys, bool(integer), relation.schema, relation.name)
-    if plan is None or not no_nulls:
-        reason = "it may hold NULLs" if plan is not None else "no statistics on it yet"
-        return SeekPlan(
-            "walk",
-            keys=keys,
-            descending=descending,
-            why=f"sorted by {column} ({arrow}, from an index); far jumps walk ({reason})",
+                why=f"sorted by {column} ({arrow}, from an index); far jumps walk ({reason})",
+            ),
+            identity,
+            first_key_nullable=not not_null,
         )
-    return SeekPlan(
-        "keyset",
-        keys=keys,
-        bounds=plan.bounds,
-        integer_key=plan.integer_key,
-        descending=descending,
-        why=f"sorted by {column} ({arrow}, from an index), seeking on it",
+    return Plan(
+        Keyset(
+            keys=keys,
+            bounds=keyset.bounds,
+            integer_key=keyset.integer_key,
+            descending=descending,
+            why=f"sorted by {column} ({arrow}, from an index), seeking on it",
+        ),
+        identity,
+        first_key_nullable=not not_null,
     )
 
 

@@ -19,11 +19,10 @@ from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from pgbrowse import __version__
+from pgbrowse import __version__, defaults
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
 from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
-from pgbrowse.db.compare import DEFAULT_LIMIT_MB, DEFAULT_LIMIT_ROWS
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
 from pgbrowse.memory import MemoryProbe, read_memory
@@ -63,7 +62,7 @@ class PgBrowseApp(App[int]):
         theme: str = DEFAULT_THEME,
         idle_release_s: float = DEFAULT_IDLE_RELEASE_S,
         welcome_rows: int | None = None,
-        compare_limits: tuple[int, int] = (DEFAULT_LIMIT_ROWS, DEFAULT_LIMIT_MB),
+        compare_limits: tuple[int, int] = (defaults.COMPARE_ROWS, defaults.COMPARE_MB),
     ) -> None:
         super().__init__()
         self.theme = theme

@@ -16,7 +16,7 @@ from textual.widgets import Footer, Input, Static
 
 from pgbrowse.db.catalog import Column
 from pgbrowse.db.counter import RowCounter
-from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.errors import FilterError, PgBrowseError
 from pgbrowse.db.pager import CellValue, CursorPager, Row
 from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.compare import CompareScreen
@@ -113,7 +113,7 @@ class TableScreen(Screen[None]):
     def position_text(self) -> str:
         view = self.query_one(TableView)
         pager = self.pager
-        if not pager.columns:
+        if pager.plan is None:
             return " opening…"
         approx = "" if pager.count_exact else "~"
         count = f"{approx}{pager.row_count:,}"
@@ -363,12 +363,13 @@ class TableScreen(Screen[None]):
         self.update_position()
 
     def on_table_view_failed(self, message: TableView.Failed) -> None:
-        if message.error.title == "Filter error":  # inline, by the box; the view stays
+        if isinstance(message.error, FilterError):  # inline, by the box; the view stays
             self._filter_pending = None
             self.query_one("#filter-error", Static).update(message.error.message)
             message.view.error = None
             return
-        retry = "  (any move tries again)" if message.error.title != "No such relation" else ""
+        gone = message.error.sqlstate == "42P01"  # the relation was dropped: moving won't help
+        retry = "" if gone else "  (any move tries again)"
         self.query_one("#position", Static).update(
             f" {message.error.title}: {message.error.message}{retry}"
         )

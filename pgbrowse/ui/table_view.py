@@ -128,6 +128,7 @@ class TableView(ScrollView, can_focus=True):
         self.pager = pager
         self.loader = PageLoader(pager, self._on_loaded, idle_release_s=idle_release_s)
         self.widths: list[int] = []
+        self.laid_out = False  # the columns are known (there may be none: a zero-column table)
         self._offsets: list[int] = []
         self._gutter = 0
         self._last_top = 0
@@ -164,7 +165,7 @@ class TableView(ScrollView, can_focus=True):
             self.refresh()
             return
         self.error = None
-        if not self.widths and self.pager.columns:
+        if not self.laid_out and self.pager.plan is not None:
             self._layout(self.pager.cached(message.page) or [])
         self._sync_size()
         if self.pager.order_changes != self._order_changes:
@@ -236,6 +237,7 @@ class TableView(ScrollView, can_focus=True):
                 width = max(width, cell_len(visible(value, truncate)) if value is not None else 4)
             widths.append(min(width, MAX_COLUMN_WIDTH))
         self.widths = widths
+        self.laid_out = True
         self._offsets = []
         x = 0
         for width in widths:
@@ -280,7 +282,7 @@ class TableView(ScrollView, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        if not self.widths:
+        if not self.laid_out:
             text = "loading…" if self.error is None else self.error.message
             # Always a style: Textual's NO_COLOR filter needs one on every segment.
             line = Segment(fit(text if y == 0 else "", width), self.rich_style)
@@ -476,7 +478,7 @@ class TableView(ScrollView, can_focus=True):
         self.goto(round((y - bar.y) / (bar.height - 1) * max(self.row_count - 1, 0)))
 
     def on_click(self, event: Click) -> None:
-        if event.y >= HEADER_LINES and self.widths:
+        if event.y >= HEADER_LINES and self.laid_out:
             self.move_to(int(self.scroll_y) + event.y - HEADER_LINES)
             x = event.x - self._gutter + int(self.scroll_x)
             for i, offset in enumerate(self._offsets):

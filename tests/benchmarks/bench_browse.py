@@ -29,7 +29,7 @@ from textual.pilot import Pilot
 
 from pgbrowse.db.catalog import find_relation
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.embedded import EmbeddedServer
+from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.table_screen import TableScreen

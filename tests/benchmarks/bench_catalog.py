@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 
 from pgbrowse.db.catalog import list_relations
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.embedded import EmbeddedServer
+from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.ui.app import PgBrowseApp
 
 

@@ -19,9 +19,9 @@ import psycopg2
 
 from pgbrowse.db.catalog import find_relation
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.embedded import EmbeddedServer
 from pgbrowse.db.export import CsvExport
 from pgbrowse.db.pager import CursorPager
+from pgbrowse.demo.embedded import EmbeddedServer
 
 
 def main() -> None:

@@ -22,13 +22,14 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
+from pgbrowse import defaults
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import PgBrowseError, describe
 from pgbrowse.db.pager import CursorPager
 
-DEFAULT_LIMIT_ROWS = 200_000
-DEFAULT_LIMIT_MB = 256
+DEFAULT_LIMIT_ROWS = defaults.COMPARE_ROWS
+DEFAULT_LIMIT_MB = defaults.COMPARE_MB
 
 
 @dataclass(frozen=True)

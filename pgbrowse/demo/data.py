@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import psycopg2
 
-DEFAULT_DEMO_ROWS = 1_000_000
+from pgbrowse import defaults
+
+DEFAULT_DEMO_ROWS = defaults.DEMO_ROWS
 WIDE_COLUMNS = 48
 
 _TYPES = ["int", "numeric(10,2)", "text", "date", "boolean", "double precision"]

@@ -1,0 +1,88 @@
+"""PageCache: fetched pages by (frame, page), evicted least-recently-used past a byte budget.
+
+A frame is one numbering of the rows: frame 0 counts from the first row (exact); any other
+is one seek's estimate, and its pages are never mixed with another frame's. Safe to use from
+any thread: the loader fills it, the view reads it while drawing.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+Row = tuple[str | None, ...]
+
+
+def row_bytes(row: Row) -> int:
+    """What a fetched row costs in client memory (the tuple and its strings)."""
+    return sys.getsizeof(row) + sum(sys.getsizeof(v) for v in row if v is not None)
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What the client cache holds right now."""
+
+    pages: int
+    rows: int
+    bytes: int
+    budget: int
+
+
+@dataclass
+class _Page:
+    rows: list[Row]
+    nbytes: int
+
+
+class PageCache:
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._pages: OrderedDict[tuple[int, int], _Page] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, frame: int, page: int) -> list[Row] | None:
+        with self._lock:
+            entry = self._pages.get((frame, page))
+            if entry is None:
+                return None
+            self._pages.move_to_end((frame, page))
+            return entry.rows
+
+    def put(self, frame: int, page: int, rows: list[Row]) -> None:
+        nbytes = sys.getsizeof(rows) + sum(row_bytes(r) for r in rows)
+        with self._lock:
+            old = self._pages.pop((frame, page), None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            self._pages[(frame, page)] = _Page(rows, nbytes)
+            self._bytes += nbytes
+            while self._bytes > self.budget and len(self._pages) > 1:
+                _, evicted = self._pages.popitem(last=False)
+                self._bytes -= evicted.nbytes
+
+    def drop_frame(self, frame: int) -> None:
+        with self._lock:
+            for key in [k for k in self._pages if k[0] == frame]:
+                self._bytes -= self._pages.pop(key).nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+    def pages_of(self, frame: int) -> dict[int, int]:
+        """The pages of ``frame`` held, with their rows."""
+        with self._lock:
+            return {page: len(e.rows) for (f, page), e in self._pages.items() if f == frame}
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(
+                pages=len(self._pages),
+                rows=sum(len(p.rows) for p in self._pages.values()),
+                bytes=self._bytes,
+                budget=self.budget,
+            )

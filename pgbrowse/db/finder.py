@@ -1,0 +1,139 @@
+"""Finding rows again: search from a row, and a cell's whole value, by the view's identity.
+
+Where the order is total (it ends in the identity, or is a plain table's ctid order), a
+search scans from the row's keys on the server and the view re-anchors exactly at the
+match's keys. Where it is not (physical order over a table's children), it numbers the rows
+from the first and checks the match's identity where the view lands. A view with no
+identity refuses both, plainly: a row is never found again by guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pgbrowse.db.cache import Row
+from pgbrowse.db.errors import Refused
+from pgbrowse.db.ownership import owned
+from pgbrowse.db.reader import Anchor, AnchorReader, Place
+from pgbrowse.db.view import CELL_LIMIT
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CellValue:
+    """One cell's whole value (up to a limit), fetched on demand."""
+
+    text: str | None  # None for NULL
+    length: int  # characters in the whole value
+    cut: bool  # text holds only the first ``limit`` characters
+
+
+class RowFinder(AnchorReader):
+    """Search and cells, on top of the reader; the pager supplies ``_run`` and ``load``."""
+
+    owner: int | None = None
+
+    def _run(self, what: str, action: Callable[[], T]) -> T:
+        raise NotImplementedError
+
+    def load(self, page: int) -> list[Row]:
+        raise NotImplementedError
+
+    # -- finding rows again ------------------------------------------------------------
+    @owned
+    def search(self, position: int, row: Row, text: str, backward: bool = False) -> int | None:
+        """The position of the next row after ``row`` (before it when ``backward``) whose
+        visible text contains ``text``, case-insensitive, or None. One statement: it scans
+        from the row's place in the view's order with a row_number() beside it and stops at
+        the first match; the view then reads from the match's keys, exactly that many rows
+        away, so only its page is fetched."""
+        view = self.view
+        if not view.columns:
+            raise Refused("Nothing to search", "this relation has no columns")
+        if not view.identity:
+            raise Refused(
+                "Cannot search here",
+                "this view has no unique key to find a match again by (pgbrowse does not guess)",
+            )
+        if not view.total_order:
+            return self._search_by_position(position, text, backward)
+
+        def find() -> int | None:
+            if view.strategy.by_ctid:
+                (tid,) = view.hidden_values(row, ("ctid",))
+                bound = view.ctid_bound(str(tid), "<" if backward else ">=")
+            else:
+                keys = view.hidden_values(row, view.strategy.keys)
+                bound = view.bound(keys, "<" if backward else ">=")
+            query = view.search_query(bound, text, backward, 0 if backward else 1)
+            found = self.session.one(query)
+            if found is None:
+                return None
+            distance, *found_keys = found[:-1]
+            target = position - int(distance) if backward else position + int(distance) - 1
+            if target < 0:
+                return None
+            names = view.hidden
+            values = dict(zip(names, found_keys, strict=True))
+            anchor = self._anchor
+            assert anchor is not None
+            self._close_cursors(anchor)
+            key: Any = (
+                values["ctid"]
+                if view.strategy.by_ctid
+                else tuple(values[k] for k in view.strategy.keys)
+            )
+            self._anchor = Anchor(Place.SEEK, target, anchor.frame, key)
+            return target
+
+        return self._run(f"searching {self.relation.qualified}", find)
+
+    def _search_by_position(self, position: int, text: str, backward: bool) -> int | None:
+        """Search where the order is not total: by row number from the first row (the
+        same order the cursors read), then the match is checked by its identity where the
+        view lands; a mismatch (the rows moved) is said, never shown."""
+        view = self.view
+
+        def find() -> tuple[int, tuple[str | None, ...]] | None:
+            found = self.session.one(view.search_by_position_query(text, position, backward))
+            if found is None:
+                return None
+            number, *keys = found[:-1]
+            values = dict(zip(view.hidden, keys, strict=True))
+            return int(number) - 1, tuple(values[k] for k in view.identity)
+
+        result = self._run(f"searching {self.relation.qualified}", find)
+        if result is None:
+            return None
+        target, identity = result
+        rows = self.load(target // self.page_size)
+        index = target % self.page_size
+        if index >= len(rows) or view.hidden_values(rows[index], view.identity) != identity:
+            raise Refused("Search lost its place", "the rows moved while searching: search again")
+        return target
+
+    @owned
+    def fetch_cell(self, row: Row, column: int, limit: int = CELL_LIMIT) -> CellValue:
+        """The whole value of ``column`` in ``row``, found again by the row's identity in
+        this snapshot, cut at ``limit`` characters on the server, with its full length. A
+        row of a view without an identity cannot be found again: Refused says so."""
+        view = self.view
+        if not view.identity:
+            raise Refused(
+                "Cannot open the cell",
+                "this view has no unique key to find the row again by (pgbrowse does not guess)",
+            )
+
+        def read() -> CellValue:
+            found = self.session.all(self.view.cell_query(row, column, limit))
+            if not found:
+                raise Refused("Cannot open the cell", "the row is no longer there")
+            if len(found) > 1:
+                raise Refused("Cannot open the cell", "the row's key is not unique here")
+            text, full = found[0]
+            return CellValue(text, int(full or 0), text is not None and int(full) > limit)
+
+        return self._run("reading the cell", read)

@@ -1,0 +1,381 @@
+"""Reading rows from anchors: where a cursor starts, and walking or seeking from it.
+
+An anchor is a place in the view's order (the start, the end, or a seek's key) with the
+position of its first row; a forward cursor reads from it (``key >= k``), a backward one
+before it (``key < k`` in the reverse order, or ctid block windows read backward). A page
+near a reader is walked (``MOVE``); anything further opens a new anchor. Positions read
+after a seek are the seek's estimate (a frame of their own) until the rows before it are
+known, when they are rebased and become exact.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg2.extensions
+from psycopg2 import sql
+
+from pgbrowse.db.cache import PageCache, Row
+from pgbrowse.db.catalog import Column, Relation
+from pgbrowse.db.session import Session
+from pgbrowse.db.strategy import Ctid, Keyset
+from pgbrowse.db.view import View
+
+WALK_PAGES = 4  # a jump further than this many pages seeks instead of walking the rows
+SMALL_TABLE_ROWS = 10_000  # walking anywhere in fewer rows costs under a millisecond
+MAX_WINDOW_BLOCKS = 8192  # ctid: the widest span one probe for a non-empty block scans
+SAMPLE_BLOCKS = 256  # ctid seeks over unevenly spread rows: blocks sampled to find them
+
+
+class Place(enum.Enum):
+    START = "start"
+    SEEK = "seek"
+    END = "end"
+
+
+@dataclass
+class Cursor:
+    """A named cursor: its row i is at ``base + i`` (forward) or ``base - 1 - i`` (backward)."""
+
+    name: str
+    cursor: psycopg2.extensions.cursor
+    next: int = 0  # the index of the row the next FETCH returns (end + 1 once past the end)
+    end: int | None = None  # the number of rows it has, once seen
+
+
+@dataclass
+class Blocks:
+    """ctid: the rows before the anchor's tid, read a window of blocks at a time."""
+
+    upper: str  # the tid every row not read yet is before
+    read: int = 0  # rows read so far: they sit at base - read .. base - 1
+    windows: list[tuple[str, str, int, int]] = field(default_factory=list)
+
+    @property
+    def low(self) -> int:
+        return int(self.upper.strip("()").split(",")[0])
+
+    @property
+    def done(self) -> bool:
+        return self.upper == "(0,0)"
+
+
+@dataclass
+class Anchor:
+    """Where reading starts and the position of its first row. ``key``: the order's key
+    values (texts) of a row, a first key's value from the histogram, or a ctid."""
+
+    place: Place
+    base: int
+    frame: int
+    key: Any = None
+    forward: Cursor | None = None
+    backward: Cursor | Blocks | None = None
+
+
+class AnchorReader:
+    """The reading half of the pager: anchors, cursors, positions and the cache."""
+
+    def __init__(self, session: Session, view: View, page_size: int, cache: PageCache) -> None:
+        self.session = session
+        self.view = view
+        self.page_size = page_size
+        self.cache = cache
+        self.row_count = 0
+        self.count_exact = False
+        self.shift = 0  # how far positions have moved in total (a seek became exact)
+        self._frames = itertools.count(1)
+        self._anchor: Anchor | None = None
+        self._resume: Anchor | None = None  # where to start again after an error or release
+        self._window = 1  # ctid: blocks per page of rows
+        self._row_security = False  # row security hides rows: ctid seeks sample first
+
+    @property
+    def relation(self) -> Relation:
+        return self.view.relation
+
+    @property
+    def columns(self) -> list[Column]:
+        return list(self.view.columns)
+
+    @property
+    def frame(self) -> int:
+        anchor = self._anchor or self._resume
+        return 0 if anchor is None else anchor.frame
+
+    def cached(self, page: int) -> list[Row] | None:
+        """The rows of ``page`` if the cache holds them (any thread; never the server)."""
+        return self.cache.get(self.frame, page)
+
+    @property
+    def positions_exact(self) -> bool:
+        return self.frame == 0
+
+    @property
+    def seeks(self) -> bool:
+        return self.view.strategy.seeks and self.row_count > SMALL_TABLE_ROWS
+
+    # -- bounds ----------------------------------------------------------------------
+    def _bound(self, anchor: Anchor, op: str) -> Any:
+        """The rows at or after (``>=``) or before (``<``) the anchor, in the order shown."""
+        view = self.view
+        if view.strategy.by_ctid:
+            return view.ctid_bound(str(anchor.key or "(0,0)"), op)
+        if anchor.place is not Place.SEEK or anchor.key is None:
+            return None
+        key = anchor.key if isinstance(anchor.key, tuple) else (str(anchor.key),)
+        return view.bound(key, op)
+
+    # -- choosing where to read from ---------------------------------------------------
+    def _anchor_for(self, lo: int) -> Anchor:
+        anchor = self._anchor
+        assert anchor is not None
+        if lo == 0 or (not self.seeks and anchor.place is Place.END):
+            return anchor if anchor.place is Place.START else self._new_anchor(Place.START, 0)
+        if not self.seeks:
+            return anchor  # the start, or where an idle release left off: walk from it
+        limit = WALK_PAGES * self.page_size
+        if self._reach(anchor, lo, lo + self.page_size) <= limit:
+            return anchor
+        if lo <= limit:
+            return self._new_anchor(Place.START, 0)
+        if self.row_count - lo <= limit + self.page_size:
+            return self._new_anchor(Place.END, self.row_count)
+        return self._new_anchor(Place.SEEK, lo)
+
+    def _reach(self, anchor: Anchor, lo: int, hi: int) -> int:
+        """How many rows the server would walk to read ``[lo, hi)`` from ``anchor``."""
+        if lo >= anchor.base:
+            if anchor.place is Place.END:
+                return 0
+            i = lo - anchor.base
+            return i if anchor.forward is None else min(i, abs(i - anchor.forward.next))
+        j = anchor.base - min(hi, anchor.base)
+        back = anchor.backward
+        if isinstance(back, Cursor):
+            return min(j, abs(j - back.next))
+        if isinstance(back, Blocks):
+            return max(0, anchor.base - lo - back.read)
+        return j
+
+    def _new_anchor(self, place: Place, lo: int) -> Anchor:
+        old = self._anchor
+        if old is not None:
+            self._close_cursors(old)
+        exact = place is Place.START or (place is Place.END and self.count_exact)
+        anchor = Anchor(place, lo, 0 if exact else next(self._frames))
+        fraction = lo / max(self.row_count, 1)
+        strategy = self.view.strategy
+        if isinstance(strategy, Keyset) and place is Place.SEEK:
+            anchor.key = strategy.key_at(fraction)
+        elif isinstance(strategy, Ctid):
+            if place is Place.START:
+                block = 0
+            elif place is Place.END:
+                block = self._blocks_now()
+            else:
+                block = self._seek_block(fraction)
+            anchor.key = f"({block},0)"
+        self._anchor = anchor
+        return anchor
+
+    def _blocks_now(self) -> int:
+        query = sql.SQL(
+            "SELECT pg_relation_size({}::regclass) / current_setting('block_size')::int"
+        ).format(sql.Literal(self.relation.identifier().as_string(self.session.conn)))
+        return int(self.session.scalar(query))
+
+    def _row_block_below(self, end: int) -> int:
+        span = self._window
+        while end > 0:
+            first = max(0, end - span)
+            cond = sql.SQL("{} AND {}").format(
+                self.view.ctid_bound(f"({first},0)", ">="), self.view.ctid_bound(f"({end},0)", "<")
+            )
+            query = sql.SQL("SELECT max(ctid) FROM {}{}").format(
+                self.relation.identifier(), self.view.where(cond)
+            )
+            found = self.session.scalar(query)
+            if found is not None:
+                return int(str(found).strip("()").split(",")[0])
+            end, span = first, min(span * 2, MAX_WINDOW_BLOCKS)
+        return -1
+
+    def _seek_block(self, fraction: float) -> int:
+        """Where the view's rows are spread unevenly (a filter, row security), a seek by
+        ctid lands among them: the block at ``fraction`` of a sample of the view's rows
+        (``TABLESAMPLE SYSTEM`` over about ``SAMPLE_BLOCKS`` blocks), not of the table."""
+        strategy = self.view.strategy
+        assert isinstance(strategy, Ctid)
+        if (self.view.filter or self._row_security) and not strategy.sample:
+            percent = min(100.0, 100.0 * SAMPLE_BLOCKS / max(strategy.blocks, 1))
+            query = sql.SQL(
+                "SELECT DISTINCT (ctid::text::point)[0]::int8 FROM {} TABLESAMPLE SYSTEM ({})"
+                " REPEATABLE (0){} ORDER BY 1"
+            ).format(self.relation.identifier(), sql.Literal(percent), self.view.where())
+            sample = tuple(int(b) for (b,) in self.session.all(query))
+            if sample:
+                strategy = Ctid(**{**strategy.__dict__, "sample": sample})
+                self.view = self.view.with_(strategy=strategy)
+        return strategy.block_at(fraction)
+
+    def _close_cursors(self, anchor: Anchor) -> None:
+        for reader in (anchor.forward, anchor.backward):
+            if isinstance(reader, Cursor):
+                self.session.close_cursor(reader.name, reader.cursor)
+        anchor.forward = anchor.backward = None
+
+    # -- reading -----------------------------------------------------------------------
+    def _read(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
+        """Rows ``[lo, hi)`` from ``anchor``: the part before its key, then the part after;
+        None when positions moved instead (the caller asks again)."""
+        rows: list[Row] = []
+        if lo < anchor.base:
+            if self.view.strategy.by_ctid:
+                back = self._read_blocks(anchor, lo, min(hi, anchor.base))
+            else:
+                back = self._read_backward(anchor, lo, min(hi, anchor.base))
+            if back is None:
+                return None
+            rows = back
+        if hi > anchor.base and anchor.place is not Place.END:
+            i = max(lo - anchor.base, 0)
+            forward = self._read_forward(anchor, i, hi - anchor.base - i)
+            if forward is None:
+                return None
+            rows += forward
+        return rows
+
+    def _read_forward(self, anchor: Anchor, i: int, count: int) -> list[Row] | None:
+        f = anchor.forward
+        if f is not None and f.end is not None and i >= f.end:
+            return []
+        if f is not None and i < abs(i - f.next):  # nearer the key: start again from it
+            self.session.close_cursor(f.name, f.cursor)
+            anchor.forward = None
+        f = self._forward(anchor)
+        if i != f.next:
+            moved = self.session.move(f.name, i - f.next)
+            if i > f.next and moved < i - f.next:  # passed the end
+                f.end, f.next = f.next + moved, f.next + moved + 1
+                return [] if self._learn_end(anchor, f.end) else None
+            f.next = i
+        rows = self.session.fetch(f.name, f.cursor, count)
+        f.next = i + len(rows)
+        if len(rows) < count:
+            f.end, f.next = f.next, f.next + 1
+            if not self._learn_end(anchor, f.end):
+                return None
+        elif not self.count_exact and anchor.base + f.next >= self.row_count:
+            # At or past the estimated end with a full page: is there a next row at all?
+            if self.session.move(f.name, 1):
+                f.next += 1
+                self.row_count = anchor.base + f.next - 1 + self.page_size
+            else:
+                f.end, f.next = f.next, f.next + 1
+                if not self._learn_end(anchor, f.end):
+                    return None
+        return rows
+
+    def _forward(self, anchor: Anchor) -> Cursor:
+        if anchor.forward is None:
+            query = self.view.query(self._bound(anchor, ">="))
+            anchor.forward = Cursor(*self.session.declare(query))
+        return anchor.forward
+
+    def _read_backward(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
+        b = anchor.backward
+        j, want = anchor.base - hi, hi - lo
+        if isinstance(b, Cursor) and j < abs(j - b.next):
+            self.session.close_cursor(b.name, b.cursor)
+            b = anchor.backward = None
+        if not isinstance(b, Cursor):
+            query = self.view.query(self._bound(anchor, "<"), reverse=True)
+            b = anchor.backward = Cursor(*self.session.declare(query))
+        if j != b.next:
+            moved = self.session.move(b.name, j - b.next)
+            if j > b.next and moved < j - b.next:
+                b.end = b.next + moved
+                self._rebase(anchor, b.end - anchor.base)
+                return None
+            b.next = j
+        rows = self.session.fetch(b.name, b.cursor, want)
+        b.next = j + len(rows)
+        if len(rows) < want:
+            b.end, b.next = b.next, b.next + 1
+            if anchor.base != b.end:  # the first row is not at position 0: now we know where
+                self._rebase(anchor, b.end - anchor.base)
+                return None
+        rows.reverse()
+        return rows
+
+    def _read_blocks(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
+        b = anchor.backward
+        if not isinstance(b, Blocks):
+            b = anchor.backward = Blocks(upper=str(anchor.key))
+        fresh: dict[tuple[str, str], list[Row]] = {}
+        while b.read < anchor.base - lo and not b.done:
+            first = max(0, b.low - self._window)
+            rows = self._select_blocks(f"({first},0)", b.upper)
+            if not rows:  # empty blocks (deleted rows, free space): skip to the next row
+                first = self._row_block_below(first) + 1 if first else 0
+            start = f"({first},0)"
+            b.windows.append((start, b.upper, -(b.read + len(rows)), len(rows)))
+            fresh[(start, b.upper)] = rows
+            b.read += len(rows)
+            b.upper = start
+        if b.done and b.read != anchor.base:
+            self._rebase(anchor, b.read - anchor.base)
+            return None
+        out: list[Row] = []
+        for first, end, offset, count in reversed(b.windows):
+            start = anchor.base + offset
+            if count == 0 or start >= hi or start + count <= lo:
+                continue
+            rows = fresh.get((first, end))
+            if rows is None:
+                rows = self._select_blocks(first, end)
+            out.extend(rows[max(lo - start, 0) : min(hi - start, count)])
+        return out
+
+    def _select_blocks(self, first: str, end: str) -> list[Row]:
+        """Every row with a tid in ``[first, end)``, in physical order: a TID range scan."""
+        view = self.view
+        where = sql.SQL("{} AND {}").format(view.ctid_bound(first, ">="), view.ctid_bound(end, "<"))
+        return self.session.all(view.query(where))
+
+    # -- what is known about the end and the positions ---------------------------------
+    def _learn_end(self, anchor: Anchor, end: int) -> bool:
+        """The anchor's cursor ends after ``end`` rows. Exact positions: the count is known.
+        A seek's estimate never shrinks the count for where it landed: its positions move
+        so its last row is the last of the count instead (False: read again)."""
+        if anchor.frame == 0:
+            self.row_count, self.count_exact = anchor.base + end, True
+            return True
+        last = anchor.base + end
+        if last >= self.row_count:
+            self.row_count = last
+            return True
+        self._reposition(anchor, self.row_count - last)
+        return False
+
+    def _reposition(self, anchor: Anchor, delta: int) -> None:
+        """Move an estimated frame's positions by ``delta`` (it stays an estimate)."""
+        self.cache.drop_frame(anchor.frame)
+        anchor.base += delta
+        anchor.frame = next(self._frames)
+        self.shift += delta
+
+    def _rebase(self, anchor: Anchor, delta: int) -> None:
+        """The anchor's first row is really at ``base + delta``: positions become exact."""
+        self.cache.drop_frame(anchor.frame)
+        anchor.base += delta
+        anchor.frame = 0
+        self.shift += delta
+        if anchor.place is Place.END:
+            self.row_count, self.count_exact = anchor.base, True
+        elif anchor.forward is not None and anchor.forward.end is not None:
+            self.row_count, self.count_exact = anchor.base + anchor.forward.end, True

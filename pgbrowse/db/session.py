@@ -1,0 +1,258 @@
+"""Session: one connection, its read-only snapshot transaction, and the statement log.
+
+Every statement a view sends goes through a Session, and every operation runs inside
+``Session.run``: the one place where a psycopg2 error becomes a pgbrowse error (by SQLSTATE,
+``errors.describe``) and where a lost connection is replaced, once, after which the
+operation runs again from where it was (the caller's ``on_reset`` remembers where). So
+paging, sorting, filtering, searching, a cell, the end, and the inspector's reads all
+behave alike after ``pg_terminate_backend`` or a restart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+from pgbrowse.db.cancel import cancel_connection
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.errors import ConnectionLost, QueryError, describe
+
+T = TypeVar("T")
+_cursor_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement sent: its SQL, the rows it brought back, and its time."""
+
+    sql: str
+    rows: int
+    ms: float
+
+
+class StatementLog:
+    """The statements a session sent, newest last (safe to read from any thread)."""
+
+    def __init__(self, history: int = 500) -> None:
+        self._items: deque[Statement] = deque(maxlen=history)
+        self._lock = threading.Lock()
+
+    def add(self, statement: Statement) -> None:
+        with self._lock:
+            self._items.append(statement)
+
+    def last(self) -> Statement | None:
+        with self._lock:
+            return self._items[-1] if self._items else None
+
+    def snapshot(self) -> list[Statement]:
+        with self._lock:
+            return list(self._items)
+
+    def __iter__(self) -> Iterator[Statement]:
+        return iter(self.snapshot())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __getitem__(self, index: int) -> Statement:
+        with self._lock:
+            return self._items[index]
+
+
+class Session:
+    """A connection in a ``REPEATABLE READ, READ ONLY`` transaction, opened on demand."""
+
+    def __init__(
+        self,
+        factory: ConnectionFactory,
+        *,
+        history: int = 500,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.factory = factory
+        self.clock = clock
+        self.log = StatementLog(history)
+        self.reconnects = 0  # lost sessions replaced by new ones
+        self.fetches = 0
+        self.rows_fetched = 0
+        self._conn: psycopg2.extensions.connection | None = None
+        self._connected_once = False
+
+    # -- the connection ----------------------------------------------------------------
+    @property
+    def conn(self) -> psycopg2.extensions.connection:
+        """The live connection (connecting, or reconnecting, as needed)."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self.factory.connect()
+            if self._connected_once:
+                self.reconnects += 1
+                self.note("-- reconnected: the server had closed the session")
+            self._connected_once = True
+            # One snapshot for every cursor of the transaction: pages read through
+            # different seeks agree with each other even while the table changes.
+            self._conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        return self._conn
+
+    @property
+    def lost(self) -> bool:
+        return self._conn is None or bool(self._conn.closed)
+
+    @property
+    def holds_transaction(self) -> bool:
+        """Is a transaction open on the server (a snapshot, and locks)?"""
+        conn = self._conn
+        return (
+            conn is not None
+            and not conn.closed
+            and conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        )
+
+    @property
+    def server_version(self) -> int:
+        return int(self.conn.server_version)
+
+    def run(
+        self,
+        what: str,
+        action: Callable[[], T],
+        on_reset: Callable[[], None] | None = None,
+    ) -> T:
+        """``action()``; on a server error the transaction is reset (``on_reset`` is told)
+        and the error raised as a plain QueryError; if the connection was lost, it is
+        replaced and ``action`` runs once more, from where ``on_reset`` left things."""
+        for attempt in (0, 1):
+            try:
+                self.conn  # noqa: B018 (connect first: a login error is a ConnectError)
+                return action()
+            except psycopg2.Error as error:
+                lost = self.lost or isinstance(error, psycopg2.InterfaceError)
+                self.reset()
+                if on_reset is not None:
+                    on_reset()
+                if lost and attempt == 0:
+                    continue
+                raise describe(error, what, self.factory.settings, lost=lost) from None
+        raise ConnectionLost("Connection lost", what)  # (not reached)
+
+    def reset(self) -> None:
+        """After an error: end the failed transaction (its cursors go with it); a broken
+        connection is dropped, and the next statement opens a new one."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            self._conn = None
+            return
+        try:
+            conn.rollback()
+        except psycopg2.Error:
+            conn.close()
+            self._conn = None
+
+    def end_transaction(self, note: str = "ROLLBACK") -> bool:
+        """End the transaction (cursors, snapshot and locks go); False if none was open."""
+        if not self.holds_transaction:
+            return False
+        assert self._conn is not None
+        started = self.clock()
+        try:
+            self._conn.rollback()
+        except psycopg2.Error:
+            self.reset()
+            return False
+        self.record(note, 0, started)
+        return True
+
+    def close(self) -> None:
+        """End the transaction and close the connection."""
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            started = self.clock()
+            try:
+                conn.rollback()
+                self.record("ROLLBACK", 0, started)
+            except psycopg2.Error:
+                pass
+            conn.close()
+
+    def cancel(self) -> None:
+        """Ask the server to cancel the running statement (safe from any thread)."""
+        cancel_connection(self._conn)
+
+    # -- statements --------------------------------------------------------------------
+    def note(self, text: str) -> None:
+        """A line in the log that was not sent (it starts with ``--``)."""
+        self.record(text, 0, self.clock())
+
+    def record(self, statement: str, rows: int, started: float) -> None:
+        self.log.add(Statement(statement, rows, (self.clock() - started) * 1000))
+
+    @contextmanager
+    def cursor(self, query: sql.Composable) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor that has executed ``query``; the statement is logged with its rows."""
+        conn = self.conn
+        started = self.clock()
+        with conn.cursor() as cur:
+            cur.execute(query)
+            yield cur
+            rows = cur.rowcount if cur.description is not None else 0
+        self.record(query.as_string(conn), max(rows, 0), started)
+
+    def one(self, query: sql.Composable) -> tuple[Any, ...] | None:
+        with self.cursor(query) as cur:
+            return cur.fetchone()  # type: ignore[no-any-return]
+
+    def all(self, query: sql.Composable) -> list[tuple[Any, ...]]:
+        with self.cursor(query) as cur:
+            rows: list[tuple[Any, ...]] = cur.fetchall()
+        self.fetches += 1
+        self.rows_fetched += len(rows)
+        return rows
+
+    def scalar(self, query: sql.Composable) -> Any:
+        row = self.one(query)
+        if row is None:
+            raise QueryError("Query failed", "no row came back")
+        return row[0]
+
+    def declare(self, query: sql.Composable) -> tuple[str, psycopg2.extensions.cursor]:
+        """A named ``SCROLL`` cursor over ``query``, in the transaction."""
+        name = f"pgbrowse_{next(_cursor_ids)}"
+        cursor = self.conn.cursor(name=name, scrollable=True, withhold=False)
+        started = self.clock()
+        cursor.execute(query)
+        self.record((cursor.query or b"").decode(errors="replace"), 0, started)
+        return name, cursor
+
+    def fetch(self, name: str, cursor: psycopg2.extensions.cursor, count: int) -> list[Any]:
+        started = self.clock()
+        rows: list[Any] = cursor.fetchmany(count)
+        self.record(f'FETCH FORWARD {count} FROM "{name}"', len(rows), started)
+        self.fetches += 1
+        self.rows_fetched += len(rows)
+        return rows
+
+    def move(self, name: str, delta: int | None) -> int:
+        """``MOVE`` a cursor by ``delta`` rows (None: to the end); the rows it passed."""
+        if delta is None:
+            direction = sql.SQL("FORWARD ALL")
+        else:
+            direction = sql.SQL(f"FORWARD {delta}" if delta >= 0 else f"BACKWARD {-delta}")
+        query = sql.SQL("MOVE {} FROM {}").format(direction, sql.Identifier(name))
+        with self.cursor(query) as cur:
+            return int((cur.statusmessage or "MOVE 0").split()[-1])
+
+    def close_cursor(self, name: str, cursor: psycopg2.extensions.cursor) -> None:
+        started = self.clock()
+        cursor.close()
+        self.record(f'CLOSE "{name}"', 0, started)

@@ -1,0 +1,272 @@
+"""View: what one table view is, and every statement it composes. Pure: no connection, no
+threads, no Textual; unit tests check its SQL without a server.
+
+A view is a relation (or a query), its visible columns, its order (a ``Strategy``), its
+filter, and its **identity**: the hidden columns, unique in the view, that find a row again
+(a primary key; ``ctid`` for a plain table; ``(tableoid, ctid)`` for a table with children,
+whose ctids repeat across them; none for a view or query without a unique key). A sorted
+view orders by the sort column and then by its identity, so its order is total and a row's
+place in it can be named. Each fetched row carries, after its visible values, the text of
+its hidden columns (``hidden``): the order's keys, then the identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from psycopg2 import sql
+
+from pgbrowse.db.catalog import Column, Relation
+from pgbrowse.db.guard import Checked
+from pgbrowse.db.strategy import Strategy, Walk
+
+Row = tuple[str | None, ...]
+SYSTEM_TYPES = {"ctid": "tid", "tableoid": "oid"}
+CELL_LIMIT = 1_000_000  # characters of a value the cell view fetches at most
+WALK = Walk()
+NOT_NULL = "CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE left(concat({c}), {n}) END"
+
+
+@dataclass(frozen=True)
+class View:
+    relation: Relation
+    columns: tuple[Column, ...]
+    identity: tuple[str, ...] = ()  # unique in the view: finds a row again; () = none
+    strategy: Strategy = WALK
+    truncate: int = 500
+    filter: Checked | None = None
+    sort: tuple[str, bool] | None = None  # the user's (column, descending), if sorted
+    first_key_nullable: bool = False  # the order's first key may be NULL (a sort column)
+
+    def with_(self, **changes: Any) -> View:
+        return replace(self, **changes)
+
+    # -- the shape of a row ------------------------------------------------------------
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The hidden columns after the visible ones: the order's keys, then the identity."""
+        keys = ("ctid",) if self.strategy.by_ctid else self.strategy.keys
+        return tuple(dict.fromkeys((*keys, *self.identity)))
+
+    @property
+    def total_order(self) -> bool:
+        """Is the order total (so a row's place can be named by its keys)?"""
+        if self.strategy.by_ctid:
+            return True
+        keys = self.strategy.keys
+        return bool(self.identity) and keys[len(keys) - len(self.identity) :] == self.identity
+
+    def hidden_values(self, row: Row, names: tuple[str, ...]) -> tuple[str | None, ...]:
+        base = len(self.columns)
+        hidden = self.hidden
+        return tuple(row[base + hidden.index(n)] for n in names)
+
+    def type_of(self, name: str) -> str:
+        if name in SYSTEM_TYPES and not any(c.name == name for c in self.columns):
+            return SYSTEM_TYPES[name]
+        return next(c.type_name for c in self.columns if c.name == name)
+
+    def literal(self, name: str, value: str | None) -> sql.Composable:
+        """``value`` (the text of a hidden column) as a literal of the column's own type, so
+        the server compares it as that type (an index lookup; composites round-trip)."""
+        if value is None:
+            return sql.SQL("NULL")
+        return sql.SQL("{}::{}").format(sql.Literal(value), sql.SQL(self.type_of(name)))
+
+    # -- composing ---------------------------------------------------------------------
+    def column(self, name: str) -> sql.Composable:
+        return sql.Identifier(name)
+
+    def select(self) -> sql.Composed:
+        """Every visible column as its type's output (as psql and COPY print it), cut on the
+        server; then the hidden columns as text. NULL is only a NULL value: a composite of
+        NULL fields is ``(,)``, as psql prints it (``c IS NULL`` would be true for it)."""
+        cut = sql.Literal(self.truncate + 1)  # one more than shown, to know it was cut
+        items: list[sql.Composable] = [
+            sql.SQL(
+                "CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE left(concat({c}), {n}) END"
+            ).format(c=sql.Identifier(c.name), n=cut)
+            for c in self.columns
+        ]
+        items += [
+            sql.SQL("{}::text AS {}").format(sql.Identifier(k), sql.Identifier(f"pgbrowse_key_{i}"))
+            for i, k in enumerate(self.hidden)
+        ]
+        if not items:
+            items = [sql.SQL("NULL")]  # (never reached: a zero-column relation has an identity)
+        return sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(items), self.relation.source()
+        )
+
+    def filter_sql(self) -> sql.Composable | None:
+        # The user's expression as PostgreSQL's parser read it, printed back (guard.py).
+        return sql.SQL("({})").format(sql.SQL(self.filter.sql)) if self.filter else None
+
+    def where(self, *conditions: sql.Composable | None) -> sql.Composable:
+        present = [c for c in (*conditions, self.filter_sql()) if c is not None]
+        if not present:
+            return sql.SQL("")
+        return sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(present))
+
+    def order_by(self, reverse: bool = False) -> sql.Composable:
+        """``ORDER BY`` the strategy's keys, or the reverse of it ('' for physical order)."""
+        keys = self.strategy.keys
+        if not keys:
+            return sql.SQL("")
+        descending = reverse != self.strategy.descending
+        rel = self.relation.qualifier()  # qualified: never an output column of that name
+        order = sql.SQL(" DESC, " if descending else ", ").join(
+            sql.Identifier(*rel, k) if k not in SYSTEM_TYPES else sql.Identifier(k) for k in keys
+        )
+        return sql.SQL(" ORDER BY {}{}").format(order, sql.SQL(" DESC" * descending))
+
+    def query(self, bound: sql.Composable | None = None, reverse: bool = False) -> sql.Composed:
+        """The page select, from ``bound`` on, in the order (or its reverse)."""
+        return sql.SQL("{}{}{}").format(self.select(), self.where(bound), self.order_by(reverse))
+
+    def bound(self, values: tuple[str | None, ...], op: str) -> sql.Composable:
+        """The rows at or after (``>=``) or before (``<``) the place named by ``values`` of
+        the order's first keys, in the order shown (descending flips the comparison). A
+        NULL value of the first key (which sorts last ascending, first descending) is
+        handled explicitly; the identity's columns are never NULL."""
+        keys = self.strategy.keys[: len(values)]
+        after = op == ">="
+        flip = self.strategy.descending
+        cmp = {(True, False): ">=", (False, False): "<", (True, True): "<=", (False, True): ">"}[
+            (after, flip)
+        ]
+        first, first_value = keys[0], values[0]
+        rest, rest_values = keys[1:], values[1:]
+
+        def row_cmp(
+            names: tuple[str, ...], vals: tuple[str | None, ...], op: str
+        ) -> sql.Composable:
+            return sql.SQL("({}) {} ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, names)),
+                sql.SQL(op),
+                sql.SQL(", ").join(self.literal(n, v) for n, v in zip(names, vals, strict=True)),
+            )
+
+        col = sql.Identifier(first)
+        if not self.first_key_nullable:
+            return row_cmp(keys, values, cmp)
+        # NULL is the last value ascending and the first descending.
+        nulls_after = not flip  # do NULL-keyed rows come after every non-NULL one?
+        if first_value is None:
+            same = sql.SQL("{} IS NULL").format(col)
+            if rest:
+                same = sql.SQL("({} AND {})").format(same, row_cmp(rest, rest_values, cmp))
+            elif not after:
+                same = sql.SQL("false")
+            other = sql.SQL("{} IS NOT NULL").format(col)
+            # The non-NULL rows are all before (nulls last) or all after (nulls first).
+            if after == nulls_after:
+                return same
+            return sql.SQL("({} OR {})").format(other, same)
+        plain = row_cmp(keys, values, cmp)
+        if after == nulls_after:
+            return sql.SQL("({} OR {} IS NULL)").format(plain, col)
+        return plain
+
+    def ctid_bound(self, tid: str, op: str) -> sql.Composable:
+        return sql.SQL("ctid {} {}::tid").format(sql.SQL(op), sql.Literal(tid))
+
+    def export_query(self) -> sql.Composed:
+        """The view as shown (its order), every value whole: for COPY to a file."""
+        columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in self.columns)
+        return sql.SQL("SELECT {} FROM {}{}{}").format(
+            columns or sql.SQL(""), self.relation.source(), self.where(), self.order_by()
+        )
+
+    def estimate_query(self) -> sql.Composed:
+        return sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}{}").format(
+            self.relation.source(), self.where()
+        )
+
+    def count_query(self, before: sql.Composable | None) -> sql.Composed:
+        """The exact count, and the rows before ``before`` (a seek's place) if given."""
+        counted = (
+            sql.SQL("count(*) FILTER (WHERE {})").format(before)
+            if before is not None
+            else sql.SQL("NULL::int8")
+        )
+        return sql.SQL("SELECT count(*), {} FROM {}{}").format(
+            counted, self.relation.source(), self.where()
+        )
+
+    def haystack(self) -> sql.Composable:
+        """A row's visible text, as the grid shows it, for search: an array, not
+        concat_ws(), which takes at most 100 arguments (a table has up to 1,600 columns)."""
+        return sql.SQL("array_to_string(ARRAY[{}]::text[], ' ')").format(
+            sql.SQL(", ").join(
+                sql.SQL("concat({})").format(sql.Identifier(c.name)) for c in self.columns
+            )
+        )
+
+    def search_query(
+        self, bound: sql.Composable | None, needle: str, backward: bool, skip: int
+    ) -> sql.Composed:
+        """The first row from ``bound`` (in the order, or its reverse) whose text holds
+        ``needle``: its distance in rows and its hidden values. The rows before it never
+        leave the server."""
+        if self.strategy.by_ctid:  # physical order: forward is a TID range scan
+            order = sql.SQL(" ORDER BY ctid DESC") if backward else sql.SQL("")
+        else:
+            order = self.order_by(reverse=backward)
+        keys = sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden
+        )
+        inner = sql.SQL(
+            "SELECT row_number() OVER ({o}) AS pgbrowse_n, {keys},"
+            " strpos(lower({hay}), lower({needle})) > 0 AS pgbrowse_hit FROM {rel}{where}{o}"
+        ).format(
+            o=order,
+            keys=keys,
+            hay=self.haystack(),
+            needle=sql.Literal(needle),
+            rel=self.relation.source(),
+            where=self.where(bound),
+        )
+        return sql.SQL(
+            "SELECT * FROM ({}) s WHERE pgbrowse_hit AND pgbrowse_n > {} LIMIT 1"
+        ).format(inner, sql.Literal(skip))
+
+    def search_by_position_query(self, needle: str, position: int, backward: bool) -> sql.Composed:
+        """For a view whose order is not total (physical order over children, say): the
+        first row after (before) ``position`` holding ``needle``, by its row number in the
+        order the cursors read, with its identity, to be checked where the view lands."""
+        inner = sql.SQL(
+            "SELECT row_number() OVER () AS pgbrowse_n, {keys},"
+            " strpos(lower({hay}), lower({needle})) > 0 AS pgbrowse_hit FROM {rel}{where}{o}"
+        ).format(
+            keys=sql.SQL(", ").join(
+                sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden
+            ),
+            hay=self.haystack(),
+            needle=sql.Literal(needle),
+            rel=self.relation.source(),
+            where=self.where(),
+            o=self.order_by(),
+        )
+        if backward:
+            return sql.SQL(
+                "SELECT * FROM ({}) s WHERE pgbrowse_hit AND pgbrowse_n <= {}"
+                " ORDER BY pgbrowse_n DESC LIMIT 1"
+            ).format(inner, sql.Literal(position))
+        return sql.SQL(
+            "SELECT * FROM ({}) s WHERE pgbrowse_hit AND pgbrowse_n > {} LIMIT 1"
+        ).format(inner, sql.Literal(position + 1))
+
+    def cell_query(self, row: Row, column: int, limit: int = CELL_LIMIT) -> sql.Composed:
+        """The whole value of ``column`` (cut at ``limit`` characters) and its length, for
+        the row found again by its identity."""
+        name = sql.Identifier(self.columns[column].name)
+        values = self.hidden_values(row, self.identity)
+        where = sql.SQL(" AND ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(n), self.literal(n, v))
+            for n, v in zip(self.identity, values, strict=True)
+        )
+        return sql.SQL(
+            "SELECT " + NOT_NULL + ", length(concat({c})) FROM {rel} WHERE {w} LIMIT 2"
+        ).format(c=name, n=sql.Literal(limit), rel=self.relation.source(), w=where)

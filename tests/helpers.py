@@ -1,0 +1,135 @@
+"""Helpers shared by the tests (not fixtures: those are in conftest.py). Test modules import
+from here, never from each other, so a bare ``pytest`` collects every module on its own."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import psycopg2
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from pgbrowse.db.catalog import Relation, find_relation
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.pager import Statement
+from pgbrowse.memory import MemoryReading
+from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
+
+FIXED_MEMORY = MemoryReading(
+    available_bytes=6 * 2**30, total_bytes=16 * 2**30, rss_bytes=123 * 2**20
+)
+
+
+def fixed_memory() -> MemoryReading:
+    """An injected memory probe: stable figures for tests and screenshots."""
+    return FIXED_MEMORY
+
+
+def relation(factory: ConnectionFactory, name: str) -> Relation:
+    """The catalog entry for ``name``, looked up on a short-lived connection."""
+    conn = factory.connect()
+    try:
+        found = find_relation(conn, name)
+    finally:
+        conn.close()
+    assert found is not None, name
+    return found
+
+
+def direct(dsn: str, query: str, params: tuple = ()) -> list[tuple]:
+    """The rows of ``query``, asked of the server directly (not through pgbrowse)."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params or None)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def pgbrowse_sessions(dsn: str) -> int:
+    """How many sessions named pgbrowse the server has right now."""
+    ((count,),) = direct(
+        dsn,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = 'pgbrowse' AND pid <> pg_backend_pid()",
+    )
+    return int(count)
+
+
+SIZE = (120, 40)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        await pilot.pause(0.02)
+
+
+def line(view: TableView, y: int) -> str:
+    """The text of a line of the view, the cursor row's mark read as the space it replaces."""
+    return view.render_line(y).text.replace(CURSOR_MARK, " ")
+
+
+def fetch_count(view: TableView) -> int:
+    return sum(s.sql.startswith("FETCH") for s in view.pager.statements)
+
+
+def rows_shown(view: TableView) -> bool:
+    return view.laid_out and "·" not in line(view, HEADER_LINES)
+
+
+async def open_table(app: PgBrowseApp, pilot: Pilot) -> TableView:
+    """The table view of the screen the app is opening, once its first rows are drawn."""
+    await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+    view = app.screen.query_one(TableView)
+    await wait_for(pilot, lambda: rows_shown(view))
+    return view
+
+
+async def open_from_list(pilot: Pilot, name: str) -> TableView:
+    app = pilot.app
+    table = app.screen.query_one(DataTable)
+    await wait_for(pilot, lambda: table.row_count > 0)
+    await pilot.press(*name)
+    await wait_for(pilot, lambda: table.row_count == 1)
+    await pilot.press("enter")
+    view = await open_table(app, pilot)
+    return view
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pgbrowse", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+MOVE = re.compile(r"MOVE (FORWARD|BACKWARD) (\d+|ALL)")
+
+FETCH = re.compile(r"FETCH FORWARD (\d+)")
+
+
+def walked(statements: list[Statement]) -> int:
+    """The most rows any one statement stepped over or brought back."""
+    most = 0
+    for s in statements:
+        if m := MOVE.match(s.sql):
+            assert m[2] != "ALL", s.sql
+            most = max(most, int(m[2]))
+        elif m := FETCH.match(s.sql):
+            most = max(most, int(m[1]))
+        else:
+            assert "ABSOLUTE" not in s.sql, s.sql
+            most = max(most, s.rows)
+    return most
