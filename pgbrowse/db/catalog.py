@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import psycopg2.extensions
 from psycopg2 import sql
@@ -121,7 +122,7 @@ def list_relations(conn: psycopg2.extensions.connection) -> list[Relation]:
     return [_relation(row) for row in rows]
 
 
-def _relation(row: tuple) -> Relation:
+def _relation(row: tuple[Any, ...]) -> Relation:
     schema, name, kind, tuples, size, partition, comment = row
     return Relation(
         schema=schema,
@@ -144,7 +145,9 @@ def find_relation(conn: psycopg2.extensions.connection, name: str) -> Relation |
         except psycopg2.Error:
             conn.rollback()
             return None
-        (oid,) = cur.fetchone()
+        found = cur.fetchone()
+        assert found is not None
+        (oid,) = found
         cur.execute(RELATIONS_SQL.format(only="c.oid = %s AND"), (oid, list(KIND_NAMES)))
         row = cur.fetchone()
     conn.rollback()

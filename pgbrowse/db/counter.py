@@ -39,7 +39,9 @@ class RowCounter:
                 raise QueryError("Cancelled", f"counting the rows of {self.what}: cancelled")
             with conn.cursor() as cur:
                 cur.execute(query)
-                total, before = cur.fetchone()
+                row = cur.fetchone()
+            assert row is not None
+            total, before = row
             return int(total), None if before is None else int(before)
         except psycopg2.Error as error:
             raise describe(error, f"counting the rows of {self.what}") from None

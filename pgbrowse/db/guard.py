@@ -229,7 +229,7 @@ def _only_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node | None:
     if not isinstance(target, ast.ResTarget) or target.name or target.indirection:
         return None
     if isinstance(target.val, ast.ColumnRef) and any(
-        isinstance(f, ast.A_Star) for f in target.val.fields
+        isinstance(f, ast.A_Star) for f in target.val.fields or ()
     ):
         return None
     return target.val
@@ -242,7 +242,8 @@ def _nodes(node: object) -> Iterator[ast.Node]:
         item = stack.pop()
         if isinstance(item, ast.Node):
             yield item
-            stack.extend(getattr(item, name, None) for name in item.__slots__)
+            slots = getattr(type(item), "__slots__", ())
+            stack.extend(getattr(item, name, None) for name in slots)
         elif isinstance(item, list | tuple):
             stack.extend(item)
 
@@ -259,7 +260,7 @@ def _refuse_writes(title: str, tree: ast.Node) -> None:
             if node.lockingClause:
                 raise _error(title, "FOR UPDATE/SHARE locks rows for writing; pgbrowse only reads")
         if isinstance(node, ast.FuncCall):
-            name = node.funcname[-1].sval.lower()
+            name = node.funcname[-1].sval.lower() if node.funcname else ""
             if name in WRITING_FUNCTIONS or name.startswith(WRITING_PREFIXES):
                 raise _error(
                     title,
@@ -310,7 +311,7 @@ _STATEMENT_NAMES = {
 }
 
 
-def _statement_name(node: ast.Node) -> str:
+def _statement_name(node: ast.Node | None) -> str:
     name = type(node).__name__
     if name in _STATEMENT_NAMES:
         return _STATEMENT_NAMES[name]

@@ -331,14 +331,14 @@ class AnchorReader:
             self._rebase(anchor, b.read - anchor.base)
             return None
         out: list[Row] = []
-        for first, end, offset, count in reversed(b.windows):
-            start = anchor.base + offset
-            if count == 0 or start >= hi or start + count <= lo:
+        for low_tid, high_tid, offset, count in reversed(b.windows):
+            at = anchor.base + offset
+            if count == 0 or at >= hi or at + count <= lo:
                 continue
-            rows = fresh.get((first, end))
-            if rows is None:
-                rows = self._select_blocks(first, end)
-            out.extend(rows[max(lo - start, 0) : min(hi - start, count)])
+            window = fresh.get((low_tid, high_tid))
+            if window is None:
+                window = self._select_blocks(low_tid, high_tid)
+            out.extend(window[max(lo - at, 0) : min(hi - at, count)])
         return out
 
     def _select_blocks(self, first: str, end: str) -> list[Row]:

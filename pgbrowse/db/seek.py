@@ -164,7 +164,7 @@ def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> Pl
                     identity,
                 )
             cur.execute(BLOCKS_SQL, (name,))
-            (blocks,) = cur.fetchone()
+            (blocks,) = _one(cur)
             return Plan(
                 Ctid(blocks=int(blocks), why="physical order, seeking by ctid"),
                 identity,
@@ -222,7 +222,7 @@ def _keyset(
             k=sql.Identifier(keys[0]), t=sql.Identifier(schema, table)
         )
         cur.execute(query)
-        low, high = cur.fetchone()
+        low, high = _one(cur)
         bounds = () if low is None else (low, high)
     if len(bounds) < 2:
         return None
@@ -305,6 +305,12 @@ def plan_sorted(
     )
 
 
+def _one(cur: psycopg2.extensions.cursor) -> tuple[Any, ...]:
+    row = cur.fetchone()
+    assert row is not None
+    return row
+
+
 def _fast_start(
     cur: psycopg2.extensions.cursor,
     relation: Relation,
@@ -318,6 +324,6 @@ def _fast_start(
         " SELECT 1 FROM {} ORDER BY {}{}"
     ).format(relation.source(), order, sql.SQL(" DESC" * descending))
     cur.execute(query)
-    plan = cur.fetchone()[0][0]["Plan"]
+    plan = _one(cur)[0][0]["Plan"]
     startup, total = float(plan["Startup Cost"]), float(plan["Total Cost"])
     return startup <= 1000 or startup <= 0.01 * total

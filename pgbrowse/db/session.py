@@ -210,7 +210,7 @@ class Session:
 
     def one(self, query: sql.Composable) -> tuple[Any, ...] | None:
         with self.cursor(query) as cur:
-            return cur.fetchone()  # type: ignore[no-any-return]
+            return cur.fetchone()
 
     def all(self, query: sql.Composable) -> list[tuple[Any, ...]]:
         with self.cursor(query) as cur:

@@ -154,7 +154,7 @@ class View:
         # NULL is the last value ascending and the first descending.
         nulls_after = not flip  # do NULL-keyed rows come after every non-NULL one?
         if first_value is None:
-            same = sql.SQL("{} IS NULL").format(col)
+            same: sql.Composable = sql.SQL("{} IS NULL").format(col)
             if rest:
                 same = sql.SQL("({} AND {})").format(same, row_cmp(rest, rest_values, cmp))
             elif not after:
@@ -211,7 +211,7 @@ class View:
         ``needle``: its distance in rows and its hidden values. The rows before it never
         leave the server."""
         if self.strategy.by_ctid:  # physical order: forward is a TID range scan
-            order = sql.SQL(" ORDER BY ctid DESC") if backward else sql.SQL("")
+            order: sql.Composable = sql.SQL(" ORDER BY ctid DESC") if backward else sql.SQL("")
         else:
             order = self.order_by(reverse=backward)
         keys = sql.SQL(", ").join(

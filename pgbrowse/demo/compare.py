@@ -58,7 +58,9 @@ def estimate(factory: ConnectionFactory, relation: Relation) -> tuple[int, int]:
     try:
         with conn.cursor() as cur:
             cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}").format(relation.source()))
-            plan = cur.fetchone()[0][0]["Plan"]
+            row = cur.fetchone()
+            assert row is not None
+            plan = row[0][0]["Plan"]
         return int(plan["Plan Rows"]), int(plan["Plan Rows"] * plan["Plan Width"])
     except psycopg2.Error as error:
         raise describe(error, f"estimating {relation.qualified}") from None

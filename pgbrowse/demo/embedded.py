@@ -8,6 +8,7 @@ import tempfile
 import warnings
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
@@ -20,7 +21,7 @@ class EmbeddedServer:
 
     def __init__(self) -> None:
         self.pgdata = Path(tempfile.mkdtemp(prefix="pgbrowse-pg-"))
-        self._server: object | None = None
+        self._server: Any = None
 
     def start(self) -> EmbeddedServer:
         with warnings.catch_warnings():
@@ -37,7 +38,7 @@ class EmbeddedServer:
 
     def uri(self, database: str = "postgres") -> str:
         assert self._server is not None, "start() the server first"
-        return self._server.get_uri(database)  # type: ignore[attr-defined]
+        return str(self._server.get_uri(database))
 
     def create_database(self, name: str) -> str:
         """Create (or re-create) database ``name`` and return its URI."""
@@ -56,13 +57,14 @@ class EmbeddedServer:
         """The postmaster's process id while it runs."""
         if self._server is None:
             return None
-        return self._server.get_pid()  # type: ignore[attr-defined]
+        pid = self._server.get_pid()
+        return None if pid is None else int(pid)
 
     def restart(self) -> None:
         """Restart the server in place (same data, same socket): every session is closed,
         as by a real restart. For tests of what clients see then."""
         assert self._server is not None, "start() the server first"
-        from pgserver.postgres_server import pg_ctl  # type: ignore[import-untyped]
+        from pgserver.postgres_server import pg_ctl
 
         user = getattr(self._server, "system_user", None)
         pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.pgdata, user=user, timeout=30)
@@ -71,7 +73,7 @@ class EmbeddedServer:
         """Stop the server and delete its data directory. Safe to call twice."""
         server, self._server = self._server, None
         if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]
+            server.cleanup()
         shutil.rmtree(self.pgdata, ignore_errors=True)
 
     def __enter__(self) -> EmbeddedServer:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any, ClassVar
 
 from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
@@ -40,7 +41,7 @@ class PgBrowseApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "pgbrowse"
-    BINDINGS: list[BindingType] = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Keys"),
         Binding("ctrl+o", "query", "SQL query"),
@@ -164,7 +165,7 @@ class PgBrowseApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette (Ctrl+P) offers every key's action too, with its keys."""
         yield from super().get_system_commands(screen)
         seen = {"quit", "command_palette"}
@@ -190,7 +191,7 @@ class PgBrowseApp(App[int]):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             # Not possible off the main thread (tests) or on some platforms: then skip.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, lambda code=128 + sig: self.exit(return_code=code))
+                loop.add_signal_handler(sig, partial(self.exit, return_code=128 + sig))
 
     def pager_for(self, relation: Relation) -> CursorPager:
         return CursorPager(

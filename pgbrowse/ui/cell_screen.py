@@ -4,6 +4,7 @@ text wrapped and scrollable, everything else exactly as PostgreSQL prints it."""
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -40,7 +41,7 @@ class CellScreen(ModalScreen[None]):
     }
     CellScreen TextArea { height: 1fr; }
     """
-    BINDINGS: list[BindingType] = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close"),
         Binding("y", "copy", "Copy value"),
     ]

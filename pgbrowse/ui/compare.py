@@ -8,6 +8,7 @@ is bounded by limits the user sets (``compare_rows``, ``compare_mb``).
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -57,7 +58,7 @@ class CompareScreen(ModalScreen[None]):
     CompareScreen .way { width: 1fr; height: auto; padding: 0 1; }
     CompareScreen Sparkline { height: 3; margin: 1 0 0 0; }
     """
-    BINDINGS: list[BindingType] = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close"),
         Binding("r", "run", "Run again"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -39,7 +40,7 @@ class ExportScreen(ModalScreen[None]):
     }
     ExportScreen #export-status { height: auto; }
     """
-    BINDINGS: list[BindingType] = [Binding("escape", "cancel", "Cancel")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, pager: CursorPager) -> None:
         super().__init__()

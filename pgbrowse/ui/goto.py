@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -51,7 +52,7 @@ class GotoScreen(ModalScreen[int | None]):
     }
     GotoScreen #goto-error { color: $error; height: auto; }
     """
-    BINDINGS: list[BindingType] = [Binding("escape", "cancel", "Cancel")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, row_count: int, approximate: bool) -> None:
         super().__init__()

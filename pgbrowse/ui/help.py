@@ -7,6 +7,7 @@ widget's bindings, its screen's and the app's), so a new binding shows up by its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from rich.table import Table
 from textual.app import ComposeResult
@@ -27,7 +28,7 @@ class KeyHelp:
     action: str
 
 
-def screen_keys(screen: Screen) -> list[KeyHelp]:
+def screen_keys(screen: Screen[Any]) -> list[KeyHelp]:
     """Every action bound on ``screen`` (in binding order), with all the keys that run it."""
     app = screen.app
     grouped: dict[tuple[int, str], tuple[list[str], Binding]] = {}
@@ -54,11 +55,11 @@ class HelpScreen(ModalScreen[None]):
         border: round $accent; background: $surface; padding: 0 1;
     }
     """
-    BINDINGS: list[BindingType] = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close help"),
     ]
 
-    def __init__(self, origin: Screen) -> None:
+    def __init__(self, origin: Screen[Any]) -> None:
         super().__init__()
         self.origin = origin
         self.keys = screen_keys(origin)

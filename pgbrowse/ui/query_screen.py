@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -25,7 +25,7 @@ class QueryScreen(Screen[None]):
     """Ctrl+R runs the query into a table view; Esc goes back. The text stays here."""
 
     HELP_TITLE = "the SQL query"
-    BINDINGS: list[BindingType] = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run"),
         Binding("escape", "back", "Back"),
     ]

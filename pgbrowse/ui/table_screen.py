@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from psycopg2 import sql
 from textual import work
@@ -36,7 +36,7 @@ class TableScreen(Screen[None]):
 
     HELP_TITLE = "a table"
 
-    BINDINGS: list[BindingType] = [  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back"),
         Binding("colon,ctrl+g", "goto", "Go to"),
         Binding("number_sign", "count", "Count rows"),
@@ -201,7 +201,11 @@ class TableScreen(Screen[None]):
 
     def action_open_cell(self) -> None:
         """Enter: the cell's whole value (up to 1 MB) in a scrollable view."""
-        self._fetch_cell(lambda column, value: self.app.push_screen(CellScreen(column, value)))
+
+        def show(column: Column, value: CellValue) -> None:
+            self.app.push_screen(CellScreen(column, value))
+
+        self._fetch_cell(show)
 
     def action_copy_cell(self) -> None:
         """y: the cell's whole value to the clipboard (OSC 52, so it works over SSH)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -53,7 +54,7 @@ class TableView(ScrollView, can_focus=True):
     it becomes exact, when the view shifts by the difference and keeps the same rows in sight.
     """
 
-    BINDINGS: list[BindingType] = [  # noqa: RUF012 (Textual's own idiom)
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
@@ -335,10 +336,10 @@ class TableView(ScrollView, can_focus=True):
             w = self.widths[i]
             if values is None:
                 text, style = fit(PLACEHOLDER, w), base + placeholder
-            elif values[i] is None:
+            elif (value := values[i]) is None:
                 text, style = fit(NULL_TEXT, w, column.numeric), base + null
             else:
-                text = fit(visible(values[i], self.pager.truncate), w, column.numeric)
+                text = fit(visible(value, self.pager.truncate), w, column.numeric)
                 style = base
             if is_cursor and i == self.cursor_col:
                 style = style + cursor_cell
