@@ -3,7 +3,9 @@
 The view says which pages it wants, most wanted first; each call replaces the previous
 wish list, so pages scrolled past are dropped instead of queueing up. The loader fetches
 them one at a time and reports each result through a callback (which, in the UI, posts a
-Textual message: thread-safe). The pager is closed on this thread when the loader stops.
+Textual message: thread-safe) with the page's rows and the view's state as they now are
+(``ViewState``): this thread alone calls the pager, and the UI never reads it back. The
+pager is closed on this thread when the loader stops.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections.abc import Callable, Sequence
 
 from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.pager import CursorPager, Row
+from pgbrowse.db.state import ViewState
 
-LoadedCallback = Callable[[int, PgBrowseError | None], None]
+# (page or END, the page's rows or None, the error or None, the view as it now is)
+LoadedCallback = Callable[[int, list[Row] | None, PgBrowseError | None, ViewState], None]
 
 END = -1  # the "page" reported when the end was found or a task ran: anything may have moved
 
@@ -56,11 +60,10 @@ class PageLoader:
         return self._busy
 
     def want(self, pages: Sequence[int]) -> None:
-        """Replace the wish list; pages already cached or in flight are skipped."""
+        """Replace the wish list (the page in flight is skipped; pages already cached are
+        skipped by the loader thread when it gets to them)."""
         with self._cond:
-            self._wanted = [
-                p for p in dict.fromkeys(pages) if p != self._busy and self.pager.cached(p) is None
-            ]
+            self._wanted = [p for p in dict.fromkeys(pages) if p != self._busy]
             if self._wanted:
                 self._cond.notify()
 
@@ -101,14 +104,17 @@ class PageLoader:
             while True:
                 with self._cond:
                     idle_since = time.monotonic()
-                    while not (self._wanted or self._find_end or self._tasks or self._stopping):
+                    while True:
+                        while self._wanted and self.pager.cached(self._wanted[0]) is not None:
+                            self._wanted.pop(0)  # (here already: nothing to fetch)
+                        if self._wanted or self._find_end or self._tasks or self._stopping:
+                            break
                         if self._idle_release_due(idle_since):
+                            self._tasks.append(CursorPager.release)  # idle: give it all back
                             break
                         self._cond.wait(self.idle_release_s or None)
                     if self._stopping:
                         return
-                    if not (self._wanted or self._find_end or self._tasks):
-                        self._tasks.append(CursorPager.release)  # idle: give it all back
                     self.job += 1
                     self.busy_since = time.monotonic()
                     task = self._tasks.popleft() if self._tasks else None
@@ -120,13 +126,14 @@ class PageLoader:
                     else:
                         page = self._busy = self._wanted.pop(0)
                 error: PgBrowseError | None = None
+                rows: list[Row] | None = None
                 try:
                     if task is not None:
                         task(self.pager)
                     elif page == END:
                         self.pager.find_end()
                     else:
-                        self.pager.load(page)
+                        rows = self.pager.load(page)
                 except Exception as exc:  # reported to the view, never lost in the thread
                     if isinstance(exc, PgBrowseError):
                         error = exc
@@ -138,6 +145,6 @@ class PageLoader:
                         self._wanted = []  # do not hammer a failing server
                 finally:
                     self._busy = None
-                self._on_loaded(page, error)
+                self._on_loaded(page, rows, error, self.pager.state())
         finally:
             self.pager.close()

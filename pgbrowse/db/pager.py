@@ -32,6 +32,7 @@ from pgbrowse.db.reader import WALK_PAGES, Anchor, Place
 from pgbrowse.db.seek import Plan, plan_seeking, plan_sorted
 from pgbrowse.db.server_side import ServerSide, read_server_side
 from pgbrowse.db.session import Session, Statement, StatementLog
+from pgbrowse.db.state import ViewState
 from pgbrowse.db.strategy import Ctid, Strategy
 from pgbrowse.db.view import CELL_LIMIT, View
 
@@ -84,6 +85,8 @@ class CursorPager(RowFinder):
         self._opened = False  # columns and plan read (kept across reconnects)
         self._last_page: int | None = None
         self._unfiltered_count: tuple[int, bool] | None = None
+        self._events: list[str] = []  # for state(): what happened since it was last asked
+        self._reconnects_told = 0
 
     # -- what the view is ------------------------------------------------------------
     @property
@@ -124,6 +127,31 @@ class CursorPager(RowFinder):
 
     def last_statement(self) -> Statement | None:
         return self.session.log.last()
+
+    @owned
+    def state(self) -> ViewState:
+        """What the UI may know now (the loader sends it after every job), with what
+        happened since the last time it was asked."""
+        events, self._events = tuple(self._events), []
+        if self.session.reconnects > self._reconnects_told:
+            self._reconnects_told = self.session.reconnects
+            events += ("reconnected",)
+        return ViewState(
+            events=events,
+            view=self.view,
+            opened=self._opened,
+            row_count=self.row_count,
+            count_exact=self.count_exact,
+            positions_exact=self.positions_exact,
+            frame=self.frame,
+            shift=self.shift,
+            seeks=self.seeks,
+            restarts=self.order_changes,
+            reconnects=self.session.reconnects,
+            page_size=self.page_size,
+            holds_transaction=self.session.holds_transaction,
+            server_side=self.server_side,
+        )
 
     def export_query(self) -> Any:
         return self.view.export_query()
@@ -292,6 +320,7 @@ class CursorPager(RowFinder):
             self._close_cursors(self._anchor)
         self._resume = None
         self.order_changes += 1
+        self._events.append("restarted")
         self.cache.clear()
         self._anchor = Anchor(Place.START, 0, 0, key="(0,0)")
 

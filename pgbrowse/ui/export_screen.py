@@ -14,9 +14,10 @@ from textual.widgets import Input, ProgressBar, Static
 
 from pgbrowse.crashlog import one_line
 from pgbrowse.db.catalog import Relation
+from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import PgBrowseError, QueryError
 from pgbrowse.db.export import CsvExport, Exported
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.state import ViewState
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.safe import UNSAFE, SafeStatic
 
@@ -42,21 +43,22 @@ class ExportScreen(ModalScreen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, pager: CursorPager) -> None:
+    def __init__(self, factory: ConnectionFactory, state: ViewState) -> None:
         super().__init__()
-        self.pager = pager
+        self.factory = factory  # the export runs on a connection of its own
+        self.state = state  # the view as shown: its order and filter
         self.export: CsvExport | None = None
         self.result: Exported | PgBrowseError | None = None
         self._overwrite: Path | None = None
 
     def compose(self) -> ComposeResult:
-        relation = self.pager.relation
-        order = self.pager.order
+        relation = self.state.relation
+        order = self.state.order
         how = f", sorted by {order[0]}{' descending' if order[1] else ''}" if order else ""
         with Vertical():
             yield SafeStatic(f"Export {relation.qualified}{how} to a CSV file (COPY, streamed)")
             yield Input(value=default_file_name(relation), id="export-path")
-            yield ProgressBar(total=max(self.pager.row_count, 1), show_eta=False)
+            yield ProgressBar(total=max(self.state.row_count, 1), show_eta=False)
             yield SafeStatic("Enter starts · Esc closes", id="export-status")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -76,7 +78,7 @@ class ExportScreen(ModalScreen[None]):
             status.update(f"{path} exists: Enter again to overwrite it")
             return
         self.export = CsvExport(
-            self.pager.factory, self.pager.export_query(), path, self.pager.relation.qualified
+            self.factory, self.state.view.export_query(), path, self.state.relation.qualified
         )
         status.update("exporting… (Esc cancels)")
         self._run(self.export)

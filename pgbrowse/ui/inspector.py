@@ -12,10 +12,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from pgbrowse.db.loader import END, PageLoader
+from pgbrowse.db.loader import END
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.safe import plain_text, shown
+from pgbrowse.ui.table_view import TableView
 
 SHOWN = 40  # statements listed
 
@@ -44,10 +45,10 @@ class Inspector(Static):
     }
     """
 
-    def __init__(self, pager: CursorPager, loader: PageLoader) -> None:
+    def __init__(self, view: TableView) -> None:
         super().__init__(id="inspector")
-        self.pager = pager
-        self.loader = loader
+        self.view = view  # its state (as the loader last reported it), cache, log and loader
+        self.loader = view.loader
         self.drawn: Group | None = None  # what the panel shows now
 
     def on_mount(self) -> None:
@@ -57,18 +58,18 @@ class Inspector(Static):
 
     def ask_server_side(self) -> None:
         """While shown: the pager's backend memory and locks, read on its loader thread."""
-        if self.display and self.pager.holds_transaction:
+        if self.display and self.view.state.holds_transaction:
             self.loader.submit(CursorPager.read_server_side)
 
     def lines(self) -> list[tuple[str, int, float]]:
         """(statement, rows, ms), newest first."""
-        statements = list(self.pager.statements)[-SHOWN:]
+        statements = self.view.statements.snapshot()[-SHOWN:]
         return [(shown(" ".join(s.sql.split())), s.rows, s.ms) for s in reversed(statements)]
 
     def update_view(self) -> None:
         if not self.display:
             return
-        pager = self.pager
+        pager = self.view.state
         busy = self.loader.in_flight
         fetching = "none" if busy is None else ("the end" if busy == END else f"page {busy:,}")
         holds = pager.holds_transaction
@@ -85,7 +86,7 @@ class Inspector(Static):
             side = "locks: none\n"
         head = Text.assemble(
             ("paging inspector\n", "bold"),
-            f"cache: rows {row_ranges(pager.cached_pages(), pager.page_size)}\n",
+            f"cache: rows {row_ranges(self.view.cache.pages_of(pager.frame), pager.page_size)}\n",
             f"fetching: {fetching}   session: {state}\n",
             side,
         )

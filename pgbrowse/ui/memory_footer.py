@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.cache import PageCache
+from pgbrowse.db.session import StatementLog
 from pgbrowse.memory import MemoryProbe, human_bytes
 from pgbrowse.ui.safe import shown
 
@@ -12,16 +13,20 @@ STATEMENT_WIDTH = 60
 
 
 class MemoryFooter(Static):
-    """Refreshed every second from an injectable memory probe and the screen's pager."""
+    """Refreshed every second from an injectable memory probe, and a view's page cache and
+    statement log (both thread-safe: the footer never reads the pager)."""
 
     DEFAULT_CSS = """
     MemoryFooter { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self, probe: MemoryProbe, pager: CursorPager | None = None) -> None:
+    def __init__(
+        self, probe: MemoryProbe, cache: PageCache | None = None, log: StatementLog | None = None
+    ) -> None:
         super().__init__("", markup=False)
         self.probe = probe
-        self.pager = pager
+        self.cache = cache
+        self.statements = log
 
     def on_mount(self) -> None:
         self.update_figures()
@@ -33,10 +38,11 @@ class MemoryFooter(Static):
             f"mem avail {m.available_percent:.0f}% ({m.available_bytes / 2**20:,.0f} MB)",
             f"rss {human_bytes(m.rss_bytes)}",
         ]
-        if self.pager is not None:
-            stats = self.pager.stats()
+        if self.cache is not None:
+            stats = self.cache.stats()
             parts.append(f"cache {stats.rows:,} rows {human_bytes(stats.bytes)}")
-            last = self.pager.last_statement()
+        if self.statements is not None:
+            last = self.statements.last()
             if last is not None:
                 text = shown(" ".join(last.sql.split()))
                 if len(text) > STATEMENT_WIDTH:

@@ -18,6 +18,7 @@ from pgbrowse.db.catalog import Column
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import FilterError, PgBrowseError
 from pgbrowse.db.pager import CellValue, CursorPager, Row
+from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen
@@ -56,12 +57,12 @@ class TableScreen(Screen[None]):
 
     def __init__(self, pager: CursorPager) -> None:
         super().__init__()
-        self.pager = pager
+        self.pager = pager  # handed to the view's loader: its thread alone calls it
+        self.factory = pager.factory  # for connections of their own (count, export, compare)
         self.counter: RowCounter | None = None
         self._count_started = 0.0
         self._warned_sort: tuple[str, bool] | None = None
-        self._reconnects = 0
-        self._filter_pending: int | None = None
+        self._filter_pending = False  # a filter was sent: the box closes when it is taken
         self._footer_at = 0.0
         self._title = ""
         self.searched = ""  # the last search, for n and N
@@ -73,12 +74,18 @@ class TableScreen(Screen[None]):
         assert isinstance(self.app, PgBrowseApp)
         return self.app
 
+    @property
+    def state(self) -> ViewState:
+        """The view as the loader last reported it (the UI never reads the pager back)."""
+        return self.view.state
+
     def compose(self) -> ComposeResult:
+        self.view = TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
+        view = self.view
         yield SafeStatic(self.title_text(), id="title")
-        view = TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
         with Horizontal(id="body"):
             yield view
-            inspector = Inspector(self.pager, view.loader)
+            inspector = Inspector(view)
             inspector.display = False
             yield inspector
         with Vertical(id="search-bar"):
@@ -92,7 +99,7 @@ class TableScreen(Screen[None]):
             )
             yield SafeStatic("", id="filter-error")
         yield SafeStatic("", id="position")
-        yield MemoryFooter(self.browser.memory_probe, self.pager)
+        yield MemoryFooter(self.browser.memory_probe, view.cache, view.statements)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,15 +112,15 @@ class TableScreen(Screen[None]):
             self.update_position()
 
     def title_text(self) -> str:
-        relation, plan = self.pager.relation, self.pager.plan
-        why = f"  · {plan.why}" if plan is not None else ""
-        where = f"  · filter: {self.pager.filter}" if self.pager.filter else ""
+        relation, why = self.state.relation, self.state.why
+        why = f"  · {why}" if why else ""
+        where = f"  · filter: {self.state.filter}" if self.state.filter else ""
         return f" {relation.qualified}  ({relation.kind_name}){where}{why}"
 
     def position_text(self) -> str:
         view = self.query_one(TableView)
-        pager = self.pager
-        if pager.plan is None:
+        pager = self.state
+        if not pager.opened:
             return " opening…"
         approx = "" if pager.count_exact else "~"
         count = f"{approx}{pager.row_count:,}"
@@ -138,31 +145,20 @@ class TableScreen(Screen[None]):
         self.query_one("#position", Static).update(self.position_text())
 
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
-        pending = self._filter_pending
-        if pending is not None and self.pager.order_changes != pending:  # the filter was taken
-            self._filter_pending = None
-            self._close_filter()
         self.update_position()
         now = time.monotonic()
         if now - self._footer_at >= 0.2:  # the cache and last statement, now (not per key)
             self._footer_at = now
             self.query_one(MemoryFooter).update_figures()
         self.query_one(Inspector).update_view()  # (only while shown)
-        if self.pager.reconnects > self._reconnects:
-            self._reconnects = self.pager.reconnects
-            self.notify(
-                "The server had closed the session (a restart, or pg_terminate_backend):"
-                " reconnected, and back where you were.",
-                title="Reconnected",
-            )
-        plan = self.pager.plan
-        if plan is not None and (title := self.title_text()) != self._title:
+        state = self.state
+        if state.opened and (title := self.title_text()) != self._title:
             self._title = title  # (redrawn only when it changes)
             self.query_one("#title", Static).update(title)
         sorting = message.view.sorting
-        if sorting and plan and plan.sorts_everything and self._warned_sort != sorting:
+        if sorting and state.sorts_everything and self._warned_sort != sorting:
             self._warned_sort = sorting
-            rows = f"~{self.pager.row_count:,}" if not self.pager.count_exact else "all"
+            rows = f"~{self.state.row_count:,}" if not self.state.count_exact else "all"
             self.notify(
                 f"No index on {sorting[0]}: the server sorts {rows} rows before the first"
                 " one shows. Esc cancels.",
@@ -170,11 +166,23 @@ class TableScreen(Screen[None]):
                 severity="warning",
             )
 
+    def on_table_view_reported(self, message: TableView.Reported) -> None:
+        """What the loader says happened (once each): a new session, or a new order."""
+        if "reconnected" in message.events:
+            self.notify(
+                "The server had closed the session (a restart, or pg_terminate_backend):"
+                " reconnected, and back where you were.",
+                title="Reconnected",
+            )
+        if "restarted" in message.events and self._filter_pending:  # the filter was taken
+            self._filter_pending = False
+            self._close_filter()
+
     # -- one cell, and copying ---------------------------------------------------------------
     def _cursor_row(self) -> tuple[Row, int] | None:
         view = self.query_one(TableView)
-        rows = self.pager.cached(view.cursor_row // self.pager.page_size)
-        index = view.cursor_row % self.pager.page_size
+        rows = view.cache.get(self.state.frame, view.cursor_row // self.state.page_size)
+        index = view.cursor_row % self.state.page_size
         if not rows or index >= len(rows):
             return None  # not here yet
         return rows[index], view.cursor_col
@@ -185,7 +193,7 @@ class TableScreen(Screen[None]):
         if found is None:
             return
         row, col = found
-        column = self.pager.columns[col]
+        column = self.state.columns[col]
 
         def task(pager: CursorPager) -> None:
             try:
@@ -221,11 +229,11 @@ class TableScreen(Screen[None]):
         found = self._cursor_row()
         if found is None:
             return
-        row = found[0][: len(self.pager.columns)]
+        row = found[0][: len(self.state.columns)]
         escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
         text = "\t".join("\\N" if v is None else v.translate(escape) for v in row)
         self.app.copy_to_clipboard(text)
-        cut = any(v is not None and len(v) > self.pager.truncate for v in row)
+        cut = any(v is not None and len(v) > self.state.truncate for v in row)
         self.notify("Copied the row" + (" (long values cut: Enter shows one whole)" if cut else ""))
 
     # -- filter ----------------------------------------------------------------------------
@@ -234,7 +242,7 @@ class TableScreen(Screen[None]):
         bar = self.query_one("#filter-bar")
         bar.display = True
         box = self.query_one("#filter-input", Input)
-        box.value = self.pager.filter or ""
+        box.value = self.state.filter or ""
         self.query_one("#filter-error", Static).update("")
         box.focus()
 
@@ -295,7 +303,7 @@ class TableScreen(Screen[None]):
         text = event.value
         self.query_one("#filter-error", Static).update("checking…")
         self.query_one(TableView).loader.submit(lambda pager: pager.set_filter(text))
-        self._filter_pending = self.pager.order_changes  # taken when this moves
+        self._filter_pending = True  # the box closes when the loader reports it taken
 
     def _close_filter(self) -> None:
         self.query_one("#filter-bar").display = False
@@ -303,16 +311,14 @@ class TableScreen(Screen[None]):
 
     def action_export(self) -> None:
         """The view (its order) to a CSV file, streamed by the server's COPY."""
-        if self.pager.columns:
-            self.app.push_screen(ExportScreen(self.pager))
+        if self.state.opened:
+            self.app.push_screen(ExportScreen(self.factory, self.state))
 
     def action_compare(self) -> None:
         """The naive way and the lazy way of reading this relation, side by side."""
         rows, mb = self.browser.compare_limits
         self.app.push_screen(
-            CompareScreen(
-                self.pager.factory, self.pager.relation, self.browser.memory_probe, rows, mb
-            )
+            CompareScreen(self.factory, self.state.relation, self.browser.memory_probe, rows, mb)
         )
 
     def action_inspector(self) -> None:
@@ -324,10 +330,10 @@ class TableScreen(Screen[None]):
     # -- goto ------------------------------------------------------------------------------
     def action_goto(self) -> None:
         view = self.query_one(TableView)
-        if not self.pager.row_count:
+        if not self.state.row_count:
             return
         self.app.push_screen(
-            GotoScreen(self.pager.row_count, not self.pager.count_exact),
+            GotoScreen(self.state.row_count, not self.state.count_exact),
             callback=lambda row: view.goto(row) if row is not None else None,
         )
 
@@ -337,13 +343,18 @@ class TableScreen(Screen[None]):
         if self.counter is not None:
             self.counter.cancel()
             return
-        if self.pager.count_exact and self.pager.positions_exact:
-            self.notify(f"{self.pager.row_count:,} rows, counted exactly")
+        if self.state.count_exact and self.state.positions_exact:
+            self.notify(f"{self.state.row_count:,} rows, counted exactly")
             return
-        query, token = self.pager.count_query()
-        self.counter = RowCounter(self.pager.factory, self.pager.relation.qualified)
+        self.counter = RowCounter(self.factory, self.state.relation.qualified)
         self._count_started = time.monotonic()
-        self._count(self.counter, query, token)
+        counter = self.counter
+
+        def compose(pager: CursorPager) -> None:  # on the loader: the count of its place
+            query, token = pager.count_query()
+            self.app.call_from_thread(self._count, counter, query, token)
+
+        self.view.loader.submit(compose)
 
     @work(thread=True, exclusive=True, group="count", exit_on_error=False)
     def _count(self, counter: RowCounter, query: sql.Composed, token: object) -> None:
@@ -368,7 +379,7 @@ class TableScreen(Screen[None]):
 
     def on_table_view_failed(self, message: TableView.Failed) -> None:
         if isinstance(message.error, FilterError):  # inline, by the box; the view stays
-            self._filter_pending = None
+            self._filter_pending = False
             self.query_one("#filter-error", Static).update(message.error.message)
             message.view.error = None
             return

@@ -28,6 +28,7 @@ from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager, Row
+from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cells import NULL_TEXT, fit, visible
 from pgbrowse.ui.safe import shown
 
@@ -95,11 +96,24 @@ class TableView(ScrollView, can_focus=True):
         """A page arrived in the pager's cache (or failed to)."""
 
         page: int
+        rows: list[Row] | None
         error: PgBrowseError | None
+        state: ViewState
 
         @property
         def control(self) -> None:
             return None
+
+    @dataclass
+    class Reported(Message):
+        """The loader reported events (a reconnect, a restart of the order or filter)."""
+
+        view: TableView
+        events: tuple[str, ...]
+
+        @property
+        def control(self) -> TableView:
+            return self.view
 
     @dataclass
     class CursorMoved(Message):
@@ -126,7 +140,11 @@ class TableView(ScrollView, can_focus=True):
         self, pager: CursorPager, *, idle_release_s: float = 0.0, id: str | None = None
     ) -> None:
         super().__init__(id=id)
-        self.pager = pager
+        self.pager = pager  # for the loader (its thread alone calls it) and cancel
+        # Shared with the loader, both thread-safe: the page cache and the statement log.
+        self.cache = pager.cache
+        self.statements = pager.statements
+        self.state = ViewState.initial(pager.relation, pager.page_size, pager.truncate)
         self.loader = PageLoader(pager, self._on_loaded, idle_release_s=idle_release_s)
         self.widths: list[int] = []
         self.laid_out = False  # the columns are known (there may be none: a zero-column table)
@@ -136,7 +154,6 @@ class TableView(ScrollView, can_focus=True):
         self._going_to_end = False
         self._shift = 0  # the pager's shift the view last followed
         self._frame = 0  # the pager's frame the view last drew
-        self._order_changes = 0  # the pager's order the view last drew
         self.sorting: tuple[str, bool] | None = None  # a sort asked for, until its rows land
         self._sort_before: tuple[str, bool] | None = None
         self.sort_started = 0.0  # time.monotonic() when the sort was asked for
@@ -150,11 +167,17 @@ class TableView(ScrollView, can_focus=True):
     def on_unmount(self) -> None:
         self.loader.stop()
 
-    def _on_loaded(self, page: int, error: PgBrowseError | None) -> None:
-        self.post_message(self.PageLoaded(page, error))  # loader thread: post_message is safe
+    def _on_loaded(
+        self, page: int, rows: list[Row] | None, error: PgBrowseError | None, state: ViewState
+    ) -> None:
+        # Loader thread: post_message is safe, and the message carries all the UI learns.
+        self.post_message(self.PageLoaded(page, rows, error, state))
 
     def on_table_view_page_loaded(self, message: TableView.PageLoaded) -> None:
         message.stop()
+        self.state = message.state
+        if message.state.events:
+            self.post_message(self.Reported(self, message.state.events))
         if message.error is not None and self.sorting is not None:
             # The sort failed or was cancelled: back to the order the user had.
             self.sorting = None
@@ -166,12 +189,11 @@ class TableView(ScrollView, can_focus=True):
             self.refresh()
             return
         self.error = None
-        if not self.laid_out and self.pager.plan is not None:
-            self._layout(self.pager.cached(message.page) or [])
+        if not self.laid_out and self.state.opened:
+            self._layout(message.rows or [])
         self._sync_size()
-        if self.pager.order_changes != self._order_changes:
-            self._order_changes = self.pager.order_changes
-            self._frame, self._shift = self.pager.frame, self.pager.shift
+        if "restarted" in self.state.events:
+            self._frame, self._shift = self.state.frame, self.state.shift
             self.refresh()
             self.scroll_to(y=0, animate=False, immediate=True)
             self.cursor_row = 0
@@ -186,8 +208,8 @@ class TableView(ScrollView, can_focus=True):
             # After the new virtual size is laid out, so the scroll is not clamped to the old.
             self.call_after_refresh(self.move_to, self.row_count - 1)
         if message.page != END:
-            start = message.page * self.pager.page_size
-            self.refresh_lines(start + HEADER_LINES, self.pager.page_size)
+            start = message.page * self.state.page_size
+            self.refresh_lines(start + HEADER_LINES, self.state.page_size)
         self.post_message(self.CursorMoved(self))
 
     def _follow_positions(self) -> bool:
@@ -195,11 +217,11 @@ class TableView(ScrollView, can_focus=True):
 
         Keeps the same rows under the cursor and on screen; returns whether anything moved.
         """
-        pager = self.pager
-        delta = pager.shift - self._shift
-        if not delta and pager.frame == self._frame:
+        state = self.state
+        delta = state.shift - self._shift
+        if not delta and state.frame == self._frame:
             return False
-        self._shift, self._frame = pager.shift, pager.frame
+        self._shift, self._frame = state.shift, state.frame
         self.refresh()  # every line: the cache now answers for another frame
         if delta:
             cursor, top = self.cursor_row + delta, int(self.scroll_y) + delta
@@ -216,7 +238,7 @@ class TableView(ScrollView, can_focus=True):
     # -- geometry --------------------------------------------------------------------------
     @property
     def row_count(self) -> int:
-        return self.pager.row_count
+        return self.state.row_count
 
     @property
     def data_height(self) -> int:
@@ -225,9 +247,9 @@ class TableView(ScrollView, can_focus=True):
 
     def _layout(self, sample: list[Row]) -> None:
         """Column widths from the header and the first rows, capped."""
-        truncate = self.pager.truncate
+        truncate = self.state.truncate
         widths = []
-        for i, column in enumerate(self.pager.columns):
+        for i, column in enumerate(self.state.columns):
             width = max(
                 cell_len(shown(column.name)), cell_len(shown(column.type_name)), MIN_COLUMN_WIDTH
             )
@@ -266,7 +288,7 @@ class TableView(ScrollView, can_focus=True):
 
     def _request_pages(self) -> None:
         """Ask for the visible pages, then one page ahead in the direction of travel."""
-        size = self.pager.page_size
+        size = self.state.page_size
         top = int(self.scroll_y)
         bottom = top + self.data_height - 1
         pages = list(range(top // size, bottom // size + 1))
@@ -275,7 +297,7 @@ class TableView(ScrollView, can_focus=True):
         elif pages[0] > 0:
             pages.append(pages[0] - 1)
         self._last_top = top
-        if self.pager.count_exact:
+        if self.state.count_exact:
             last = max(0, (self.row_count - 1) // size)
             pages = [p for p in pages if p <= last]
         self.loader.want(pages)
@@ -301,10 +323,10 @@ class TableView(ScrollView, can_focus=True):
 
     def _header_line(self, y: int, width: int) -> Strip:
         style = self.get_component_rich_style("tableview--header" if y == 0 else "tableview--type")
-        label = ("#" if self.pager.positions_exact else "≈#") if y == 0 else ""
+        label = ("#" if self.state.positions_exact else "≈#") if y == 0 else ""
         cells = []
-        order = self.pager.order
-        for i, column in enumerate(self.pager.columns):
+        order = self.state.order
+        for i, column in enumerate(self.state.columns):
             text = shown(column.name if y == 0 else column.type_name)
             if y == 0 and order is not None and order[0] == column.name:
                 text = ("▼" if order[1] else "▲") + text
@@ -314,7 +336,7 @@ class TableView(ScrollView, can_focus=True):
         )
 
     def _row_line(self, row: int, width: int) -> Strip:
-        page = self.pager.cached(row // self.pager.page_size)
+        page = self.cache.get(self.state.frame, row // self.state.page_size)
         base = self.rich_style
         is_cursor = row == self.cursor_row
         if is_cursor:
@@ -326,20 +348,20 @@ class TableView(ScrollView, can_focus=True):
         )
         values: Row | None = None
         if page is not None:
-            index = row % self.pager.page_size
+            index = row % self.state.page_size
             values = page[index] if index < len(page) else None
         cells = []
         null = self.get_component_rich_style("tableview--null", partial=True)
         placeholder = self.get_component_rich_style("tableview--placeholder", partial=True)
         cursor_cell = self.get_component_rich_style("tableview--cursor-cell", partial=True)
-        for i, column in enumerate(self.pager.columns):
+        for i, column in enumerate(self.state.columns):
             w = self.widths[i]
             if values is None:
                 text, style = fit(PLACEHOLDER, w), base + placeholder
             elif (value := values[i]) is None:
                 text, style = fit(NULL_TEXT, w, column.numeric), base + null
             else:
-                text = fit(visible(value, self.pager.truncate), w, column.numeric)
+                text = fit(visible(value, self.state.truncate), w, column.numeric)
                 style = base
             if is_cursor and i == self.cursor_col:
                 style = style + cursor_cell
@@ -393,7 +415,7 @@ class TableView(ScrollView, can_focus=True):
         self.move_to(row)
 
     def action_last(self) -> None:
-        if self.pager.count_exact or self.pager.seeks:
+        if self.state.count_exact or self.state.seeks:
             # Seeking reads the end from the end, whatever the count really is.
             self.move_to(self.row_count - 1)
         else:
@@ -404,10 +426,10 @@ class TableView(ScrollView, can_focus=True):
 
     def action_sort(self) -> None:
         """Sort by the cursor's column: ascending, then descending, then the natural order."""
-        if not self.pager.columns or self.sorting is not None:
+        if not self.state.columns or self.sorting is not None:
             return
-        column = self.pager.columns[self.cursor_col].name
-        current = self.pager.order
+        column = self.state.columns[self.cursor_col].name
+        current = self.state.order
         if current is None or current[0] != column:
             wanted: tuple[str, bool] | None = (column, False)
         elif not current[1]:
