@@ -25,6 +25,7 @@ from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
+from pgbrowse.ui.position import Busy, position_line, title_line
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
@@ -52,8 +53,6 @@ class TableScreen(Screen[None]):
         Binding("y", "copy_cell", "Copy cell"),
         Binding("Y", "copy_row", "Copy row (TSV)"),
     ]
-
-    SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
     def __init__(self, pager: CursorPager) -> None:
         super().__init__()
@@ -112,34 +111,16 @@ class TableScreen(Screen[None]):
             self.update_position()
 
     def title_text(self) -> str:
-        relation, why = self.state.relation, self.state.why
-        why = f"  · {why}" if why else ""
-        where = f"  · filter: {self.state.filter}" if self.state.filter else ""
-        return f" {relation.qualified}  ({relation.kind_name}){where}{why}"
+        return title_line(self.state)
 
     def position_text(self) -> str:
         view = self.query_one(TableView)
-        pager = self.state
-        if not pager.opened:
-            return " opening…"
-        approx = "" if pager.count_exact else "~"
-        count = f"{approx}{pager.row_count:,}"
-        at = "" if pager.positions_exact else "≈ "
-        column = pager.columns[view.cursor_col] if pager.columns else None
-        where = f" {at}row {view.cursor_row + 1:,} of {count}" if pager.row_count else " no rows"
-        if column is not None:
-            where += f"  │ column {view.cursor_col + 1}/{len(pager.columns)}: {column.name}"
+        busy: Busy | None = None
         if view.sorting is not None:
-            elapsed = time.monotonic() - view.sort_started
-            spin = self.SPINNER[int(elapsed * 10) % len(self.SPINNER)]
-            where += f"  │ {spin} sorting by {view.sorting[0]}… {elapsed:.1f} s (Esc cancels)"
+            busy = Busy(f"sorting by {view.sorting[0]}", view.sort_started)
         elif self.counter is not None:
-            elapsed = time.monotonic() - self._count_started
-            spin = self.SPINNER[int(elapsed * 10) % len(self.SPINNER)]
-            where += f"  │ {spin} counting rows… {elapsed:.1f} s (Esc cancels)"
-        elif not pager.count_exact:
-            where += "  │ ~ estimated: # counts exactly"
-        return where
+            busy = Busy("counting rows", self._count_started)
+        return position_line(self.state, view.cursor_row, view.cursor_col, busy)
 
     def update_position(self) -> None:
         self.query_one("#position", Static).update(self.position_text())
