@@ -12,8 +12,10 @@ import pytest
 from psycopg2 import sql
 
 from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.pager import CursorPager
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
+from tests.helpers import relation
 
 DEMO_ROWS = 1_000_000
 SEEK_ROWS = 1_000_000
@@ -115,3 +117,78 @@ def scored_dsn(seek_dsn: str) -> str:
         cur.execute("ANALYZE scored")
     conn.close()
     return seek_dsn
+
+
+# -- issue 12: relations the regression database is full of ------------------------------
+@pytest.fixture(scope="session")
+def ident_dsn(scratch_dsn: str) -> str:
+    conn = psycopg2.connect(scratch_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS ident CASCADE")
+        cur.execute("CREATE SCHEMA ident")
+        # Inheritance: parent and child both start at ctid (0,1).
+        cur.execute("CREATE TABLE ident.parent (id int, t text)")
+        cur.execute("CREATE TABLE ident.child () INHERITS (ident.parent)")
+        cur.execute(
+            "INSERT INTO ident.parent SELECT g, 'parent-' || g FROM generate_series(1, 30) g"
+        )
+        cur.execute(
+            "INSERT INTO ident.child SELECT g, 'child-' || g FROM generate_series(31, 60) g"
+        )
+        # A partitioned table without a primary key, sorted by a column full of repeats.
+        cur.execute("CREATE TABLE ident.part (id int, grp int, t text) PARTITION BY RANGE (id)")
+        cur.execute("CREATE TABLE ident.part1 PARTITION OF ident.part FOR VALUES FROM (1) TO (501)")
+        cur.execute(
+            "CREATE TABLE ident.part2 PARTITION OF ident.part FOR VALUES FROM (501) TO (2001)"
+        )
+        cur.execute(
+            "INSERT INTO ident.part SELECT g, g % 7, 'row-' || g FROM generate_series(1, 1000) g"
+        )
+        # NULL sort values, and composite ones (some with every field NULL).
+        cur.execute("CREATE TYPE ident.pair AS (a int, b text)")
+        cur.execute("CREATE TYPE ident.nothing AS ()")
+        cur.execute(
+            "CREATE TABLE ident.vals AS SELECT g AS id,"
+            " CASE WHEN g % 3 = 0 THEN NULL ELSE g % 10 END AS v,"
+            " CASE WHEN g % 4 = 0 THEN ROW(NULL, NULL)::ident.pair"
+            "      ELSE ROW(g % 5, 'b' || g)::ident.pair END AS p,"
+            " ROW()::ident.nothing AS e, 'value-' || g AS t FROM generate_series(1, 300) g"
+        )
+        cur.execute("ALTER TABLE ident.vals ADD PRIMARY KEY (id)")
+        # No columns at all, with rows; and a view of none.
+        cur.execute("CREATE TABLE ident.zero ()")
+        cur.execute("INSERT INTO ident.zero SELECT FROM generate_series(1, 250)")
+        cur.execute("CREATE VIEW ident.zero_v AS SELECT FROM generate_series(1, 5)")
+        # 1,600 columns.
+        cur.execute(
+            "DO $$ BEGIN EXECUTE 'CREATE TABLE ident.wide1600 ('"
+            " || (SELECT string_agg(format('c%s int', g), ', ') FROM generate_series(1, 1600) g)"
+            " || ')'; END $$"
+        )
+        cur.execute(
+            "INSERT INTO ident.wide1600 (c1, c800, c1600)"
+            " SELECT g, g * 2, g * 3 FROM generate_series(1, 120) g"
+        )
+        cur.execute("ANALYZE")
+    conn.close()
+    return scratch_dsn
+
+
+@pytest.fixture
+def ident_factory(ident_dsn: str) -> ConnectionFactory:
+    return ConnectionFactory(ident_dsn)
+
+
+@pytest.fixture
+def open_pager(ident_factory: ConnectionFactory) -> Iterator:
+    made: list[CursorPager] = []
+
+    def make(name: str, page_size: int = 10) -> CursorPager:
+        pager = CursorPager(ident_factory, relation(ident_factory, name), page_size=page_size)
+        made.append(pager)
+        return pager
+
+    yield make
+    for pager in made:
+        pager.close()

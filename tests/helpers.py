@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import psycopg2
 from textual.pilot import Pilot
@@ -133,3 +134,7 @@ def walked(statements: list[Statement]) -> int:
             assert "ABSOLUTE" not in s.sql, s.sql
             most = max(most, s.rows)
     return most
+
+
+def column(pager: Any, name: str) -> int:
+    return [c.name for c in pager.columns].index(name)

@@ -5,95 +5,14 @@ spread unevenly, refused opens and killed sessions."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import psycopg2
 import pytest
 
 from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import ConnectionLost, QueryError, Refused
-from pgbrowse.db.pager import CursorPager, WrongThread
-from tests.helpers import relation
-
-
-@pytest.fixture(scope="module")
-def ident_dsn(scratch_dsn: str) -> str:
-    conn = psycopg2.connect(scratch_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS ident CASCADE")
-        cur.execute("CREATE SCHEMA ident")
-        # Inheritance: parent and child both start at ctid (0,1).
-        cur.execute("CREATE TABLE ident.parent (id int, t text)")
-        cur.execute("CREATE TABLE ident.child () INHERITS (ident.parent)")
-        cur.execute(
-            "INSERT INTO ident.parent SELECT g, 'parent-' || g FROM generate_series(1, 30) g"
-        )
-        cur.execute(
-            "INSERT INTO ident.child SELECT g, 'child-' || g FROM generate_series(31, 60) g"
-        )
-        # A partitioned table without a primary key, sorted by a column full of repeats.
-        cur.execute("CREATE TABLE ident.part (id int, grp int, t text) PARTITION BY RANGE (id)")
-        cur.execute("CREATE TABLE ident.part1 PARTITION OF ident.part FOR VALUES FROM (1) TO (501)")
-        cur.execute(
-            "CREATE TABLE ident.part2 PARTITION OF ident.part FOR VALUES FROM (501) TO (2001)"
-        )
-        cur.execute(
-            "INSERT INTO ident.part SELECT g, g % 7, 'row-' || g FROM generate_series(1, 1000) g"
-        )
-        # NULL sort values, and composite ones (some with every field NULL).
-        cur.execute("CREATE TYPE ident.pair AS (a int, b text)")
-        cur.execute("CREATE TYPE ident.nothing AS ()")
-        cur.execute(
-            "CREATE TABLE ident.vals AS SELECT g AS id,"
-            " CASE WHEN g % 3 = 0 THEN NULL ELSE g % 10 END AS v,"
-            " CASE WHEN g % 4 = 0 THEN ROW(NULL, NULL)::ident.pair"
-            "      ELSE ROW(g % 5, 'b' || g)::ident.pair END AS p,"
-            " ROW()::ident.nothing AS e, 'value-' || g AS t FROM generate_series(1, 300) g"
-        )
-        cur.execute("ALTER TABLE ident.vals ADD PRIMARY KEY (id)")
-        # No columns at all, with rows; and a view of none.
-        cur.execute("CREATE TABLE ident.zero ()")
-        cur.execute("INSERT INTO ident.zero SELECT FROM generate_series(1, 250)")
-        cur.execute("CREATE VIEW ident.zero_v AS SELECT FROM generate_series(1, 5)")
-        # 1,600 columns.
-        cur.execute(
-            "DO $$ BEGIN EXECUTE 'CREATE TABLE ident.wide1600 ('"
-            " || (SELECT string_agg(format('c%s int', g), ', ') FROM generate_series(1, 1600) g)"
-            " || ')'; END $$"
-        )
-        cur.execute(
-            "INSERT INTO ident.wide1600 (c1, c800, c1600)"
-            " SELECT g, g * 2, g * 3 FROM generate_series(1, 120) g"
-        )
-        cur.execute("ANALYZE")
-    conn.close()
-    return scratch_dsn
-
-
-@pytest.fixture
-def factory(ident_dsn: str) -> ConnectionFactory:
-    return ConnectionFactory(ident_dsn)
-
-
-@pytest.fixture
-def open_pager(factory: ConnectionFactory) -> Iterator:
-    made: list[CursorPager] = []
-
-    def make(name: str, page_size: int = 10) -> CursorPager:
-        pager = CursorPager(factory, relation(factory, name), page_size=page_size)
-        made.append(pager)
-        return pager
-
-    yield make
-    for pager in made:
-        pager.close()
-
-
-def column(pager: CursorPager, name: str) -> int:
-    return [c.name for c in pager.columns].index(name)
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.errors import Refused
+from pgbrowse.db.pager import CursorPager
+from tests.helpers import column, relation
 
 
 def every_cell_matches(pager: CursorPager, rows: list, name: str) -> None:
@@ -225,126 +144,6 @@ def test_search_works_on_1600_columns(open_pager) -> None:
     assert pager.rows(target, 1)[0][1599] == "297"
 
 
-def test_a_refused_open_says_so_and_every_key_retries(ident_dsn: str) -> None:
-    admin = psycopg2.connect(ident_dsn)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("DROP ROLE IF EXISTS ident_reader")
-        cur.execute("CREATE ROLE ident_reader LOGIN")
-        cur.execute("GRANT USAGE ON SCHEMA ident TO ident_reader")
-        cur.execute("REVOKE ALL ON ident.vals FROM ident_reader")
-    factory = ConnectionFactory(psycopg2.extensions.make_dsn(ident_dsn, user="ident_reader"))
-    pager = CursorPager(factory, Relation("ident", "vals", "r", None, 0))
-    try:
-        for _ in range(3):  # every key: the same plain refusal, never an AssertionError
-            with pytest.raises(QueryError) as refused:
-                pager.load(0)
-            assert refused.value.title == "Permission denied"
-        with pytest.raises(QueryError, match="Permission denied"):
-            pager.find_end()
-        with admin.cursor() as cur:
-            cur.execute("GRANT SELECT ON ident.vals TO ident_reader")
-        assert len(pager.load(0)) == 100  # the whole open, retried
-    finally:
-        pager.close()
-        with admin.cursor() as cur:
-            cur.execute("REVOKE ALL ON ident.vals FROM ident_reader")
-            cur.execute("REVOKE ALL ON SCHEMA ident FROM ident_reader")
-            cur.execute("DROP ROLE ident_reader")
-        admin.close()
-
-
-def test_a_table_locked_during_open_is_retried(ident_dsn: str) -> None:
-    locker = psycopg2.connect(ident_dsn)
-    with locker.cursor() as cur:
-        cur.execute("LOCK TABLE ident.vals IN ACCESS EXCLUSIVE MODE")
-    factory = ConnectionFactory(ident_dsn, SessionSettings(lock_timeout_s=0.2))
-    pager = CursorPager(factory, Relation("ident", "vals", "r", None, 0))
-    try:
-        with pytest.raises(QueryError) as locked:
-            pager.load(0)
-        assert locked.value.title == "Locked"
-        locker.rollback()
-        pager.find_end()  # End: opens again, then reads to the end
-        assert pager.count_exact and pager.row_count == 300
-    finally:
-        pager.close()
-        locker.close()
-
-
-def terminate(dsn: str) -> None:
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = 'pgbrowse' AND pid <> pg_backend_pid()"
-        )
-    conn.close()
-
-
-@pytest.mark.parametrize(
-    "operation", ["load", "set_order", "set_filter", "search", "fetch_cell", "find_end"]
-)
-def test_every_operation_survives_a_terminated_session(
-    ident_dsn: str, factory: ConnectionFactory, operation: str
-) -> None:
-    pager = CursorPager(factory, relation(factory, "ident.vals"), page_size=10)
-    try:
-        first = pager.load(0)
-        terminate(ident_dsn)
-        if operation == "load":
-            assert pager.load(5)
-        elif operation == "set_order":
-            pager.set_order("v")
-            assert pager.rows(0, 1)
-        elif operation == "set_filter":
-            pager.set_filter("id > 200")
-            assert pager.rows(0, 1)[0][0] == "201"
-        elif operation == "search":
-            assert pager.search(0, first[0], "value-7") == 6
-        elif operation == "fetch_cell":
-            assert pager.fetch_cell(first[2], column(pager, "t")).text == "value-3"
-        else:
-            pager.find_end()
-            assert pager.row_count == 300
-        assert pager.reconnects == 1
-    finally:
-        pager.close()
-
-
-def test_errors_are_classified_by_sqlstate(factory: ConnectionFactory) -> None:
-    many = ", ".join(str(n) for n in range(101))
-    for query, title in [
-        (f"SELECT concat({many})", "Server limit"),  # 54023, not "Connection lost"
-        ("SELECT 1 / 0 AS x", "Bad value"),
-    ]:
-        pager = CursorPager(factory, Relation.of_query(query))
-        try:
-            with pytest.raises(QueryError) as failed:
-                pager.load(0)
-            assert failed.value.title == title and not isinstance(failed.value, ConnectionLost)
-        finally:
-            pager.close()
-
-
-def test_the_pager_refuses_calls_from_another_thread(open_pager) -> None:
-    pager = open_pager("ident.vals")
-    pager.load(0)
-    caught: list[BaseException] = []
-
-    def other() -> None:
-        try:
-            pager.load(1)
-        except BaseException as error:
-            caught.append(error)
-
-    thread = threading.Thread(target=other)
-    thread.start()
-    thread.join()
-    assert caught and isinstance(caught[0], WrongThread)
-
-
 def test_a_ctid_seek_lands_among_the_rows_of_a_filtered_view(seek_dsn: str) -> None:
     """heap_1m's rows with id <= 100,000 sit in its first tenth of blocks: a goto 50% lands
     among them (not on the last rows), and the count never shrinks for where it landed."""
@@ -395,11 +194,12 @@ def test_row_security_spreads_rows_unevenly_too(seek_dsn: str) -> None:
         admin.close()
 
 
-async def test_a_zero_column_table_opens_in_the_app(factory: ConnectionFactory) -> None:
+async def test_a_zero_column_table_opens_in_the_app(ident_factory: ConnectionFactory) -> None:
     from pgbrowse.ui.app import PgBrowseApp
     from pgbrowse.ui.table_view import HEADER_LINES
     from tests.helpers import fixed_memory, line, open_table, wait_for
 
+    factory = ident_factory
     app = PgBrowseApp(factory, initial=relation(factory, "ident.zero"), memory_probe=fixed_memory)
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_table(app, pilot)  # not "loading…" forever

@@ -38,3 +38,16 @@ def test_embedded_server_stops_and_cleans_up() -> None:
     _gone, alive = psutil.wait_procs([postmaster, *children], timeout=10)
     assert not alive
     assert not server.pgdata.exists()
+
+
+def test_config_reads_defaults_without_the_pager_or_the_demo() -> None:
+    code = (
+        "import sys\n"
+        "import pgbrowse.config\n"
+        "bad = sorted(m for m in sys.modules if m in ('pgbrowse.db.pager', 'pgbrowse.demo',"
+        " 'pgbrowse.demo.embedded', 'pgserver') or m.startswith('textual'))\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
