@@ -7,52 +7,45 @@ goes on meanwhile) and never runs unless asked for.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-import psycopg2
-import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.cancel import cancel_connection, keep_cancelling
+from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import QueryError, describe
+from pgbrowse.db.errors import Cancelled
+from pgbrowse.db.session import Session
 
 
 class RowCounter:
-    """Runs one count query; ``cancel()`` stops it on the server."""
+    """Runs one count query on a session of its own; ``cancel()`` stops it on the server."""
 
     def __init__(self, factory: ConnectionFactory, what: str) -> None:
-        self.factory = factory
+        self.session = Session(factory)  # errors said, and a lost session replaced, as for views
         self.what = what
-        self._conn: psycopg2.extensions.connection | None = None
         self._cancelled = threading.Event()
         self._done = threading.Event()
 
     def run(self, query: sql.Composed) -> tuple[int, int | None]:
         """``(count, rows before the seek's key or None)``; raises PgBrowseError."""
-        try:
-            conn = self._conn = self.factory.connect()
-        except BaseException:
-            self._done.set()
-            raise
-        try:
+
+        def count() -> tuple[Any, ...] | None:
             if self._cancelled.is_set():  # cancelled while connecting
-                raise QueryError("Cancelled", f"counting the rows of {self.what}: cancelled")
-            with conn.cursor() as cur:
-                cur.execute(query)
-                row = cur.fetchone()
-            assert row is not None
-            total, before = row
-            return int(total), None if before is None else int(before)
-        except psycopg2.Error as error:
-            raise describe(error, f"counting the rows of {self.what}") from None
+                raise Cancelled("Cancelled", f"counting the rows of {self.what}: cancelled")
+            return self.session.one(query)
+
+        try:
+            row = self.session.run(f"counting the rows of {self.what}", count)
         finally:
             self._done.set()
-            self._conn = None
-            conn.close()
+            self.session.close()
+        assert row is not None
+        total, before = row
+        return int(total), None if before is None else int(before)
 
     def cancel(self) -> None:
         """Stop the count (any thread; returns at once). A cancel request that reaches the
         server between statements is ignored there, so it is sent again every 0.1 s until
         the count has stopped."""
         self._cancelled.set()
-        keep_cancelling(lambda: cancel_connection(self._conn), self._done.is_set)
+        keep_cancelling(self.session.cancel, self._done.is_set)

@@ -22,9 +22,10 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.cancel import cancel_connection, keep_cancelling
+from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import PgBrowseError, QueryError, describe
+from pgbrowse.db.errors import Cancelled, PgBrowseError, QueryError
+from pgbrowse.db.session import Session
 
 CHUNK = 64 * 1024
 REPORT_EVERY_S = 0.1
@@ -71,7 +72,7 @@ class CsvExport:
         self.partial = path.with_name(path.name + ".partial")
         self.what = what
         self.sent: list[str] = []  # the statements it sent (for tests and the curious)
-        self._conn: psycopg2.extensions.connection | None = None
+        self.session = Session(factory)  # errors and a lost session, as for views
         self._cancelled = threading.Event()
         self._done = threading.Event()
         self._rows: int | None = None
@@ -87,32 +88,30 @@ class CsvExport:
     def run(self, on_progress: Progress | None = None) -> Exported:
         report = on_progress or (lambda written, rows: None)
         started = time.perf_counter()
-        try:
-            conn = self._conn = self.factory.connect()
-        except BaseException:
-            self._done.set()
-            raise
-        conn.set_session(readonly=True)
-        self._pid = conn.get_backend_pid()
-        watcher = threading.Thread(target=self._watch_rows, daemon=True)
-        watcher.start()
-        try:
+        session = self.session
+
+        def copy() -> tuple[int, int]:
             if self._cancelled.is_set():
-                raise QueryError("Cancelled", f"exporting {self.what}: cancelled")
+                raise Cancelled("Cancelled", f"exporting {self.what}: cancelled")
+            conn = session.conn
+            self._pid = conn.get_backend_pid()
             statement = self.copy_statement(conn)
             self.sent.append(statement)
-            with self.partial.open("wb") as file:
+            with self.partial.open("wb") as file:  # (again from the start after a reconnect)
                 counting = _Counting(file, lambda written: report(written, self._rows))
                 with conn.cursor() as cur:
                     cur.copy_expert(statement, counting, size=CHUNK)
                     rows = cur.rowcount
-            conn.rollback()
+            return rows, counting.written
+
+        watcher = threading.Thread(target=self._watch_rows, daemon=True)
+        try:
+            session.conn  # noqa: B018 (connect first, so the watcher has a backend to watch)
+            watcher.start()
+            rows, written = session.run(f"exporting {self.what}", copy)
             os.replace(self.partial, self.path)
-            report(counting.written, rows)
-            return Exported(self.path, rows, counting.written, time.perf_counter() - started)
-        except psycopg2.Error as error:
-            self._remove_partial()
-            raise describe(error, f"exporting {self.what}") from None
+            report(written, rows)
+            return Exported(self.path, rows, written, time.perf_counter() - started)
         except OSError as error:  # a full disk, a read-only file system, a folder, no rights
             self._remove_partial()
             reason = error.strerror or str(error)
@@ -123,8 +122,7 @@ class CsvExport:
             raise
         finally:
             self._done.set()
-            self._conn = None
-            conn.close()
+            session.close()
 
     def _remove_partial(self) -> None:
         with contextlib.suppress(OSError):  # (gone already, or never made)
@@ -156,4 +154,4 @@ class CsvExport:
     def cancel(self) -> None:
         """Stop the export on the server (returns at once; re-sent until it has stopped)."""
         self._cancelled.set()
-        keep_cancelling(lambda: cancel_connection(self._conn), self._done.is_set)
+        keep_cancelling(self.session.cancel, self._done.is_set)

@@ -49,10 +49,10 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 12
 
 def drawn(view: TableView) -> bool:
     """Every visible line has its row (no placeholder left)."""
-    if not view.widths:
-        return False
-    size = view.pager.page_size
-    return all(view.pager.cached(r // size) is not None for r in view.visible_rows())
+    if not view.laid_out or view.scrollable_content_region.height <= HEADER_LINES:
+        return False  # (not laid out yet: no rows are visible)
+    size = view.state.page_size
+    return all(view.cache.get(view.state.frame, r // size) is not None for r in view.visible_rows())
 
 
 async def timed_key(pilot: Pilot, key: str, done: Callable[[], bool]) -> float:
