@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from pglast import ast, parse_sql
-from pglast.parser import ParseError
-from pglast.stream import RawStream
+from typing import TYPE_CHECKING
 
 from pgbrowse.db.errors import FilterError, QueryError
+
+if TYPE_CHECKING:  # pglast (and its 5 MB parser) loads on the first filter or query
+    from pglast import ast
 
 # Functions of PostgreSQL and its contrib modules that write, signal or change other
 # sessions, the server's files or settings, or open connections of their own. Refused by
@@ -158,6 +158,8 @@ def check_expression(text: str) -> Checked:
 def check_query(text: str) -> Checked:
     """``text`` if it is exactly one SELECT (WITH … SELECT, VALUES, TABLE) that only reads;
     raises QueryError("Not a query", reason) otherwise."""
+    from pglast import ast
+
     if not text.strip():
         raise QueryError("Not a query", "the query is empty")
     statements = _parse("Not a query", text)
@@ -186,6 +188,9 @@ def _error(title: str, message: str) -> QueryError:
 def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
     """The statements of ``text``; a syntax error says where, counted in the user's text
     (``prefix`` characters of it are pgbrowse's own)."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
     try:
         return parse_sql(text)
     except ParseError as error:
@@ -200,6 +205,8 @@ def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
 def _only_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node | None:
     """The one expression of ``SELECT <expr>`` as the user's text parsed, or None when the
     text made anything more of it (a FROM, a second column, an alias, another statement)."""
+    from pglast import ast
+
     if len(statements) != 1 or not isinstance(statements[0].stmt, ast.SelectStmt):
         return None
     select = statements[0].stmt
@@ -237,6 +244,8 @@ def _only_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node | None:
 
 def _nodes(node: object) -> Iterator[ast.Node]:
     """Every node of a parse tree, depth first."""
+    from pglast import ast
+
     stack = [node]
     while stack:
         item = stack.pop()
@@ -249,6 +258,8 @@ def _nodes(node: object) -> Iterator[ast.Node]:
 
 
 def _refuse_writes(title: str, tree: ast.Node) -> None:
+    from pglast import ast
+
     for node in _nodes(tree):
         if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt):
             raise _error(
@@ -269,6 +280,8 @@ def _refuse_writes(title: str, tree: ast.Node) -> None:
 
 
 def _print(title: str, tree: ast.Node) -> str:
+    from pglast.stream import RawStream
+
     try:
         return RawStream()(tree)
     except Exception as error:  # a construct the printer does not know: refuse, never guess
