@@ -14,25 +14,51 @@ from tests.helpers import (
 )
 
 
-def test_session_settings(scratch_dsn: str) -> None:
+def test_session_settings(scratch_dsn: str, monkeypatch) -> None:
+    """pgbrowse's settings hold in each of its transactions (SET LOCAL, BEGIN READ ONLY),
+    and end with it; the user's own options (PGOPTIONS) and name (PGAPPNAME) are kept."""
+    monkeypatch.setenv("PGOPTIONS", "-c search_path=mine,public -c work_mem=7MB")
     factory = ConnectionFactory(
         scratch_dsn, SessionSettings(statement_timeout_s=7, lock_timeout_s=2)
     )
     conn = factory.connect()
-    with conn.cursor() as cur:
-        values = []
-        for name in (
-            "default_transaction_read_only",
-            "application_name",
-            "statement_timeout",
-            "lock_timeout",
-        ):
-            cur.execute(f"SHOW {name}")
-            values.append(cur.fetchone()[0])
-        assert values == ["on", "pgbrowse", "7s", "2s"]
-        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
-            cur.execute("CREATE TABLE nope (x int)")
-    conn.close()
+    try:
+        with conn.cursor() as cur:
+            names = (
+                "transaction_read_only",
+                "application_name",
+                "statement_timeout",
+                "lock_timeout",
+                "synchronize_seqscans",
+                "jit",
+                "standard_conforming_strings",
+                "search_path",
+                "work_mem",
+            )
+            values = []
+            for name in names:
+                cur.execute(f"SHOW {name}")
+                values.append(cur.fetchone()[0])
+            assert values == [
+                "on", "pgbrowse", "7s", "2s", "off", "off", "on", "mine,public", "7MB"
+            ]  # fmt: skip
+            with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+                cur.execute("CREATE TABLE nope (x int)")
+        conn.rollback()
+        conn.autocommit = True  # outside pgbrowse's transactions: nothing of its settings
+        with conn.cursor() as cur:
+            cur.execute("SHOW statement_timeout")
+            assert cur.fetchone()[0] != "7s"
+    finally:
+        conn.close()
+    monkeypatch.setenv("PGAPPNAME", "alice's browser")
+    conn = ConnectionFactory(scratch_dsn).connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW application_name")
+            assert cur.fetchone()[0] == "alice's browser"
+    finally:
+        conn.close()
 
 
 def test_negative_timeout_is_refused() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -31,19 +33,56 @@ class SessionSettings:
             if value < 0:
                 raise ValueError(f"{what} must not be negative")
 
-    def options(self) -> str:
-        """The libpq ``options`` string carrying the server-side session settings."""
-        ro = "on" if self.read_only else "off"
+    def per_transaction(self, server_version: int = 160000) -> str:
+        """The settings pgbrowse applies at the start of each of its transactions (``SET
+        LOCAL``): they end with the transaction, so nothing of pgbrowse's outlives it on a
+        pooled server connection, a pooler that drops startup ``options`` (PgBouncer)
+        cannot drop them, and the user's own options (PGOPTIONS, a service's) stay."""
         return (
-            f"-c default_transaction_read_only={ro}"
-            f" -c statement_timeout={round(self.statement_timeout_s * 1000)}"
-            f" -c lock_timeout={round(self.lock_timeout_s * 1000)}"
+            f"SET LOCAL statement_timeout = {round(self.statement_timeout_s * 1000)};"
+            f" SET LOCAL lock_timeout = {round(self.lock_timeout_s * 1000)};"
             # A synchronized seq scan starts wherever another scan of the table is, so
             # "row n" of a cursor would depend on what else runs on the server.
-            " -c synchronize_seqscans=off"
+            " SET LOCAL synchronize_seqscans = off;"
             # User SQL is sent as PostgreSQL's parser (pglast) read it, which assumes this.
-            " -c standard_conforming_strings=on"
+            " SET LOCAL standard_conforming_strings = on"
+            # A cursor fetches a page at a time: JIT compilation never pays off for it (a
+            # 2,000-partition table took 8.6 s for its first FETCH with Debian's jit = on).
+            + ("; SET LOCAL jit = off" if server_version >= 110000 else "")
         )
+
+
+class SafeCursor(psycopg2.extensions.cursor):
+    """A cursor whose first statement in a transaction is preceded by pgbrowse's settings."""
+
+    def _begin(self) -> None:
+        conn = self.connection
+        if (
+            isinstance(conn, SafeConnection)
+            and not conn.autocommit
+            and conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        ):
+            with psycopg2.extensions.cursor(conn) as cur:
+                cur.execute(conn.settings_sql)  # (it begins the transaction: BEGIN READ ONLY)
+
+    def execute(self, query: Any, vars: Any = None) -> None:
+        self._begin()
+        super().execute(query, vars)
+
+    def copy_expert(self, sql: Any, file: Any, size: int = 8192) -> None:
+        self._begin()
+        super().copy_expert(sql, file, size)
+
+
+class SafeConnection(psycopg2.extensions.connection):
+    """A connection whose transactions are read only (BEGIN READ ONLY, as psycopg2 sends it
+    after ``set_session``) and start with pgbrowse's settings."""
+
+    settings_sql = ""
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cursor_factory", SafeCursor)
+        return super().cursor(*args, **kwargs)
 
 
 class ConnectionFactory:
@@ -59,15 +98,40 @@ class ConnectionFactory:
             given = psycopg2.extensions.parse_dsn(dsn)
         except psycopg2.ProgrammingError as error:
             raise ConnectError("Bad connection string", first_line(error)) from None
-        options = " ".join(filter(None, [given.get("options", ""), self.settings.options()]))
-        extra: dict[str, str] = {"options": options, "application_name": APPLICATION_NAME}
-        if "connect_timeout" not in given:
+        # Nothing the user set is overridden: no ``options`` (PGOPTIONS and a service's stay,
+        # and poolers need none), a fallback name only (PGAPPNAME and a service's win).
+        extra: dict[str, str] = {"fallback_application_name": APPLICATION_NAME}
+        if "connect_timeout" not in given and "PGCONNECT_TIMEOUT" not in os.environ:
             extra["connect_timeout"] = str(self.settings.connect_timeout_s)
+        for key, value in KEEPALIVES.items():  # a dropped network is noticed, not waited on
+            if key not in given:
+                extra[key] = value
         self.dsn = psycopg2.extensions.make_dsn(dsn, **extra)
 
     def connect(self) -> psycopg2.extensions.connection:
-        """A new connection; raises ConnectError with a one-line reason on failure."""
+        """A new connection; raises ConnectError with libpq's reason on failure."""
         try:
-            return psycopg2.connect(self.dsn)
+            conn = psycopg2.connect(self.dsn, connection_factory=SafeConnection)
         except psycopg2.Error as error:
-            raise ConnectError("Could not connect", first_line(error)) from None
+            raise ConnectError("Could not connect", connect_reason(error)) from None
+        conn.settings_sql = self.settings.per_transaction(conn.server_version)
+        conn.set_session(readonly=self.settings.read_only)
+        return conn
+
+
+KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
+
+
+def connect_reason(error: psycopg2.Error) -> str:
+    """libpq's whole message in one line (its hints included: "Is the server running
+    locally…"), and where no server answers at all, how to try pgbrowse without one."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    text = " ".join(line.removeprefix("FATAL:").removeprefix("ERROR:").strip() for line in lines)
+    if "Connection refused" in text or "No such file or directory" in text:
+        text += " (no server? pgbrowse --demo starts one of its own)"
+    return text or type(error).__name__
