@@ -128,11 +128,14 @@ BY_KEY = {s.key: s for s in SETTINGS}
 
 
 def config_path(environ: Mapping[str, str] = os.environ) -> Path:
-    """Where the config file is looked for."""
+    """Where the config file is looked for: ``PGBROWSE_CONFIG``, else the platform's user
+    config folder (platformdirs: ``$XDG_CONFIG_HOME/pgbrowse`` or ``~/.config/pgbrowse`` on
+    Linux, ``~/Library/Application Support/pgbrowse`` on macOS)."""
     if environ.get("PGBROWSE_CONFIG"):
         return Path(environ["PGBROWSE_CONFIG"])
-    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "pgbrowse" / "config.toml"
+    import platformdirs
+
+    return platformdirs.user_config_path("pgbrowse") / "config.toml"
 
 
 def load_config(path: Path, required: bool = False) -> dict[str, Any]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Mapping
 from pathlib import Path
 
 from pgbrowse import __version__
 
 
-def log_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    base = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "pgbrowse"
+def log_dir() -> Path:
+    """The platform's user state folder (platformdirs: ``$XDG_STATE_HOME/pgbrowse`` or
+    ``~/.local/state/pgbrowse`` on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_state_path("pgbrowse")
 
 
 def write_crash_log(error: BaseException) -> Path | None:

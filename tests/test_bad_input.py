@@ -161,3 +161,16 @@ def test_a_server_error_quoting_escapes_is_printed_safely(admin_dsn: str) -> Non
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "\x1b" not in done.stderr and "\x07" not in done.stderr
     assert "no␛]0;pwned␇db" in done.stderr
+
+
+def test_the_demo_without_its_extra_says_how_to_get_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pgserver'] = None\n"  # as if pgbrowse[demo] were not installed
+        "from pgbrowse.cli import main; sys.exit(main(['--demo']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "pip install 'pgbrowse[demo]'" in done.stderr.strip().splitlines()[-1]

@@ -26,7 +26,14 @@ class EmbeddedServer:
     def start(self) -> EmbeddedServer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            import pgserver
+            try:
+                import pgserver
+            except ImportError:
+                shutil.rmtree(self.pgdata, ignore_errors=True)
+                raise PgBrowseError(
+                    "The demo is not installed",
+                    "its embedded PostgreSQL comes with: pip install 'pgbrowse[demo]'",
+                ) from None
 
         logging.getLogger("pgserver").setLevel(logging.ERROR)
         try:
