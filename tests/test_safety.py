@@ -331,6 +331,11 @@ async def test_the_app_says_it_reconnected(scored_dsn: str) -> None:
         await wait_for(pilot, lambda: rows_shown(view) and view.pager.reconnects == 1)
         assert int(line(view, 2).split()[1]) == top + 3 * view.data_height
         await wait_for(pilot, lambda: any(n.title == "Reconnected" for n in app._notifications))
+        said = next(n.message for n in app._notifications if n.title == "Reconnected")
+        # The cause, as libpq said it (not a guess such as "a restart").
+        assert "administrator command" in said or "closed the connection" in said
+        # One snapshot: the pages read before the session was lost are gone from the cache.
+        assert view.cache.get(0, 0) is None and view.cache.get(0, 1) is None
 
 
 async def test_an_unexpected_error_shows_a_screen_and_logs_the_traceback(

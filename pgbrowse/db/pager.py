@@ -84,6 +84,7 @@ class CursorPager(Reordering):
         self._unfiltered_count: tuple[int, bool] | None = None
         self._events: list[str] = []  # for state(): what happened since it was last asked
         self._reconnects_told = 0
+        self._reconnects_cleared = 0
 
     # -- what the view is ------------------------------------------------------------
     @property
@@ -134,6 +135,7 @@ class CursorPager(Reordering):
             self._reconnects_told = self.session.reconnects
             events += ("reconnected",)
         return ViewState(
+            lost_because=self.session.lost_because,
             events=events,
             view=self.view,
             opened=self._opened,
@@ -193,6 +195,11 @@ class CursorPager(Reordering):
         if self._anchor is not None:
             return
         session = self.session
+        session.conn  # noqa: B018 (connected, or reconnected, before anything is read)
+        if session.reconnects != self._reconnects_cleared:
+            # A new session is a new snapshot: rows of the old one are not mixed in.
+            self._reconnects_cleared = session.reconnects
+            self.cache.clear()
         if not self._opened:
             started = self.clock()
             relation = describe_query(session.conn, self.view.relation)

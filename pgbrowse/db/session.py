@@ -85,6 +85,7 @@ class Session:
         self.clock = clock
         self.log = StatementLog(history)
         self.reconnects = 0  # lost sessions replaced by new ones
+        self.lost_because = ""  # the error that lost the last one
         self.fetches = 0
         self.rows_fetched = 0
         self._conn: psycopg2.extensions.connection | None = None
@@ -138,6 +139,8 @@ class Session:
                 return action()
             except psycopg2.Error as error:
                 lost = self.lost or isinstance(error, psycopg2.InterfaceError)
+                if lost:
+                    self.lost_because = describe(error, what, lost=True).message
                 self.reset()
                 if on_reset is not None:
                     on_reset()

@@ -32,6 +32,7 @@ class ViewState:
     # What happened since the last state: "restarted" (the order or the filter changed,
     # reading starts over at row 0), "reconnected" (a lost session was replaced).
     events: tuple[str, ...] = ()
+    lost_because: str = ""  # why the last lost session was lost, as the server said it
 
     @classmethod
     def initial(cls, relation: Relation, page_size: int, truncate: int) -> ViewState:

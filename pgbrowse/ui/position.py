@@ -1,5 +1,6 @@
-"""The table screen's two lines of words: the title (what is shown, and how jumps work
-there) and the position (where the cursor is, how sure the numbers are, what is running)."""
+"""The table screen's words: the title (what is shown, and how jumps work there), the
+position (where the cursor is, how sure the numbers are, what is running), and what a
+reconnect toast says."""
 
 from __future__ import annotations
 
@@ -42,3 +43,17 @@ def position_line(state: ViewState, row: int, col: int, busy: Busy | None) -> st
     elif not state.count_exact:
         where += "  │ ~ estimated: # counts exactly"
     return where
+
+
+def reconnected_message(why: str) -> str:
+    """What a toast says when a lost session was replaced, naming the cause where known."""
+    if "conflict with recovery" in why:
+        return (
+            "The standby ended the session to apply replication (a conflict with recovery):"
+            " reconnected with a new snapshot, back where you were. On a standby,"
+            " max_standby_streaming_delay or hot_standby_feedback make this rarer."
+        )
+    because = f" ({why})" if why else ""
+    return (
+        f"The connection was lost{because}: reconnected with a new snapshot, back where you were."
+    )

@@ -25,7 +25,7 @@ from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
-from pgbrowse.ui.position import Busy, position_line, title_line
+from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
@@ -150,11 +150,7 @@ class TableScreen(Screen[None]):
     def on_table_view_reported(self, message: TableView.Reported) -> None:
         """What the loader says happened (once each): a new session, or a new order."""
         if "reconnected" in message.events:
-            self.notify(
-                "The server had closed the session (a restart, or pg_terminate_backend):"
-                " reconnected, and back where you were.",
-                title="Reconnected",
-            )
+            self.notify(reconnected_message(self.state.lost_because), title="Reconnected")
         if "restarted" in message.events and self._filter_pending:  # the filter was taken
             self._filter_pending = False
             self._close_filter()

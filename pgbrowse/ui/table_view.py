@@ -178,6 +178,9 @@ class TableView(ScrollView, can_focus=True):
         self.state = message.state
         if message.state.events:
             self.post_message(self.Reported(self, message.state.events))
+        if "reconnected" in message.state.events:  # the cache now holds one snapshot's rows
+            self.refresh()
+            self.call_after_refresh(self._request_pages)
         if message.error is not None and self.sorting is not None:
             # The sort failed or was cancelled: back to the order the user had.
             self.sorting = None
@@ -381,6 +384,8 @@ class TableView(ScrollView, can_focus=True):
 
     def move_to(self, row: int) -> None:
         """Put the cursor on ``row`` and scroll just enough to show it."""
+        if self.error is not None:  # every key retries after an error (even with no rows yet)
+            self._request_pages()
         row = max(0, min(row, self.row_count - 1))
         self.cursor_row = row
         top = int(self.scroll_y)
