@@ -479,3 +479,20 @@ async def test_esc_cancels_a_slow_statement_and_stays(scratch, scratch_dsn: str)
         assert line(view, 3).split()[1] == "2"  # reading again from where it was
         await pilot.press("escape")  # nothing slow now: Esc leaves
         await wait_for(pilot, lambda: app.screen is not screen)
+
+
+async def test_suspending_gives_the_transaction_back_first(scored_dsn: str) -> None:
+    """Ctrl+Z: no snapshot and no lock held while the job is stopped (the headless driver
+    cannot really stop; the release before it is what is checked)."""
+    factory = ConnectionFactory(scored_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "scored"), memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_table(app, pilot)
+        await pilot.press("pagedown")
+        await wait_for(pilot, lambda: rows_shown(view))
+        assert session(scored_dsn, "scored") == ("idle in transaction", True, True)
+        await pilot.press("ctrl+z")
+        await wait_for(pilot, lambda: session(scored_dsn, "scored") == ("idle", False, False))
+        assert ddl_gets_through(scored_dsn, "scored")
+        await pilot.press("pagedown")  # and the next key reads again
+        await wait_for(pilot, lambda: rows_shown(view) and view.state.holds_transaction)

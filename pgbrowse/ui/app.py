@@ -33,6 +33,7 @@ from pgbrowse.ui.query_screen import QueryScreen
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.safe import TerminalSafe, shown
 from pgbrowse.ui.table_screen import TableScreen
+from pgbrowse.ui.table_view import TableView
 from pgbrowse.ui.welcome import WelcomeScreen
 
 
@@ -181,6 +182,23 @@ class PgBrowseApp(App[int]):
                 f"keys: {', '.join(item.keys)}",
                 partial(self.run_action, item.action, owner),
             )
+
+    def action_suspend_process(self) -> None:
+        """Ctrl+Z: every view gives its transaction back first (no snapshot, no lock while
+        the job is stopped: a migration is not kept waiting by a forgotten terminal), at
+        most 2 s; then the process stops. The next key after ``fg`` reads again."""
+        self.run_worker(self._release_then_suspend(), group="suspend", exclusive=True)
+
+    async def _release_then_suspend(self) -> None:
+        views = [view for screen in self.screen_stack for view in screen.query(TableView)]
+        for view in views:
+            view.loader.submit(CursorPager.release)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(
+            view.state.holds_transaction or view.loader.in_flight is not None for view in views
+        ):
+            await asyncio.sleep(0.02)
+        super().action_suspend_process()  # (nothing here when the terminal cannot suspend)
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
