@@ -111,6 +111,28 @@ async def test_the_inspector_shows_the_server_side(scored_dsn: str) -> None:
         assert "locks: AccessShareLock" in shown(inspector)
 
 
+async def test_the_inspector_never_keeps_the_transaction_alive(scored_dsn: str) -> None:
+    """Its reads every 2 s are not the user's activity: with idle release at 3 s the view
+    still gives its transaction back, and the reads stay out of the statement list."""
+    factory = ConnectionFactory(scored_dsn)
+    app = PgBrowseApp(
+        factory,
+        initial=relation(factory, "scored"),
+        memory_probe=fixed_memory,
+        idle_release_s=3.0,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_table(app, pilot)
+        await pilot.press("i")
+        inspector = app.screen.query_one(Inspector)
+        await wait_for(pilot, lambda: "server memory:" in shown(inspector), timeout=6)
+        await wait_for(pilot, lambda: "no transaction (released)" in shown(inspector), timeout=10)
+        assert not view.state.holds_transaction
+        assert not any("pg_backend_memory_contexts" in s.sql for s in view.statements)
+        await pilot.pause(2.5)  # released, it reads nothing through the view's session
+        assert not view.state.holds_transaction
+
+
 def test_a_spilled_sort_shows_its_temp_files(demo_factory: ConnectionFactory) -> None:
     pager = CursorPager(demo_factory, relation(demo_factory, "shop.orders"))
     try:

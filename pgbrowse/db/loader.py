@@ -44,7 +44,8 @@ class PageLoader:
         self._wanted: list[int] = []
         self._stopping = False
         self._find_end = False
-        self._tasks: deque[Callable[[CursorPager], object]] = deque()
+        self._tasks: deque[tuple[Callable[[CursorPager], object], bool]] = deque()
+        self._active_at = time.monotonic()  # the last job the user asked for (not background)
         self._busy: int | None = None
         self.job = 0  # counts the jobs taken: a cancel aimed at one job stops at the next
         self.busy_since = 0.0  # time.monotonic() when the job in flight started
@@ -63,6 +64,7 @@ class PageLoader:
         """Replace the wish list (the page in flight is skipped; pages already cached are
         skipped by the loader thread when it gets to them)."""
         with self._cond:
+            self._active_at = time.monotonic()  # a move: the user is here
             self._wanted = [p for p in dict.fromkeys(pages) if p != self._busy]
             if self._wanted:
                 self._cond.notify()
@@ -73,16 +75,16 @@ class PageLoader:
             self._find_end = True
             self._cond.notify()
 
-    def submit(self, task: Callable[[CursorPager], object]) -> None:
+    def submit(self, task: Callable[[CursorPager], object], background: bool = False) -> None:
         """Run ``task(pager)`` on the loader thread before any other page (reported as END)."""
         with self._cond:
-            self._tasks.append(task)
+            self._tasks.append((task, background))
             self._cond.notify()
 
-    def _idle_release_due(self, idle_since: float) -> bool:
+    def _idle_release_due(self) -> bool:
         return (
             self.idle_release_s > 0
-            and time.monotonic() - idle_since >= self.idle_release_s
+            and time.monotonic() - self._active_at >= self.idle_release_s
             and self.pager.holds_transaction
         )
 
@@ -103,21 +105,23 @@ class PageLoader:
         try:
             while True:
                 with self._cond:
-                    idle_since = time.monotonic()
                     while True:
                         while self._wanted and self.pager.cached(self._wanted[0]) is not None:
                             self._wanted.pop(0)  # (here already: nothing to fetch)
                         if self._wanted or self._find_end or self._tasks or self._stopping:
                             break
-                        if self._idle_release_due(idle_since):
-                            self._tasks.append(CursorPager.release)  # idle: give it all back
+                        if self._idle_release_due():  # idle: give it all back
+                            self._tasks.append((CursorPager.release, True))
                             break
-                        self._cond.wait(self.idle_release_s or None)
+                        left = self.idle_release_s - (time.monotonic() - self._active_at)
+                        self._cond.wait(max(0.05, left) if self.idle_release_s else None)
                     if self._stopping:
                         return
                     self.job += 1
                     self.busy_since = time.monotonic()
-                    task = self._tasks.popleft() if self._tasks else None
+                    task, background = self._tasks.popleft() if self._tasks else (None, False)
+                    if not background:  # (the inspector's reads are not the user's activity)
+                        self._active_at = time.monotonic()
                     if task is not None:
                         page = self._busy = END
                     elif self._find_end:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from psycopg2 import sql
 
@@ -20,14 +21,28 @@ class ServerSide:
 
 
 def read_server_side(session: Session, relation: Relation) -> ServerSide:
-    """One plain SELECT on the session's own connection, inside its transaction (the
-    cursors are untouched)."""
+    """Plain SELECTs on the session's own connection, inside its transaction (the cursors
+    are untouched), kept out of the session's statement log: the inspector shows the
+    pager's statements, and its own reads would push them out."""
+    conn = session.conn
+
+    def one(query: sql.Composable) -> tuple[Any, ...]:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            row = cur.fetchone()
+        assert row is not None
+        return row
+
     version = session.server_version
-    readable = version >= 140000 and session.scalar(
-        sql.SQL("SELECT has_table_privilege('pg_catalog.pg_backend_memory_contexts', 'SELECT')")
+    readable = (
+        version >= 140000
+        and one(
+            sql.SQL("SELECT has_table_privilege('pg_catalog.pg_backend_memory_contexts', 'SELECT')")
+        )[0]
     )
-    temp_readable = version >= 120000 and session.scalar(
-        sql.SQL("SELECT has_function_privilege('pg_catalog.pg_ls_tmpdir()', 'EXECUTE')")
+    temp_readable = (
+        version >= 120000
+        and one(sql.SQL("SELECT has_function_privilege('pg_catalog.pg_ls_tmpdir()', 'EXECUTE')"))[0]
     )
     memory = (
         sql.SQL("(SELECT sum(total_bytes)::int8 FROM pg_backend_memory_contexts)")
@@ -53,7 +68,5 @@ def read_server_side(session: Session, relation: Relation) -> ServerSide:
         "SELECT {}, ARRAY(SELECT DISTINCT mode FROM pg_locks"
         " WHERE pid = pg_backend_pid() AND {} ORDER BY 1), {}"
     ).format(memory, which, temp)
-    row = session.one(query)
-    assert row is not None
-    memory_bytes, locks, temp_bytes = row
+    memory_bytes, locks, temp_bytes = one(query)
     return ServerSide(memory_bytes, tuple(locks), temp_bytes)

@@ -192,7 +192,7 @@ class PgBrowseApp(App[int]):
     async def _release_then_suspend(self) -> None:
         views = [view for screen in self.screen_stack for view in screen.query(TableView)]
         for view in views:
-            view.loader.submit(CursorPager.release)
+            view.loader.submit(CursorPager.release, background=True)
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline and any(
             view.state.holds_transaction or view.loader.in_flight is not None for view in views

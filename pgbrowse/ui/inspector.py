@@ -59,7 +59,7 @@ class Inspector(Static):
     def ask_server_side(self) -> None:
         """While shown: the pager's backend memory and locks, read on its loader thread."""
         if self.display and self.view.state.holds_transaction:
-            self.loader.submit(CursorPager.read_server_side)
+            self.loader.submit(CursorPager.read_server_side, background=True)
 
     def lines(self) -> list[tuple[str, int, float]]:
         """(statement, rows, ms), newest first."""
