@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from pgbrowse.cli import main
+from pgbrowse.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from pgbrowse import __version__
+from pgbrowse import __version__, hangup
 from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
 from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
@@ -74,6 +74,7 @@ def _terminate_on_signals() -> Iterator[None]:
     """Before the app runs (demo start-up), SIGTERM/SIGHUP unwind so cleanup still happens."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        hangup.hang_up(128 + signum)  # (and gone within 2 s even if unwinding blocks)
         raise SystemExit(128 + signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -98,6 +99,16 @@ def _resolve(factory: ConnectionFactory, name: str | None) -> tuple[str, Relatio
         return where, relation
     finally:
         conn.close()
+
+
+def entry() -> None:
+    """The ``pgbrowse`` command: hangups end the process within 2 s, whatever happens."""
+    hangup.install()
+    try:
+        code = main()
+    finally:
+        hangup.finished()
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.demo:
                 print("pgbrowse: starting an embedded PostgreSQL…", file=sys.stderr)
                 server = EmbeddedServer().start()
+                hangup.register(server.kill_now)
                 dsn = server.create_database("pgbrowse_demo")
                 create_demo(
                     dsn,
@@ -155,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             compare_limits=(config.compare_rows, config.compare_mb),
         )
         app.run()
+        hangup.install_signals()  # (asyncio left SIGHUP and SIGTERM at their defaults)
         if app.crashes:
             message, log = app.crashes[-1]
             where = f" (the traceback is in {log})" if log else ""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import subprocess
 import tempfile
 import warnings
 from pathlib import Path
@@ -22,6 +24,7 @@ class EmbeddedServer:
     def __init__(self) -> None:
         self.pgdata = Path(tempfile.mkdtemp(prefix="pgbrowse-pg-"))
         self._server: Any = None
+        self._pid: int | None = None
 
     def start(self) -> EmbeddedServer:
         with warnings.catch_warnings():
@@ -38,6 +41,7 @@ class EmbeddedServer:
         logging.getLogger("pgserver").setLevel(logging.ERROR)
         try:
             self._server = pgserver.get_server(self.pgdata, cleanup_mode="delete")
+            self._pid = self.pid
         except Exception as error:
             shutil.rmtree(self.pgdata, ignore_errors=True)
             raise PgBrowseError("Embedded server failed", first_line(error)) from None
@@ -75,6 +79,30 @@ class EmbeddedServer:
 
         user = getattr(self._server, "system_user", None)
         pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.pgdata, user=user, timeout=30)
+
+    def kill_now(self) -> None:
+        """Stop at once, for a process that is about to end anyway (a hangup): the demo's
+        data is throwaway, so its processes are killed (SIGKILL) and its files removed by
+        a detached ``rm -rf`` that finishes on its own (a loaded machine may need a second
+        for them), so this returns in a few milliseconds."""
+        import psutil
+
+        procs: list[psutil.Process] = []
+        if self._pid is not None:
+            with contextlib.suppress(psutil.Error):
+                postmaster = psutil.Process(self._pid)
+                procs = [postmaster, *postmaster.children(recursive=True)]
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        with contextlib.suppress(OSError):
+            subprocess.Popen(
+                ["rm", "-rf", "--", str(self.pgdata)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def stop(self) -> None:
         """Stop the server and delete its data directory. Safe to call twice."""

@@ -20,7 +20,7 @@ from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from pgbrowse import __version__, defaults
+from pgbrowse import __version__, defaults, hangup
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
 from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
@@ -209,7 +209,14 @@ class PgBrowseApp(App[int]):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             # Not possible off the main thread (tests) or on some platforms: then skip.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, partial(self.exit, return_code=128 + sig))
+                loop.add_signal_handler(sig, partial(self._hung_up, 128 + sig))
+
+    def _hung_up(self, code: int) -> None:
+        """SIGHUP or SIGTERM: exit cleanly, and if that has not happened within the grace
+        period (a terminal that is gone can block Textual's shutdown), the watchdog ends
+        the process (pgbrowse.hangup)."""
+        hangup.hang_up(code)
+        self.exit(return_code=code)
 
     def pager_for(self, relation: Relation) -> CursorPager:
         return CursorPager(
