@@ -141,3 +141,15 @@ def test_help_and_version() -> None:
     assert run_cli("--version").stdout.startswith("pgbrowse ")
     helped = run_cli("--help")
     assert helped.returncode == 0 and "--demo-rows" in helped.stdout
+
+
+def test_no_server_keeps_libpq_hints_and_points_at_the_demo(tmp_path) -> None:
+    """libpq's whole message (its "Is the server running…" hint too), and the demo."""
+    dsn = f"host={tmp_path} port=5999 dbname=x user=x"  # a socket folder with no server
+    with pytest.raises(ConnectError) as caught:
+        ConnectionFactory(dsn).connect()
+    message = caught.value.message
+    assert "Is the server running locally" in message and "pgbrowse --demo" in message
+    result = run_cli(dsn)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "--demo" in result.stderr
