@@ -149,6 +149,8 @@ class PageLoader:
                         self._wanted = []  # do not hammer a failing server
                 finally:
                     self._busy = None
+                    if not background:  # idle time counts from the end of the user's job
+                        self._active_at = time.monotonic()
                 self._on_loaded(page, rows, error, self.pager.state())
         finally:
             self.pager.close()
