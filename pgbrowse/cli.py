@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import os
 import signal
 import sys
@@ -16,7 +17,7 @@ from pgbrowse import __version__, hangup
 from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
 from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.errors import ConnectError, PgBrowseError
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.text import shown
@@ -44,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-t", "--table", help="schema.table to open directly (same as RELATION)")
     parser.add_argument(
         "--demo", action="store_true", help="start a throwaway PostgreSQL with demo data"
+    )
+    parser.add_argument(
+        "-w",
+        "--no-password",
+        action="store_true",
+        help="never prompt for a password (as psql -w); by default pgbrowse asks on the"
+        " terminal when the server wants one and none was given",
     )
     for setting in SETTINGS:
         default = f"{setting.default:,}" if isinstance(setting.default, int) else setting.default
@@ -83,6 +91,19 @@ def _terminate_on_signals() -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _may_prompt(args: argparse.Namespace) -> bool:
+    return not args.no_password and sys.stdin is not None and sys.stdin.isatty()
+
+
+def _ask_password(factory: ConnectionFactory) -> str:
+    """As psql asks: ``Password for user alice:`` on the terminal, not echoed."""
+    user = factory.user()
+    try:
+        return getpass.getpass(f"Password for user {user}: ")
+    except (EOFError, KeyboardInterrupt):
+        raise ConnectError("Could not connect", "no password given") from None
 
 
 def _resolve(factory: ConnectionFactory, name: str | None) -> tuple[str, Relation | None]:
@@ -150,7 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     progress=lambda step: print(f"pgbrowse: demo: {step}", file=sys.stderr),
                 )
             factory = ConnectionFactory(dsn, settings)
-            where, relation = _resolve(factory, table)
+            try:
+                where, relation = _resolve(factory, table)
+            except ConnectError as error:
+                if "no password supplied" not in error.message or not _may_prompt(args):
+                    raise
+                factory = factory.with_password(_ask_password(factory))
+                where, relation = _resolve(factory, table)
 
         from pgbrowse.ui.app import PgBrowseApp  # Textual loads only once there is an app
 

@@ -153,3 +153,69 @@ def test_no_server_keeps_libpq_hints_and_points_at_the_demo(tmp_path) -> None:
     result = run_cli(dsn)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "--demo" in result.stderr
+
+
+def test_a_password_is_asked_for_on_the_terminal_as_psql_does(server, scratch_dsn: str) -> None:
+    import fcntl
+    import os
+    import pty
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    if server is None:
+        pytest.skip("needs the embedded server's pg_hba.conf")
+    conn = psycopg2.connect(scratch_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS prompt_user")
+        cur.execute("CREATE ROLE prompt_user LOGIN PASSWORD 'sesame'")
+    hba = server.pgdata / "pg_hba.conf"
+    original = hba.read_text()
+    hba.write_text("local all prompt_user scram-sha-256\n" + original)
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_reload_conf()")
+    dsn = psycopg2.extensions.make_dsn(scratch_dsn, user="prompt_user")
+
+    def run(*extra: str, answer: bytes | None) -> tuple[int, bytes]:
+        leader, follower = pty.openpty()
+
+        def controlling_terminal() -> None:
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pgbrowse", *extra, dsn, "no_such_table"],
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            preexec_fn=controlling_terminal,
+        )
+        os.close(follower)
+        out = b""
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                out += os.read(leader, 4096)
+            except OSError:
+                break
+            if answer is not None and b"Password for user prompt_user:" in out:
+                os.write(leader, answer)
+                answer = None
+        proc.wait(10)
+        os.close(leader)
+        return proc.returncode, out
+
+    try:
+        code, out = run(answer=b"sesame\n")  # asked once, and the right password connects
+        assert code == 2 and b"'no_such_table' is not a table or view here" in out, out
+        assert out.count(b"Password for user prompt_user:") == 1 and b"sesame" not in out
+        code, out = run("-w", answer=b"sesame\n")  # -w never asks
+        assert code == 2 and b"Password for user" not in out and b"no password supplied" in out
+    finally:
+        hba.write_text(original)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_reload_conf()")
+            cur.execute("DROP ROLE IF EXISTS prompt_user")
+        conn.close()

@@ -108,6 +108,20 @@ class ConnectionFactory:
                 extra[key] = value
         self.dsn = psycopg2.extensions.make_dsn(dsn, **extra)
 
+    def with_password(self, password: str) -> ConnectionFactory:
+        """The same connections, with a password the user typed."""
+        made = ConnectionFactory.__new__(ConnectionFactory)
+        made.settings = self.settings
+        made.dsn = psycopg2.extensions.make_dsn(self.dsn, password=password)
+        return made
+
+    def user(self) -> str:
+        """The role libpq will log in as (the DSN's, PGUSER, or the OS user), as psql says it."""
+        import getpass
+
+        given = psycopg2.extensions.parse_dsn(self.dsn)
+        return given.get("user") or os.environ.get("PGUSER") or getpass.getuser()
+
     def connect(self) -> psycopg2.extensions.connection:
         """A new connection; raises ConnectError with libpq's reason on failure."""
         try:
