@@ -83,3 +83,36 @@ def test_nothing_of_pgbrowse_outlives_its_transaction_on_the_pool(
             " current_setting('transaction_read_only')",
         )
         assert (timeout, lock, read_only) == ("0", "0", "off")
+
+
+async def test_a_count_waiting_for_a_full_pool_is_cancelled_at_once(
+    bouncer_dsn: str, pooled_table: str
+) -> None:
+    """`#` when the pool (size 2) is full waits for a server connection: Esc frees the
+    screen at once, and the view goes on."""
+    import time
+
+    from pgbrowse.ui.app import PgBrowseApp
+    from tests.helpers import fixed_memory, open_table, relation, wait_for
+
+    hog = psycopg2.connect(bouncer_dsn)  # holds one of the two server connections
+    with hog.cursor() as cur:
+        cur.execute("SELECT 1")
+    factory = ConnectionFactory(bouncer_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, pooled_table), memory_probe=fixed_memory)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            view = await open_table(app, pilot)  # holds the other, in its transaction
+            screen = app.screen
+            await pilot.press("number_sign")
+            await wait_for(pilot, lambda: "counting rows" in screen.position_text())
+            await pilot.pause(0.5)  # waiting in PgBouncer's queue
+            started = time.monotonic()
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: screen.counter is None, timeout=1)
+            assert time.monotonic() - started < 1 and "counting" not in screen.position_text()
+            assert app.screen is screen and not view.state.count_exact
+            await pilot.press("j")  # still browsing
+            assert view.cursor_row == 1
+    finally:
+        hog.close()

@@ -26,3 +26,12 @@ def fit(text: str, width: int, right: bool = False) -> str:
         return set_cell_size(text[: width * 2], width - 1) + ELLIPSIS if width > 1 else ""
     pad = " " * (width - length)
     return pad + text if right else text + pad
+
+
+_TSV = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def tsv_line(row: tuple[str | None, ...]) -> str:
+    """A row tab-separated, as COPY's text format writes it (\\N for NULL; tabs, newlines
+    and backslashes escaped)."""
+    return "\t".join("\\N" if v is None else v.translate(_TSV) for v in row)

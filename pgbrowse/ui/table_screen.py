@@ -20,6 +20,7 @@ from pgbrowse.db.errors import FilterError, PgBrowseError
 from pgbrowse.db.pager import CellValue, CursorPager, Row
 from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cell_screen import CellScreen
+from pgbrowse.ui.cells import tsv_line
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.goto import GotoScreen
@@ -28,6 +29,8 @@ from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
+
+Counted = tuple[int, object, int | None]  # the count, the seek it was for, rows before it
 
 if TYPE_CHECKING:
     from pgbrowse.ui.app import PgBrowseApp
@@ -207,9 +210,7 @@ class TableScreen(Screen[None]):
         if found is None:
             return
         row = found[0][: len(self.state.columns)]
-        escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-        text = "\t".join("\\N" if v is None else v.translate(escape) for v in row)
-        self.app.copy_to_clipboard(text)
+        self.app.copy_to_clipboard(tsv_line(row))
         cut = any(v is not None and len(v) > self.state.truncate for v in row)
         self.notify("Copied the row" + (" (long values cut: Enter shows one whole)" if cut else ""))
 
@@ -293,10 +294,8 @@ class TableScreen(Screen[None]):
 
     def action_compare(self) -> None:
         """The naive way and the lazy way of reading this relation, side by side."""
-        rows, mb = self.browser.compare_limits
-        self.app.push_screen(
-            CompareScreen(self.factory, self.state.relation, self.browser.memory_probe, rows, mb)
-        )
+        probe, (rows, mb) = self.browser.memory_probe, self.browser.compare_limits
+        self.app.push_screen(CompareScreen(self.factory, self.state.relation, probe, rows, mb))
 
     def action_inspector(self) -> None:
         """Show or hide the paging inspector beside the table."""
@@ -318,7 +317,7 @@ class TableScreen(Screen[None]):
     def action_count(self) -> None:
         """Count the rows exactly, in the background; pressed again, cancel the count."""
         if self.counter is not None:
-            self.counter.cancel()
+            self._cancel_count()
             return
         if self.state.count_exact and self.state.positions_exact:
             self.notify(f"{self.state.row_count:,} rows, counted exactly")
@@ -338,13 +337,23 @@ class TableScreen(Screen[None]):
         try:
             total, before = counter.run(query)
         except PgBrowseError as error:
-            self.app.call_from_thread(self._counted, None, error)
+            self.app.call_from_thread(self._counted, counter, None, error)
             return
-        self.app.call_from_thread(self._counted, (total, token, before), None)
+        self.app.call_from_thread(self._counted, counter, (total, token, before), None)
+
+    def _cancel_count(self) -> None:
+        """Esc or #: cancelled on the server, the screen free at once (even from a full pool)."""
+        counter, self.counter = self.counter, None
+        if counter is not None:
+            counter.cancel()  # (returns at once; its thread ends when it can)
+            self.notify("Count cancelled")
+            self.update_position()
 
     def _counted(
-        self, result: tuple[int, object, int | None] | None, error: PgBrowseError | None
+        self, counter: RowCounter, result: Counted | None, error: PgBrowseError | None
     ) -> None:
+        if counter is not self.counter:
+            return  # cancelled meanwhile: its late result or error is not news
         self.counter = None
         if error is not None:
             self.notify(error.message, title=error.title, severity="warning")
@@ -369,7 +378,7 @@ class TableScreen(Screen[None]):
 
     def action_back(self) -> None:
         if self.counter is not None:  # Esc cancels the count first
-            self.counter.cancel()
+            self._cancel_count()
             return
         if self.query_one("#filter-bar").display:  # or closes the filter box
             self._close_filter()
