@@ -191,6 +191,33 @@ async def test_a_locked_table_says_so_within_the_lock_timeout(scratch, scratch_d
         holder.close()
 
 
+async def test_a_key_retries_a_view_that_has_no_rows_yet(scratch, scratch_dsn: str) -> None:
+    """A view whose open was refused (here: locked) shows no rows; the next key, once the
+    lock is gone, opens it and shows them, without leaving and coming back."""
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS relocked")
+        cur.execute("CREATE TABLE relocked AS SELECT g AS id FROM generate_series(1, 100) g")
+    holder = psycopg2.connect(scratch_dsn)
+    with holder.cursor() as cur:
+        cur.execute("LOCK TABLE relocked IN ACCESS EXCLUSIVE MODE")
+    try:
+        factory = factory_with(scratch_dsn, lock_timeout_s=0.3)
+        rel = relation(factory, "relocked")
+        app = PgBrowseApp(factory, initial=rel, memory_probe=fixed_memory)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: bool(app.screen.query("#position")))
+            position = app.screen.query_one("#position")
+            await wait_for(pilot, lambda: "Locked" in str(position.render()), timeout=5)
+            view = app.screen.query_one(TableView)
+            assert not view.laid_out
+            holder.rollback()  # the lock is gone
+            await pilot.press("j")  # any key tries again
+            await wait_for(pilot, lambda: rows_shown(view), timeout=5)
+            assert app.screen.query_one(TableView) is view
+    finally:
+        holder.close()
+
+
 def test_a_statement_timeout_says_after_how_long(scratch_dsn: str, scratch) -> None:
     with scratch.cursor() as cur:
         cur.execute(
