@@ -3,15 +3,20 @@ from here, never from each other, so a bare ``pytest`` collects every module on 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import pty
 import re
 import subprocess
 import sys
+import termios
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg2
+from psycopg2 import sql
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -138,3 +143,54 @@ def walked(statements: list[Statement]) -> int:
 
 def column(pager: Any, name: str) -> int:
     return [c.name for c in pager.columns].index(name)
+
+
+@contextlib.contextmanager
+def password_role(server: Any, dsn: str, user: str, password: str) -> Iterator[None]:
+    """A role that must log in with ``password`` (scram-sha-256 in the embedded server's
+    pg_hba.conf, before its other lines), undone afterwards."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(user)))
+        cur.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(user), sql.Literal(password)
+            )
+        )
+    hba = server.pgdata / "pg_hba.conf"
+    original = hba.read_text()
+    hba.write_text(f"local all {user} scram-sha-256\n" + original)
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_reload_conf()")
+    try:
+        yield
+    finally:
+        hba.write_text(original)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_reload_conf()")
+            cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(user)))
+        conn.close()
+
+
+def spawn_on_pty(*args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``python -m pgbrowse args`` with a new pseudo-terminal (30x100) as its controlling
+    terminal (getpass reads /dev/tty; closing the leader hangs it up); returns the process
+    and the leader's fd."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, b"\x1e\x00\x64\x00\x00\x00\x00\x00")
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgbrowse", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color"},
+        preexec_fn=controlling_terminal,
+    )
+    os.close(follower)
+    return proc, leader

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import psycopg2
 import psycopg2.extensions
 import pytest
@@ -9,9 +11,7 @@ import pytest
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.errors import ConnectError
 from pgbrowse.demo.embedded import EmbeddedServer
-from tests.helpers import (
-    run_cli,
-)
+from tests.helpers import password_role, run_cli, spawn_on_pty
 
 
 def test_session_settings(scratch_dsn: str, monkeypatch) -> None:
@@ -89,17 +89,7 @@ def test_bad_connections_say_one_line(scratch_dsn: str, change: dict[str, str], 
 def test_wrong_password(server: EmbeddedServer | None, scratch_dsn: str) -> None:
     if server is None:
         pytest.skip("needs the embedded server's pg_hba.conf")
-    conn = psycopg2.connect(scratch_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP ROLE IF EXISTS pw_user")
-        cur.execute("CREATE ROLE pw_user LOGIN PASSWORD 'right'")
-    hba = server.pgdata / "pg_hba.conf"
-    original = hba.read_text()
-    hba.write_text("local all pw_user scram-sha-256\n" + original)
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_reload_conf()")
-    try:
+    with password_role(server, scratch_dsn, "pw_user", "right"):
         dsn = psycopg2.extensions.make_dsn(scratch_dsn, user="pw_user", password="wrong")
         result = run_cli(dsn)
         assert result.returncode == 2
@@ -107,11 +97,6 @@ def test_wrong_password(server: EmbeddedServer | None, scratch_dsn: str) -> None
         assert 'password authentication failed for user "pw_user"' in result.stderr
         ok = psycopg2.extensions.make_dsn(scratch_dsn, user="pw_user", password="right")
         ConnectionFactory(ok).connect().close()
-    finally:
-        hba.write_text(original)
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_reload_conf()")
-        conn.close()
 
 
 def test_libpq_defaults_from_environment(scratch_dsn: str) -> None:
@@ -156,43 +141,14 @@ def test_no_server_keeps_libpq_hints_and_points_at_the_demo(tmp_path) -> None:
 
 
 def test_a_password_is_asked_for_on_the_terminal_as_psql_does(server, scratch_dsn: str) -> None:
-    import fcntl
-    import os
-    import pty
-    import subprocess
-    import sys
-    import termios
     import time
 
     if server is None:
         pytest.skip("needs the embedded server's pg_hba.conf")
-    conn = psycopg2.connect(scratch_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP ROLE IF EXISTS prompt_user")
-        cur.execute("CREATE ROLE prompt_user LOGIN PASSWORD 'sesame'")
-    hba = server.pgdata / "pg_hba.conf"
-    original = hba.read_text()
-    hba.write_text("local all prompt_user scram-sha-256\n" + original)
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_reload_conf()")
     dsn = psycopg2.extensions.make_dsn(scratch_dsn, user="prompt_user")
 
     def run(*extra: str, answer: bytes | None) -> tuple[int, bytes]:
-        leader, follower = pty.openpty()
-
-        def controlling_terminal() -> None:
-            os.setsid()
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pgbrowse", *extra, dsn, "no_such_table"],
-            stdin=follower,
-            stdout=follower,
-            stderr=follower,
-            preexec_fn=controlling_terminal,
-        )
-        os.close(follower)
+        proc, leader = spawn_on_pty(*extra, dsn, "no_such_table")
         out = b""
         deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
@@ -207,15 +163,9 @@ def test_a_password_is_asked_for_on_the_terminal_as_psql_does(server, scratch_ds
         os.close(leader)
         return proc.returncode, out
 
-    try:
+    with password_role(server, scratch_dsn, "prompt_user", "sesame"):
         code, out = run(answer=b"sesame\n")  # asked once, and the right password connects
         assert code == 2 and b"'no_such_table' is not a table or view here" in out, out
         assert out.count(b"Password for user prompt_user:") == 1 and b"sesame" not in out
         code, out = run("-w", answer=b"sesame\n")  # -w never asks
         assert code == 2 and b"Password for user" not in out and b"no password supplied" in out
-    finally:
-        hba.write_text(original)
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_reload_conf()")
-            cur.execute("DROP ROLE IF EXISTS prompt_user")
-        conn.close()

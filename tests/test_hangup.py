@@ -5,42 +5,18 @@ with it. Also right after Ctrl+Q, and with the embedded demo server."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import pgbrowse_sessions
+from tests.helpers import pgbrowse_sessions, spawn_on_pty
 
 LIMIT_S = 2.0
 SLACK_S = 0.5  # for starting the clock and polling on a machine with both cores busy
-
-
-def spawn(*args: str) -> tuple[subprocess.Popen[bytes], int]:
-    """``python -m pgbrowse args`` with a pseudo-terminal as its controlling terminal."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, b"\x1e\x00\x64\x00\x00\x00\x00\x00")  # 30x100
-
-    def controlling_terminal() -> None:
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pgbrowse", *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env={**os.environ, "TERM": "xterm-256color"},
-        preexec_fn=controlling_terminal,
-    )
-    os.close(follower)
-    return proc, leader
 
 
 def read_until(leader: int, proc: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bytes:
@@ -77,7 +53,7 @@ def busy_cores() -> Iterator[None]:
 
 @pytest.mark.parametrize("run", range(6))
 def test_a_hangup_while_drawing_ends_it_within_2_s(demo_dsn: str, busy_cores, run: int) -> None:
-    proc, leader = spawn(demo_dsn, "shop.orders")
+    proc, leader = spawn_on_pty(demo_dsn, "shop.orders")
     try:
         read_until(leader, proc, b"shop.orders", timeout=30)
         os.write(leader, b"\x1b[6~" * 40 + b"G" + b"\x1b[5~" * 40)  # drawing hard
@@ -100,7 +76,7 @@ def test_a_hangup_while_drawing_ends_it_within_2_s(demo_dsn: str, busy_cores, ru
 
 def test_closing_the_terminal_right_after_ctrl_q(demo_dsn: str, busy_cores) -> None:
     for delay in (0.2, 0.5, 0.8):
-        proc, leader = spawn(demo_dsn, "shop.orders")
+        proc, leader = spawn_on_pty(demo_dsn, "shop.orders")
         try:
             read_until(leader, proc, b"shop.orders", timeout=30)
             os.write(leader, b"\x11")  # Ctrl+Q
@@ -128,7 +104,7 @@ def test_a_hangup_stops_the_demo_server(busy_cores) -> None:
         return found
 
     before = demo_dirs()
-    proc, leader = spawn("--demo", "--demo-rows", "1000")
+    proc, leader = spawn_on_pty("--demo", "--demo-rows", "1000")
     try:
         read_until(leader, proc, b"relations", timeout=90)
         ours = demo_dirs() - before

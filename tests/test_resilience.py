@@ -17,11 +17,6 @@ from pgbrowse.db.pager import CursorPager, WrongThread
 from tests.helpers import column, relation
 
 
-@pytest.fixture
-def factory(ident_dsn: str) -> ConnectionFactory:
-    return ConnectionFactory(ident_dsn)
-
-
 def test_a_refused_open_says_so_and_every_key_retries(ident_dsn: str) -> None:
     admin = psycopg2.connect(ident_dsn)
     admin.autocommit = True
@@ -84,8 +79,9 @@ def terminate(dsn: str) -> None:
     "operation", ["load", "set_order", "set_filter", "search", "fetch_cell", "find_end"]
 )
 def test_every_operation_survives_a_terminated_session(
-    ident_dsn: str, factory: ConnectionFactory, operation: str
+    ident_dsn: str, ident_factory: ConnectionFactory, operation: str
 ) -> None:
+    factory = ident_factory
     pager = CursorPager(factory, relation(factory, "ident.vals"), page_size=10)
     try:
         first = pager.load(0)
@@ -110,7 +106,8 @@ def test_every_operation_survives_a_terminated_session(
         pager.close()
 
 
-def test_errors_are_classified_by_sqlstate(factory: ConnectionFactory) -> None:
+def test_errors_are_classified_by_sqlstate(ident_factory: ConnectionFactory) -> None:
+    factory = ident_factory
     many = ", ".join(str(n) for n in range(101))
     for query, title in [
         (f"SELECT concat({many})", "Server limit"),  # 54023, not "Connection lost"
