@@ -97,7 +97,7 @@ class CursorPager(Reordering):
 
     @property
     def filter(self) -> str | None:
-        return self.view.filter.text if self.view.filter else None
+        return self.view.filter_text
 
     @property
     def statements(self) -> StatementLog:

@@ -24,12 +24,9 @@ def read_server_side(session: Session, relation: Relation) -> ServerSide:
     """Plain SELECTs on the session's own connection, inside its transaction (the cursors
     are untouched), kept out of the session's statement log: the inspector shows the
     pager's statements, and its own reads would push them out."""
-    conn = session.conn
 
     def one(query: sql.Composable) -> tuple[Any, ...]:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            row = cur.fetchone()
+        row = session.one(query, record=False)
         assert row is not None
         return row
 

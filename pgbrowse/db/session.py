@@ -201,18 +201,22 @@ class Session:
         self.log.add(Statement(statement, rows, (self.clock() - started) * 1000))
 
     @contextmanager
-    def cursor(self, query: sql.Composable) -> Iterator[psycopg2.extensions.cursor]:
-        """A cursor that has executed ``query``; the statement is logged with its rows."""
+    def cursor(
+        self, query: sql.Composable, record: bool = True
+    ) -> Iterator[psycopg2.extensions.cursor]:
+        """A cursor that has executed ``query``; the statement is logged with its rows
+        (unless ``record`` is False: the inspector's own reads stay out of the log)."""
         conn = self.conn
         started = self.clock()
         with conn.cursor() as cur:
             cur.execute(query)
             yield cur
             rows = cur.rowcount if cur.description is not None else 0
-        self.record(query.as_string(conn), max(rows, 0), started)
+        if record:
+            self.record(query.as_string(conn), max(rows, 0), started)
 
-    def one(self, query: sql.Composable) -> tuple[Any, ...] | None:
-        with self.cursor(query) as cur:
+    def one(self, query: sql.Composable, record: bool = True) -> tuple[Any, ...] | None:
+        with self.cursor(query, record) as cur:
             return cur.fetchone()
 
     def all(self, query: sql.Composable) -> list[tuple[Any, ...]]:

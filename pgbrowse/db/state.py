@@ -66,7 +66,7 @@ class ViewState:
 
     @property
     def filter(self) -> str | None:
-        return self.view.filter.text if self.view.filter else None
+        return self.view.filter_text
 
     @property
     def why(self) -> str:

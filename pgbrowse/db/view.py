@@ -39,6 +39,11 @@ class View:
     sort: tuple[str, bool] | None = None  # the user's (column, descending), if sorted
     first_key_nullable: bool = False  # the order's first key may be NULL (a sort column)
 
+    @property
+    def filter_text(self) -> str | None:
+        """The filter as the user typed it (None: unfiltered)."""
+        return self.filter.text if self.filter else None
+
     def with_(self, **changes: Any) -> View:
         return replace(self, **changes)
 
