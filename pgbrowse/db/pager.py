@@ -155,9 +155,6 @@ class CursorPager(Reordering):
     def export_query(self) -> Any:
         return self.view.export_query()
 
-    def row_key(self, row: Row) -> tuple[str | None, ...]:
-        return tuple(row[len(self.view.columns) :])
-
     # -- any thread ------------------------------------------------------------------
     def cached_pages(self) -> dict[int, int]:
         return self.cache.pages_of(self.frame)
