@@ -15,6 +15,7 @@ from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
+from tests.components import Unavailable, pgbouncer
 from tests.helpers import relation
 
 DEMO_ROWS = 1_000_000
@@ -198,64 +199,10 @@ def open_pager(ident_factory: ConnectionFactory) -> Iterator:
 @pytest.fixture(scope="session", params=["transaction", "session"])
 def bouncer_dsn(request, server, scratch_dsn: str) -> Iterator[str]:
     """scratch_dsn through a real PgBouncer (pool size 2) in transaction or session mode."""
-    import shutil
-    import socket
-    import subprocess
-    import time
-
-    binary = shutil.which("pgbouncer") or (
-        "/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None
-    )
-    if binary is None:
-        pytest.skip("PgBouncer is not installed (apt-get install pgbouncer); .ci/run installs it")
     if server is None:
         pytest.skip("the PgBouncer tests run against the embedded server")
-    params = psycopg2.extensions.parse_dsn(scratch_dsn)
-    import tempfile
-    from pathlib import Path
-
-    # Under /tmp itself: PgBouncer runs as the server's user, who cannot enter pytest's
-    # private temp folders.
-    folder = Path(tempfile.mkdtemp(prefix="pgbrowse-bouncer-"))
-    folder.chmod(0o777)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    (folder / "users.txt").write_text('"postgres" ""\n')
-    (folder / "pgbouncer.ini").write_text(
-        "[databases]\n"
-        f"* = host={params['host']} port={params.get('port', '5432')}\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
-        f"pool_mode = {request.param}\ndefault_pool_size = 2\nmax_client_conn = 50\n"
-        f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
-        "server_reset_query = DISCARD ALL\n"
-    )
-    for name in ("users.txt", "pgbouncer.ini"):
-        (folder / name).chmod(0o644)
-    as_user = ["-u", "pgserver"] if os.geteuid() == 0 else []  # it will not run as root
-    proc = subprocess.Popen(
-        [binary, *as_user, str(folder / "pgbouncer.ini")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.skip(f"PgBouncer did not start: {proc.stderr.read().decode()[-300:]}")
-            time.sleep(0.05)
-    yield psycopg2.extensions.make_dsn(
-        scratch_dsn, host="127.0.0.1", port=str(port), user="postgres"
-    )
-    proc.terminate()
     try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    shutil.rmtree(folder, ignore_errors=True)
+        with pgbouncer(scratch_dsn, request.param, pool_size=2) as dsn:
+            yield dsn
+    except Unavailable as why:
+        pytest.skip(f"{why}; .ci/run installs it")

@@ -71,18 +71,32 @@ def test_nothing_of_pgbrowse_outlives_its_transaction_on_the_pool(
     )
     try:
         pager.rows(0, 1)
+        # Seen from the server, its transaction is named; its connection knows it is pooled.
+        assert pager.session.scalar(psycopg2.sql.SQL("SHOW application_name")) == "pgbrowse"
+        assert pager.session.conn.pooled
     finally:
         pager.close()
     # Another client on the same pool (size 2) gets server connections without pgbrowse's
-    # timeouts or read-only transactions. (Its application_name still can: the startup
-    # name is PgBouncer's to track; issue 13 keeps that item open.)
+    # timeouts, read-only transactions or name.
     for _ in range(3):
-        ((timeout, lock, read_only),) = direct(
+        ((timeout, lock, read_only, name),) = direct(
             bouncer_dsn,
             "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'),"
-            " current_setting('transaction_read_only')",
+            " current_setting('transaction_read_only'), current_setting('application_name')",
         )
-        assert (timeout, lock, read_only) == ("0", "0", "off")
+        assert (timeout, lock, read_only, name) == ("0", "0", "off", "")
+
+
+def test_a_direct_connection_is_named_once_and_not_pooled(scratch_dsn: str) -> None:
+    conn = ConnectionFactory(scratch_dsn).connect()
+    try:
+        assert not conn.pooled and not conn.standby
+        conn.autocommit = True  # outside any pgbrowse transaction
+        with conn.cursor() as cur:
+            cur.execute("SHOW application_name")
+            assert cur.fetchone()[0] == "pgbrowse"
+    finally:
+        conn.close()
 
 
 async def test_a_count_waiting_for_a_full_pool_is_cancelled_at_once(
@@ -95,15 +109,18 @@ async def test_a_count_waiting_for_a_full_pool_is_cancelled_at_once(
     from pgbrowse.ui.app import PgBrowseApp
     from tests.helpers import fixed_memory, open_table, relation, wait_for
 
-    hog = psycopg2.connect(bouncer_dsn)  # holds one of the two server connections
-    with hog.cursor() as cur:
-        cur.execute("SELECT 1")
+    hogs = [psycopg2.connect(bouncer_dsn) for _ in range(2)]
     factory = ConnectionFactory(bouncer_dsn)
     app = PgBrowseApp(factory, initial=relation(factory, pooled_table), memory_probe=fixed_memory)
     try:
         async with app.run_test(size=(120, 30)) as pilot:
-            view = await open_table(app, pilot)  # holds the other, in its transaction
+            view = await open_table(app, pilot)
             screen = app.screen
+            # The view gave its slot back once its rows were shown; now the pool is full.
+            await wait_for(pilot, lambda: "idle" in view.statements[-1].sql)
+            for hog in hogs:
+                with hog.cursor() as cur:
+                    cur.execute("SELECT 1")  # (a transaction left open holds a server connection)
             await pilot.press("number_sign")
             await wait_for(pilot, lambda: "counting rows" in screen.position_text())
             await pilot.pause(0.5)  # waiting in PgBouncer's queue
@@ -112,7 +129,51 @@ async def test_a_count_waiting_for_a_full_pool_is_cancelled_at_once(
             await wait_for(pilot, lambda: screen.counter is None, timeout=1)
             assert time.monotonic() - started < 1 and "counting" not in screen.position_text()
             assert app.screen is screen and not view.state.count_exact
-            await pilot.press("j")  # still browsing
+            await pilot.press("j")  # still browsing (the rows shown are cached)
             assert view.cursor_row == 1
     finally:
-        hog.close()
+        for hog in hogs:
+            hog.close()
+
+
+def test_an_idle_view_gives_its_pool_slot_back_at_once(bouncer_dsn: str, pooled_table: str):
+    """Behind a pooler a view keeps its server connection only while it reads: once the
+    pages it wants are in, it ends its transaction (and, for session pooling, disconnects),
+    even with idle release off, so two other clients get both slots of the pool of two."""
+    import threading
+    import time
+
+    from pgbrowse.db.loader import PageLoader
+
+    loaded = threading.Event()
+    pager = CursorPager(
+        ConnectionFactory(bouncer_dsn), Relation("public", pooled_table, "r", None, 0)
+    )
+    loader = PageLoader(pager, lambda *_: loaded.set(), idle_release_s=0)
+    loader.start()
+    hogs: list = []
+    try:
+        loader.want([0, 1])
+        assert loaded.wait(5)
+        deadline = time.monotonic() + 2
+        while pager.holds_transaction or not pager.session.lost:
+            assert time.monotonic() < deadline, "the view kept its server connection"
+            time.sleep(0.02)
+        done = threading.Event()
+
+        def take_both() -> None:
+            for _ in range(2):
+                hog = psycopg2.connect(bouncer_dsn)
+                hogs.append(hog)
+                with hog.cursor() as cur:
+                    cur.execute("SELECT 1")  # (left open: it holds a server connection)
+            done.set()
+
+        threading.Thread(target=take_both, daemon=True).start()
+        assert done.wait(3), "the pool was still held by the idle view"
+        assert pager.releases == 1 and pager.reconnects == 0
+        assert any("disconnected" in s.sql for s in pager.statements)
+    finally:
+        loader.stop()
+        for hog in hogs:
+            hog.close()

@@ -33,13 +33,15 @@ class SessionSettings:
             if value < 0:
                 raise ValueError(f"{what} must not be negative")
 
-    def per_transaction(self, server_version: int = 160000) -> str:
+    def per_transaction(self, server_version: int = 160000, name: str = "") -> str:
         """The settings pgbrowse applies at the start of each of its transactions (``SET
         LOCAL``): they end with the transaction, so nothing of pgbrowse's outlives it on a
         pooled server connection, a pooler that drops startup ``options`` (PgBouncer)
-        cannot drop them, and the user's own options (PGOPTIONS, a service's) stay."""
+        cannot drop them, and the user's own options (PGOPTIONS, a service's) stay.
+        ``name``: an application_name for the transaction (behind a pooler)."""
         return (
-            f"SET LOCAL statement_timeout = {round(self.statement_timeout_s * 1000)};"
+            (f"SET LOCAL application_name = '{name}'; " if name else "")
+            + f"SET LOCAL statement_timeout = {round(self.statement_timeout_s * 1000)};"
             f" SET LOCAL lock_timeout = {round(self.lock_timeout_s * 1000)};"
             # A synchronized seq scan starts wherever another scan of the table is, so
             # "row n" of a cursor would depend on what else runs on the server.
@@ -48,7 +50,7 @@ class SessionSettings:
             " SET LOCAL standard_conforming_strings = on"
             # A cursor fetches a page at a time: JIT compilation never pays off for it (a
             # 2,000-partition table took 8.6 s for its first FETCH with Debian's jit = on).
-            + ("; SET LOCAL jit = off" if server_version >= 110000 else "")
+             + ("; SET LOCAL jit = off" if server_version >= 110000 else "")
         )
 
 
@@ -79,6 +81,33 @@ class SafeConnection(psycopg2.extensions.connection):
     after ``set_session``) and start with pgbrowse's settings."""
 
     settings_sql = ""
+    pooled = False  # behind a pooler: each transaction may run on another server session
+    standby = False  # a hot standby (in recovery)
+
+    def learn(self, settings: SessionSettings) -> None:
+        """Find out where the connection leads, and name it without leaking the name.
+
+        A pooler (PgBouncer, Pgpool) hands the client a cancel key of its own, so the
+        backend pid libpq was told differs from the server's. Directly connected, the
+        session is pgbrowse's own and is named once; behind a pooler, a startup
+        ``application_name`` would be tracked by the pooler and set on server connections
+        that other clients then get, so it is set for each transaction instead (``SET
+        LOCAL``). A name the user gave (PGAPPNAME, a service's) is left as it is.
+        """
+        self.autocommit = True
+        try:
+            with psycopg2.extensions.cursor(self) as cur:
+                cur.execute("SELECT pg_backend_pid(), pg_is_in_recovery()")
+                pid, standby = cur.fetchone() or (0, False)
+                self.pooled = pid != self.get_backend_pid()
+                self.standby = bool(standby)
+                named = bool(self.info.parameter_status("application_name"))
+                if not named and not self.pooled:
+                    cur.execute(f"SET application_name = '{APPLICATION_NAME}'")
+        finally:
+            self.autocommit = False
+        name = "" if named or not self.pooled else APPLICATION_NAME
+        self.settings_sql = settings.per_transaction(self.server_version, name)
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cursor_factory", SafeCursor)
@@ -99,8 +128,8 @@ class ConnectionFactory:
         except psycopg2.ProgrammingError as error:
             raise ConnectError("Bad connection string", first_line(error)) from None
         # Nothing the user set is overridden: no ``options`` (PGOPTIONS and a service's stay,
-        # and poolers need none), a fallback name only (PGAPPNAME and a service's win).
-        extra: dict[str, str] = {"fallback_application_name": APPLICATION_NAME}
+        # and poolers need none), and no name at startup (see SafeConnection.learn).
+        extra: dict[str, str] = {}
         if "connect_timeout" not in given and "PGCONNECT_TIMEOUT" not in os.environ:
             extra["connect_timeout"] = str(self.settings.connect_timeout_s)
         for key, value in KEEPALIVES.items():  # a dropped network is noticed, not waited on
@@ -128,7 +157,11 @@ class ConnectionFactory:
             conn = psycopg2.connect(self.dsn, connection_factory=SafeConnection)
         except psycopg2.Error as error:
             raise ConnectError("Could not connect", connect_reason(error)) from None
-        conn.settings_sql = self.settings.per_transaction(conn.server_version)
+        try:
+            conn.learn(self.settings)
+        except psycopg2.Error as error:
+            conn.close()
+            raise ConnectError("Could not connect", connect_reason(error)) from None
         conn.set_session(readonly=self.settings.read_only)
         return conn
 

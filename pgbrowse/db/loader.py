@@ -23,6 +23,7 @@ from pgbrowse.db.state import ViewState
 # (page or END, the page's rows or None, the error or None, the view as it now is)
 LoadedCallback = Callable[[int, list[Row] | None, PgBrowseError | None, ViewState], None]
 
+ABANDON_AFTER_S = 1.0  # a stopped view's statement that outlives its cancel by this is given up
 END = -1  # the "page" reported when the end was found or a task ran: anything may have moved
 
 
@@ -37,7 +38,8 @@ class PageLoader:
         idle_release_s: float = 0.0,
     ) -> None:
         """``idle_release_s`` > 0: after that long with nothing to do, the pager gives its
-        transaction back (``CursorPager.release``) until the next page is wanted."""
+        transaction back (``CursorPager.release``) until the next page is wanted; behind a
+        pooler or on a standby sooner, even when it is 0 (``CursorPager.release_after``)."""
         self.pager = pager
         self.idle_release_s = idle_release_s
         self._on_loaded = on_loaded
@@ -81,25 +83,31 @@ class PageLoader:
             self._tasks.append((task, background))
             self._cond.notify()
 
-    def _idle_release_due(self) -> bool:
-        return (
-            self.idle_release_s > 0
-            and time.monotonic() - self._active_at >= self.idle_release_s
-            and self.pager.holds_transaction
-        )
+    def _release_after(self) -> float | None:
+        """Idle seconds before the transaction is given back (None: never); the pager
+        shortens the configured time behind a pooler or on a standby."""
+        return self.pager.release_after(self.idle_release_s if self.idle_release_s > 0 else None)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread (cancelling a running statement) and close the pager."""
+    def stop(self, abandon_after_s: float = ABANDON_AFTER_S) -> None:
+        """Stop the thread and close the pager; returns at once, whatever the server does.
+        A running statement is cancelled on the server; if the thread still waits on it
+        after ``abandon_after_s`` (a server that does not answer), its socket is shut."""
         with self._cond:
             self._stopping = True
             self._wanted = []
             self._cond.notify()
+        if not self._thread.is_alive():
+            self.pager.close()
+            return
         if self._busy is not None:
             self.pager.cancel()
+        timer = threading.Timer(abandon_after_s, self._abandon)
+        timer.daemon = True
+        timer.start()
+
+    def _abandon(self) -> None:
         if self._thread.is_alive():
-            self._thread.join(timeout)
-        else:
-            self.pager.close()
+            self.pager.session.abandon()
 
     def _run(self) -> None:
         try:
@@ -110,11 +118,15 @@ class PageLoader:
                             self._wanted.pop(0)  # (here already: nothing to fetch)
                         if self._wanted or self._find_end or self._tasks or self._stopping:
                             break
-                        if self._idle_release_due():  # idle: give it all back
+                        after = self._release_after()
+                        if after is None or not self.pager.holds_transaction:
+                            self._cond.wait()  # (nothing to give back until the next job)
+                            continue
+                        left = after - (time.monotonic() - self._active_at)
+                        if left <= 0:  # idle: give it all back
                             self._tasks.append((CursorPager.release, True))
                             break
-                        left = self.idle_release_s - (time.monotonic() - self._active_at)
-                        self._cond.wait(max(0.05, left) if self.idle_release_s else None)
+                        self._cond.wait(left)
                     if self._stopping:
                         return
                     self.job += 1

@@ -234,6 +234,19 @@ class CursorPager(Reordering):
         self._anchor = self._resume = None
         self.session.close()
 
+    def release_after(self, configured: float | None) -> float | None:
+        """How long an idle view may keep its transaction: what the user configured (None:
+        for ever), but never longer than a pooler or a standby can afford."""
+        session = self.session
+        if session.pooled:
+            seeks = self._opened and self.view.strategy.seeks
+            cap = defaults.POOLED_RELEASE_S if seeks else defaults.POOLED_WALK_RELEASE_S
+        elif session.standby:
+            cap = defaults.STANDBY_RELEASE_S
+        else:
+            return configured
+        return cap if configured is None else min(cap, configured)
+
     @owned
     def release(self) -> bool:
         """Idle: end the transaction (no lock, no snapshot), remembering where reading was:
@@ -248,6 +261,8 @@ class CursorPager(Reordering):
         self._anchor = None
         self._resume = resume
         self.releases += 1
+        if self.session.pooled:
+            self.session.rest()
         return True
 
     def _resume_anchor(self, anchor: Anchor) -> Anchor:

@@ -23,9 +23,9 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.cancel import cancel_connection
+from pgbrowse.db.cancel import abandon, cancel_connection, close_connection
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import ConnectionLost, QueryError, describe
+from pgbrowse.db.errors import Cancelled, ConnectionLost, QueryError, describe
 
 T = TypeVar("T")
 _cursor_ids = itertools.count(1)
@@ -90,17 +90,22 @@ class Session:
         self.rows_fetched = 0
         self._conn: psycopg2.extensions.connection | None = None
         self._connected_once = False
+        self._abandoned = False
+        self._rested = False  # closed on purpose when idle: the next connect is no reconnect
 
     # -- the connection ----------------------------------------------------------------
     @property
     def conn(self) -> psycopg2.extensions.connection:
         """The live connection (connecting, or reconnecting, as needed)."""
         if self._conn is None or self._conn.closed:
+            if self._abandoned:
+                raise Cancelled("Cancelled", "the session was given up")
             self._conn = self.factory.connect()
-            if self._connected_once:
+            if self._connected_once and not self._rested:
                 self.reconnects += 1
                 self.note("-- reconnected: the server had closed the session")
             self._connected_once = True
+            self._rested = False
             # One snapshot for every cursor of the transaction: pages read through
             # different seeks agree with each other even while the table changes.
             self._conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
@@ -121,6 +126,15 @@ class Session:
         )
 
     @property
+    def pooled(self) -> bool:
+        """Behind a pooler (as far as the connection open now tells)."""
+        return bool(getattr(self._conn, "pooled", False))
+
+    @property
+    def standby(self) -> bool:
+        return bool(getattr(self._conn, "standby", False))
+
+    @property
     def server_version(self) -> int:
         return int(self.conn.server_version)
 
@@ -139,6 +153,9 @@ class Session:
                 return action()
             except psycopg2.Error as error:
                 lost = self.lost or isinstance(error, psycopg2.InterfaceError)
+                if self._abandoned:
+                    self.reset()
+                    raise Cancelled("Cancelled", f"{what}: given up") from None
                 if lost:
                     self.lost_because = describe(error, what, lost=True).message
                 self.reset()
@@ -159,7 +176,7 @@ class Session:
         try:
             conn.rollback()
         except psycopg2.Error:
-            conn.close()
+            close_connection(conn)
             self._conn = None
 
     def end_transaction(self, note: str = "ROLLBACK") -> bool:
@@ -186,11 +203,31 @@ class Session:
                 self.record("ROLLBACK", 0, started)
             except psycopg2.Error:
                 pass
-            conn.close()
+            close_connection(conn)
+
+    def rest(self) -> None:
+        """Close the connection on purpose (idle behind a pooler, whose session-mode pool
+        slot is the connection itself); the next statement connects again, and that is
+        not counted as a reconnect."""
+        conn = self._conn
+        if conn is not None and not conn.closed and not self.holds_transaction:
+            self._conn = None
+            close_connection(conn)
+            self._rested = True
+            self.note("-- idle behind a pooler: disconnected (the pool slot is free)")
 
     def cancel(self) -> None:
-        """Ask the server to cancel the running statement (safe from any thread)."""
+        """Ask the server to cancel the running statement (any thread; returns at once)."""
         cancel_connection(self._conn)
+
+    def abandon(self) -> None:
+        """Give the session up (any thread; returns at once): the running statement is
+        cancelled, and its socket shut, so whatever waits on it stops now even if the
+        server never answers; it never connects again."""
+        self._abandoned = True
+        conn = self._conn
+        cancel_connection(conn)
+        abandon(conn)
 
     # -- statements --------------------------------------------------------------------
     def note(self, text: str) -> None:

@@ -1,0 +1,100 @@
+"""Real components the tests and benchmarks start: a PgBouncer and a streaming hot standby.
+
+Both are context managers that leave nothing running, whatever happens inside them. They
+are not fixtures, so the benchmarks (plain scripts) use them as the tests do.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+
+
+class Unavailable(Exception):
+    """The component cannot run here (not installed, or it would not start): skip."""
+
+
+def pgbouncer_binary() -> str | None:
+    found = shutil.which("pgbouncer")
+    if found is None and os.path.exists("/usr/sbin/pgbouncer"):
+        found = "/usr/sbin/pgbouncer"
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise Unavailable(f"{what} did not start: {stderr[-300:]}") from None
+            time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@contextmanager
+def pgbouncer(dsn: str, mode: str = "transaction", pool_size: int = 2) -> Iterator[str]:
+    """``dsn``'s server through a real PgBouncer (trust auth, user postgres) in ``mode``
+    with a pool of ``pool_size`` per database; yields the DSN that goes through it."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        raise Unavailable("PgBouncer is not installed (apt-get install pgbouncer)")
+    params = psycopg2.extensions.parse_dsn(dsn)
+    # Under /tmp itself: PgBouncer runs as the server's user when we are root, and that
+    # user cannot enter pytest's private temp folders.
+    folder = Path(tempfile.mkdtemp(prefix="pgbrowse-bouncer-"))
+    folder.chmod(0o777)
+    port = _free_port()
+    (folder / "users.txt").write_text('"postgres" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host={params['host']} port={params.get('port', '5432')}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
+        f"pool_mode = {mode}\ndefault_pool_size = {pool_size}\nmax_client_conn = 100\n"
+        f"logfile = {folder / 'pgbouncer.log'}\npidfile = {folder / 'pgbouncer.pid'}\n"
+        "server_reset_query = DISCARD ALL\n"
+    )
+    for name in ("users.txt", "pgbouncer.ini"):
+        (folder / name).chmod(0o644)
+    as_user = ["-u", "pgserver"] if os.geteuid() == 0 else []  # it will not run as root
+    proc = subprocess.Popen(
+        [binary, *as_user, str(folder / "pgbouncer.ini")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_port(port, proc, "PgBouncer")
+        yield psycopg2.extensions.make_dsn(dsn, host="127.0.0.1", port=str(port), user="postgres")
+    finally:
+        _stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
