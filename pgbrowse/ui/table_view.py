@@ -146,6 +146,7 @@ class TableView(ScrollView, can_focus=True):
         self.statements = pager.statements
         self.state = ViewState.initial(pager.relation, pager.page_size, pager.truncate)
         self.loader = PageLoader(pager, self._on_loaded, idle_release_s=idle_release_s)
+        self._cancelled_job = 0  # the loader job last cancelled (Esc)
         self.widths: list[int] = []
         self.laid_out = False  # the columns are known (there may be none: a zero-column table)
         self._offsets: list[int] = []
@@ -451,7 +452,8 @@ class TableView(ScrollView, can_focus=True):
         of a slow view): the server stops it, and the next move reads from where it was."""
         if self.loader.in_flight is None or time.monotonic() - self.loader.busy_since < after_s:
             return False
-        self._cancel_job(self.loader.job)
+        if not self._cancel_job(self.loader.job):
+            return False
         self._going_to_end = False
         return True
 
@@ -462,14 +464,19 @@ class TableView(ScrollView, can_focus=True):
         # A cancel landing between two statements is ignored by the server: keep sending
         # one every 0.1 s (off the UI thread) until this job, and only this job, has ended
         # (the next job is the return to the previous order, which must not be cancelled).
-        self._cancel_job(self.loader.job)
-        return True
+        return self._cancel_job(self.loader.job)
 
-    def _cancel_job(self, job: int) -> None:
-        """Cancel the loader's ``job``, and only it: not the job after it."""
+    def _cancel_job(self, job: int) -> bool:
+        """Cancel the loader's ``job``, and only it: not the job after it. False if it
+        was cancelled already and still runs (a server that does not answer): the next
+        Esc leaves instead of cancelling again."""
+        if self._cancelled_job == job:
+            return False
+        self._cancelled_job = job
         keep_cancelling(
             self.pager.cancel, lambda: self.loader.job != job or self.loader.in_flight is None
         )
+        return True
 
     def action_cursor_left(self) -> None:
         self._move_column(self.cursor_col - 1)
