@@ -98,3 +98,85 @@ def pgbouncer(dsn: str, mode: str = "transaction", pool_size: int = 2) -> Iterat
     finally:
         _stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def hot_standby(primary_dsn: str, **settings: str) -> Iterator[str]:
+    """A streaming hot standby of the embedded server at ``primary_dsn`` (a Unix socket),
+    made with the server's own ``pg_basebackup``; ``settings`` are its postgresql.conf
+    settings (max_standby_streaming_delay…). Yields the DSN of the same database on it."""
+    import pwd
+
+    try:
+        from pgserver._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        raise Unavailable("the embedded server (pgserver) is not installed") from None
+    params = psycopg2.extensions.parse_dsn(primary_dsn)
+    socket_dir = params.get("host", "")
+    if not socket_dir.startswith("/"):
+        raise Unavailable("the standby tests need the embedded server on a Unix socket")
+    folder = Path(tempfile.mkdtemp(prefix="pgbrowse-standby-"))
+    data = folder / "data"
+    user = None
+    if os.geteuid() == 0:  # PostgreSQL will not run as root: as the embedded server's user
+        user = "pgserver"
+        owner = pwd.getpwnam(user)
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    folder.chmod(0o700)
+
+    def run(*args: str, timeout: float = 60) -> None:
+        done = subprocess.run(
+            [str(POSTGRES_BIN_PATH / args[0]), *args[1:]],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            user=user,
+        )
+        if done.returncode:
+            raise Unavailable(f"{args[0]} failed: {(done.stderr or done.stdout)[-400:]}")
+
+    started = False
+    try:
+        run(
+            "pg_basebackup",
+            *("-D", str(data), "-R", "-X", "stream", "-c", "fast"),
+            *("-h", socket_dir, "-p", params.get("port", "5432"), "-U", "postgres"),
+        )
+        options = [f"-c {name}={value}" for name, value in settings.items()]
+        run(
+            "pg_ctl",
+            *("-D", str(data), "-w", "-t", "30", "-l", str(folder / "log")),
+            *("-o", f"-h '' -k {folder} -c hot_standby=on " + " ".join(options)),
+            "start",
+        )
+        started = True
+        yield psycopg2.extensions.make_dsn(primary_dsn, host=str(folder))
+    finally:
+        if started:
+            run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def wait_for_replay(primary_dsn: str, standby_dsn: str, timeout: float = 10) -> None:
+    """Until the standby has replayed everything the primary has written so far."""
+    conn = psycopg2.connect(primary_dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_current_wal_lsn()")
+            (target,) = cur.fetchone() or ("0/0",)
+    finally:
+        conn.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        conn = psycopg2.connect(standby_dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,))
+                (done,) = cur.fetchone() or (False,)
+        finally:
+            conn.close()
+        if done:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the standby did not catch up")
+        time.sleep(0.05)

@@ -83,6 +83,7 @@ class SafeConnection(psycopg2.extensions.connection):
     settings_sql = ""
     pooled = False  # behind a pooler: each transaction may run on another server session
     standby = False  # a hot standby (in recovery)
+    conflicts = 0  # on a standby: its database's recovery conflicts so far, when connected
 
     def learn(self, settings: SessionSettings) -> None:
         """Find out where the connection leads, and name it without leaking the name.
@@ -97,10 +98,11 @@ class SafeConnection(psycopg2.extensions.connection):
         self.autocommit = True
         try:
             with psycopg2.extensions.cursor(self) as cur:
-                cur.execute("SELECT pg_backend_pid(), pg_is_in_recovery()")
-                pid, standby = cur.fetchone() or (0, False)
+                cur.execute(LEARN_SQL)
+                pid, standby, conflicts = cur.fetchone() or (0, False, 0)
                 self.pooled = pid != self.get_backend_pid()
                 self.standby = bool(standby)
+                self.conflicts = int(conflicts or 0)
                 named = bool(self.info.parameter_status("application_name"))
                 if not named and not self.pooled:
                     cur.execute(f"SET application_name = '{APPLICATION_NAME}'")
@@ -151,10 +153,10 @@ class ConnectionFactory:
         given = psycopg2.extensions.parse_dsn(self.dsn)
         return given.get("user") or os.environ.get("PGUSER") or getpass.getuser()
 
-    def connect(self) -> psycopg2.extensions.connection:
+    def connect(self) -> SafeConnection:
         """A new connection; raises ConnectError with libpq's reason on failure."""
         try:
-            conn = psycopg2.connect(self.dsn, connection_factory=SafeConnection)
+            conn: SafeConnection = psycopg2.connect(self.dsn, connection_factory=SafeConnection)
         except psycopg2.Error as error:
             raise ConnectError("Could not connect", connect_reason(error)) from None
         try:
@@ -165,6 +167,15 @@ class ConnectionFactory:
         conn.set_session(readonly=self.settings.read_only)
         return conn
 
+
+# Who answers: the server's pid (a pooler's differs from the one libpq was told), whether it
+# is a standby, and there the recovery conflicts its database had so far: a session the
+# standby ends for one is closed without a word reaching the client ("server closed the
+# connection unexpectedly"), so the next connection tells it by this count having grown.
+LEARN_SQL = """SELECT pg_backend_pid(), pg_is_in_recovery(),
+  CASE WHEN pg_is_in_recovery() THEN (
+    SELECT confl_tablespace + confl_lock + confl_snapshot + confl_bufferpin + confl_deadlock
+    FROM pg_stat_database_conflicts WHERE datname = current_database()) END"""
 
 KEEPALIVES = {
     "keepalives": "1",

@@ -24,10 +24,11 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from pgbrowse.db.cancel import abandon, cancel_connection, close_connection
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connect import ConnectionFactory, SafeConnection
 from pgbrowse.db.errors import Cancelled, ConnectionLost, QueryError, describe
 
 T = TypeVar("T")
+RECOVERY_CONFLICT = "the standby ended it: terminating connection due to conflict with recovery"
 _cursor_ids = itertools.count(1)
 
 
@@ -88,22 +89,26 @@ class Session:
         self.lost_because = ""  # the error that lost the last one
         self.fetches = 0
         self.rows_fetched = 0
-        self._conn: psycopg2.extensions.connection | None = None
+        self._conn: SafeConnection | None = None
         self._connected_once = False
         self._abandoned = False
+        self._conflicts = 0  # the standby's recovery conflicts when last connected
         self._rested = False  # closed on purpose when idle: the next connect is no reconnect
 
     # -- the connection ----------------------------------------------------------------
     @property
-    def conn(self) -> psycopg2.extensions.connection:
+    def conn(self) -> SafeConnection:
         """The live connection (connecting, or reconnecting, as needed)."""
         if self._conn is None or self._conn.closed:
             if self._abandoned:
                 raise Cancelled("Cancelled", "the session was given up")
-            self._conn = self.factory.connect()
+            conn = self._conn = self.factory.connect()
             if self._connected_once and not self._rested:
                 self.reconnects += 1
+                if conn.standby and conn.conflicts > self._conflicts:
+                    self.lost_because = RECOVERY_CONFLICT
                 self.note("-- reconnected: the server had closed the session")
+            self._conflicts = conn.conflicts
             self._connected_once = True
             self._rested = False
             # One snapshot for every cursor of the transaction: pages read through

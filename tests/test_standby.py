@@ -1,0 +1,114 @@
+"""On a real streaming hot standby (issue 13), made from the embedded server with its own
+pg_basebackup: pgbrowse knows it is on one, gives its snapshot back within a second when
+idle (so replay is not held up and conflicts are rare), and when the standby does end its
+session for a conflict with recovery it says so and goes on with rows of one snapshot."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+
+from pgbrowse import defaults
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.loader import PageLoader
+from pgbrowse.db.pager import CursorPager
+from pgbrowse.ui.position import reconnected_message
+from tests.components import Unavailable, hot_standby, wait_for_replay
+
+
+@pytest.fixture(scope="module")
+def standby(server, scratch_dsn: str) -> Iterator[tuple[str, str]]:
+    """(primary, standby) DSNs of the scratch database; the standby ends a query that
+    holds up replay after 0.2 s."""
+    if server is None:
+        pytest.skip("the standby tests run against the embedded server")
+    try:
+        with hot_standby(scratch_dsn, max_standby_streaming_delay="200ms") as standby_dsn:
+            yield scratch_dsn, standby_dsn
+    except Unavailable as why:
+        pytest.skip(str(why))
+
+
+@pytest.fixture
+def replicated(standby: tuple[str, str]) -> Iterator[tuple[str, str]]:
+    primary, replica = standby
+    conn = psycopg2.connect(primary)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS on_standby")
+        cur.execute(
+            "CREATE TABLE on_standby AS SELECT g AS id, 'old' AS label"
+            " FROM generate_series(1, 3000) g"
+        )
+        cur.execute("ALTER TABLE on_standby ADD PRIMARY KEY (id)")
+    conn.close()
+    wait_for_replay(primary, replica)
+    yield primary, replica
+
+
+def on_primary(primary: str, *statements: str) -> None:
+    conn = psycopg2.connect(primary)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
+    conn.close()
+
+
+TABLE = Relation("public", "on_standby", "r", None, 0)
+
+
+def test_a_recovery_conflict_is_named_and_the_view_goes_on(replicated) -> None:
+    primary, replica = replicated
+    pager = CursorPager(ConnectionFactory(replica), TABLE, page_size=100)
+    try:
+        assert pager.rows(0, 2) == [("1", "old"), ("2", "old")]
+        assert pager.session.standby and pager.holds_transaction
+        # The primary changes the rows, and takes a lock the standby must replay: the
+        # standby ends pgbrowse's session, which holds a lock and a snapshot in its way.
+        on_primary(
+            primary,
+            "UPDATE on_standby SET label = 'new'",
+            "ALTER TABLE on_standby ADD COLUMN extra int",
+        )
+        wait_for_replay(primary, replica)
+        rows = pager.rows(250, 1)  # a page not read yet: the session is found gone
+        state = pager.state()
+        assert rows == [("251", "new")] and "reconnected" in state.events
+        assert "conflict with recovery" in state.lost_because
+        assert "conflict with recovery" in reconnected_message(state.lost_because)
+        # The new snapshot's rows only: the page read before the conflict is read again.
+        assert pager.rows(0, 1) == [("1", "new")]
+    finally:
+        pager.close()
+
+
+def test_an_idle_view_gives_its_snapshot_back_within_a_second(replicated) -> None:
+    """With idle release off, the standby still gets the snapshot back after
+    STANDBY_RELEASE_S, so the primary's lock replays without ending pgbrowse's session."""
+    primary, replica = replicated
+    loaded = threading.Event()
+    pager = CursorPager(ConnectionFactory(replica), TABLE, page_size=100)
+    loader = PageLoader(pager, lambda *_: loaded.set(), idle_release_s=0)
+    loader.start()
+    try:
+        loader.want([0])
+        assert loaded.wait(5)
+        assert pager.release_after(None) == defaults.STANDBY_RELEASE_S
+        deadline = time.monotonic() + defaults.STANDBY_RELEASE_S + 1
+        while pager.holds_transaction:
+            assert time.monotonic() < deadline, "the snapshot was kept"
+            time.sleep(0.02)
+        on_primary(primary, "ALTER TABLE on_standby ADD COLUMN extra int")
+        wait_for_replay(primary, replica)
+        loaded.clear()
+        loader.want([5])
+        assert loaded.wait(5)
+        assert pager.reconnects == 0 and pager.releases == 1
+    finally:
+        loader.stop()
