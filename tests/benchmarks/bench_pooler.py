@@ -1,0 +1,152 @@
+"""Benchmark: what two browsing pgbrowse views cost everyone else behind a small pool.
+
+    python tests/benchmarks/bench_pooler.py [--seconds 20] [--every 2] [--clients 4]
+
+Starts the embedded server, a real PgBouncer (transaction pooling, pool size 2) in front of
+it, and pgbench (TPC-B-like, scale 5, --clients through the pooler). pgbench runs three
+times, its throughput counted on the server (rows of pgbench_history) over the same
+window: alone; with two browsers (each in a process of its own: the real CursorPager and
+PageLoader, paging a 1,000,000-row table one page every --every seconds, sometimes jumping
+far); and with the same browsers keeping their transaction for the configured 30 s as
+pgbrowse did before issue 13 ("holding"). Prints the tps of each run and the browsers' page
+times (a page read after the transaction was given back includes starting a new one).
+Not a test: issue 13's target is >= 90 % of the throughput without browsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # (for tests.components)
+
+import psycopg2
+
+from pgbrowse import defaults
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.loader import PageLoader
+from pgbrowse.db.pager import CursorPager
+from pgbrowse.demo.embedded import EmbeddedServer
+from tests.components import pgbouncer
+
+ROWS = 1_000_000
+
+
+def browse(dsn: str, every: float, holding: bool, stop: Any, out: multiprocessing.Queue) -> None:
+    """One browser: a page every ``every`` s until ``stop`` is set; puts its page times."""
+    if holding:  # as before issue 13: the configured idle release, pooled or not
+        defaults.POOLED_RELEASE_S = defaults.POOLED_WALK_RELEASE_S = 30.0
+    done = threading.Event()
+    pager = CursorPager(
+        ConnectionFactory(dsn), Relation("public", "browsed", "r", None, ROWS), page_size=100
+    )
+    loader = PageLoader(pager, lambda *_: done.set(), idle_release_s=30.0)
+    loader.start()
+    times: list[float] = []
+    page, rng = 0, random.Random()
+    while not stop.is_set():
+        page = rng.randrange(ROWS // 100) if rng.random() < 0.2 else page + 1
+        done.clear()
+        started = time.perf_counter()
+        loader.want([page])
+        done.wait(30)
+        times.append((time.perf_counter() - started) * 1000)
+        stop.wait(every)
+    loader.stop()
+    out.put(times)
+
+
+def committed(direct: str) -> int:
+    """pgbench transactions committed so far (each adds one row to pgbench_history)."""
+    conn = psycopg2.connect(direct)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pgbench_history")
+            return int((cur.fetchone() or (0,))[0])
+    finally:
+        conn.close()
+
+
+def run(direct: str, pooled: str, args: argparse.Namespace, browsers: int, holding: bool):
+    """pgbench's throughput over a --seconds window while ``browsers`` browse, counted on
+    the server (time pgbench spends waiting for a pool slot counts, as it does for users)."""
+    stop = multiprocessing.Event()
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=browse, args=(pooled, args.every, holding, stop, out))
+        for _ in range(browsers)
+    ]
+    for proc in procs:
+        proc.start()
+    params = psycopg2.extensions.parse_dsn(pooled)
+    bench = subprocess.Popen(
+        [
+            "pgbench",
+            *("-h", params["host"], "-p", params["port"], "-U", "postgres"),
+            *("-c", str(args.clients), "-j", "2", "-T", str(int(args.seconds) + 600), "-n"),
+            params["dbname"],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1)  # (everyone connected)
+    before, started = committed(direct), time.monotonic()
+    time.sleep(args.seconds)
+    tps = (committed(direct) - before) / (time.monotonic() - started)
+    bench.terminate()
+    bench.wait()
+    stop.set()
+    times = [t for _ in procs for t in out.get(timeout=60)]
+    for proc in procs:
+        proc.join(30)
+    return tps, times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--every", type=float, default=2.0)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    with EmbeddedServer() as server:
+        dsn = server.create_database("bench")
+        params = psycopg2.extensions.parse_dsn(dsn)
+        subprocess.run(
+            ["pgbench", "-i", "-q", "-s", "5", "-h", params["host"], "-U", "postgres", "bench"],
+            capture_output=True,
+            check=True,
+        )
+        conn = psycopg2.connect(dsn)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE browsed AS SELECT g AS id, md5(g::text) AS t"
+                f" FROM generate_series(1, {ROWS}) g"
+            )
+            cur.execute("ALTER TABLE browsed ADD PRIMARY KEY (id)")
+            cur.execute("VACUUM ANALYZE")
+        conn.close()
+        with pgbouncer(dsn, "transaction", pool_size=2) as pooled:
+            alone, _ = run(dsn, pooled, args, 0, False)
+            print(f"pgbench through PgBouncer (transaction, pool 2), {args.clients} clients,")
+            print(f"{args.seconds:g} s; browsers page every {args.every:g} s\n")
+            print(f"{'':32} {'tps':>8} {'% alone':>8} {'page ms p50':>12} {'p95':>8}")
+            print(f"{'pgbench alone':32} {alone:8.1f} {100:8.0f}")
+            for label, holding in (("+ 2 pgbrowse (issue 13)", False), ("+ 2 holding 30 s", True)):
+                tps, times = run(dsn, pooled, args, 2, holding)
+                p50 = statistics.median(times)
+                p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else p50
+                print(f"{label:32} {tps:8.1f} {100 * tps / alone:8.0f} {p50:12.1f} {p95:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
