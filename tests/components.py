@@ -180,3 +180,57 @@ def wait_for_replay(primary_dsn: str, standby_dsn: str, timeout: float = 10) -> 
         if time.monotonic() > deadline:
             raise AssertionError("the standby did not catch up")
         time.sleep(0.05)
+
+
+@contextmanager
+def cluster(bin_dir: str, **settings: str) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster of the binaries in ``bin_dir`` (Debian's PostgreSQL
+    15 is /usr/lib/postgresql/15/bin), on a Unix socket of its own, with its defaults (JIT
+    on where it was built with it) and ``settings``; yields a DSN of its postgres database."""
+    import pwd
+
+    binaries = Path(bin_dir)
+    if not (binaries / "postgres").exists():
+        raise Unavailable(f"no PostgreSQL in {bin_dir}")
+    folder = Path(tempfile.mkdtemp(prefix="pgbrowse-cluster-"))
+    user = None
+    if os.geteuid() == 0:  # PostgreSQL will not run as root
+        user = "postgres" if _has_user("postgres") else "pgserver"
+        owner = pwd.getpwnam(user)
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    folder.chmod(0o700)
+    data = folder / "data"
+
+    def run(*args: str) -> None:
+        done = subprocess.run(
+            [str(binaries / args[0]), *args[1:]], capture_output=True, text=True, user=user
+        )
+        if done.returncode:
+            raise Unavailable(f"{args[0]} failed: {(done.stderr or done.stdout)[-400:]}")
+
+    started = False
+    try:
+        run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+        run(
+            "pg_ctl",
+            *("-D", str(data), "-w", "-t", "30", "-l", str(folder / "log")),
+            *("-o", f"-h '' -k {folder} {options}"),
+            "start",
+        )
+        started = True
+        yield f"host={folder} dbname=postgres user=postgres"
+    finally:
+        if started:
+            run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True

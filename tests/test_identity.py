@@ -209,3 +209,33 @@ async def test_a_zero_column_table_opens_in_the_app(ident_factory: ConnectionFac
         await wait_for(pilot, lambda: view.cursor_row == 249)
         await pilot.press("slash", *"x", "enter")
         await wait_for(pilot, lambda: any("no columns" in n.message for n in app._notifications))
+
+
+def test_a_partitioned_table_is_estimated_from_the_catalog(open_pager, ident_dsn) -> None:
+    """Its estimate is the sum of its partitions' (pg_partition_tree), which neither plans
+    nor locks every partition as EXPLAIN of the parent does; never analysed: EXPLAIN."""
+    pager = open_pager("ident.part")
+    assert len(pager.rows(0, 5)) == 5
+    sent = [s.sql for s in pager.statements]
+    assert any("pg_partition_tree" in s for s in sent)
+    assert not any(s.startswith("EXPLAIN") for s in sent)
+    assert pager.row_count == 1000 and not pager.count_exact
+    conn = psycopg2.connect(ident_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS ident.fresh")
+        cur.execute("CREATE TABLE ident.fresh (id int) PARTITION BY RANGE (id)")
+        cur.execute(
+            "CREATE TABLE ident.fresh1 PARTITION OF ident.fresh FOR VALUES FROM (1) TO (100)"
+        )
+        cur.execute("INSERT INTO ident.fresh SELECT generate_series(1, 50)")
+    conn.close()
+    fresh = open_pager("ident.fresh")
+    assert len(fresh.rows(0, 50)) == 50
+    assert any(s.sql.startswith("EXPLAIN") for s in fresh.statements)
+    fresh.close()
+    conn = psycopg2.connect(ident_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE ident.fresh")
+    conn.close()

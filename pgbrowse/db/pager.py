@@ -225,6 +225,11 @@ class CursorPager(Reordering):
             )
 
     def _estimate(self) -> int:
+        from_catalog = self.view.partitions_estimate_query()
+        if from_catalog is not None and self.session.server_version >= 120000:
+            found = self.session.scalar(from_catalog)
+            if found is not None:
+                return max(0, int(found))
         plan = self.session.scalar(self.view.estimate_query())
         return max(0, int(plan[0]["Plan"]["Plan Rows"]))
 
