@@ -183,10 +183,12 @@ def wait_for_replay(primary_dsn: str, standby_dsn: str, timeout: float = 10) -> 
 
 
 @contextmanager
-def cluster(bin_dir: str, **settings: str) -> Iterator[str]:
+def cluster(bin_dir: str, tls: bool = False, **settings: str) -> Iterator[str]:
     """A throwaway PostgreSQL cluster of the binaries in ``bin_dir`` (Debian's PostgreSQL
     15 is /usr/lib/postgresql/15/bin), on a Unix socket of its own, with its defaults (JIT
-    on where it was built with it) and ``settings``; yields a DSN of its postgres database."""
+    on where it was built with it) and ``settings``; yields a DSN of its postgres database.
+    ``tls``: it listens on 127.0.0.1 too, with TLS (a self-signed certificate made with
+    openssl), and the DSN leads there."""
     import pwd
 
     binaries = Path(bin_dir)
@@ -211,6 +213,19 @@ def cluster(bin_dir: str, **settings: str) -> Iterator[str]:
     started = False
     try:
         run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        dsn = f"host={folder} dbname=postgres user=postgres"
+        if tls:
+            port = _free_port()
+            _certificate(folder, user)
+            settings = {
+                **settings,
+                "listen_addresses": "127.0.0.1",
+                "port": str(port),
+                "ssl": "on",
+                "ssl_cert_file": str(folder / "server.crt"),
+                "ssl_key_file": str(folder / "server.key"),
+            }
+            dsn = f"host=127.0.0.1 port={port} dbname=postgres user=postgres sslmode=require"
         options = " ".join(f"-c {name}={value}" for name, value in settings.items())
         run(
             "pg_ctl",
@@ -219,11 +234,35 @@ def cluster(bin_dir: str, **settings: str) -> Iterator[str]:
             "start",
         )
         started = True
-        yield f"host={folder} dbname=postgres user=postgres"
+        yield dsn
     finally:
         if started:
             run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _certificate(folder: Path, user: str | None) -> None:
+    """A self-signed server certificate and its key in ``folder``, readable by ``user``."""
+    import pwd
+
+    if shutil.which("openssl") is None:
+        raise Unavailable("openssl is not installed (for a test certificate)")
+    done = subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=localhost", "-keyout", str(folder / "server.key")),
+            *("-out", str(folder / "server.crt")),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise Unavailable(f"openssl failed: {done.stderr[-300:]}")
+    for name in ("server.key", "server.crt"):
+        (folder / name).chmod(0o600)
+        if user is not None:
+            owner = pwd.getpwnam(user)
+            os.chown(folder / name, owner.pw_uid, owner.pw_gid)
 
 
 def _has_user(name: str) -> bool:

@@ -11,6 +11,7 @@ from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.errors import QueryError
 from pgbrowse.db.pager import CursorPager
+from pgbrowse.ui.position import title_line
 from tests.helpers import direct
 
 
@@ -74,6 +75,7 @@ def test_nothing_of_pgbrowse_outlives_its_transaction_on_the_pool(
         # Seen from the server, its transaction is named; its connection knows it is pooled.
         assert pager.session.scalar(psycopg2.sql.SQL("SHOW application_name")) == "pgbrowse"
         assert pager.session.conn.pooled
+        assert "pooled · not encrypted" in title_line(pager.state())
     finally:
         pager.close()
     # Another client on the same pool (size 2) gets server connections without pgbrowse's

@@ -17,7 +17,7 @@ from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.loader import PageLoader
 from pgbrowse.db.pager import CursorPager
-from pgbrowse.ui.position import reconnected_message
+from pgbrowse.ui.position import reconnected_message, title_line
 from tests.components import Unavailable, hot_standby, wait_for_replay
 
 
@@ -69,6 +69,7 @@ def test_a_recovery_conflict_is_named_and_the_view_goes_on(replicated) -> None:
     try:
         assert pager.rows(0, 2) == [("1", "old"), ("2", "old")]
         assert pager.session.standby and pager.holds_transaction
+        assert "standby · Unix socket" in title_line(pager.state())
         # The primary changes the rows, and takes a lock the standby must replay: the
         # standby ends pgbrowse's session, which holds a lock and a snapshot in its way.
         on_primary(

@@ -85,6 +85,27 @@ class SafeConnection(psycopg2.extensions.connection):
     standby = False  # a hot standby (in recovery)
     conflicts = 0  # on a standby: its database's recovery conflicts so far, when connected
 
+    @property
+    def described(self) -> str:
+        """How the connection goes, for the title line: encrypted or not (as psql's banner
+        says it), and through a pooler or to a standby."""
+        info = self.info
+        if info.ssl_in_use:
+            protocol = info.ssl_attribute("protocol") or "TLS"
+            cipher = info.ssl_attribute("cipher")
+            transport = f"{protocol} {cipher}" if cipher else protocol
+        elif (info.host or "").startswith("/"):
+            transport = "Unix socket"
+        else:
+            transport = "not encrypted"
+        return " · ".join(
+            [
+                *(["standby"] if self.standby else []),
+                *(["pooled"] if self.pooled else []),
+                transport,
+            ]
+        )
+
     def learn(self, settings: SessionSettings) -> None:
         """Find out where the connection leads, and name it without leaking the name.
 

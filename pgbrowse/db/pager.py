@@ -136,6 +136,7 @@ class CursorPager(Reordering):
             events += ("reconnected",)
         return ViewState(
             lost_because=self.session.lost_because,
+            connection=self.session.described,
             events=events,
             view=self.view,
             opened=self._opened,

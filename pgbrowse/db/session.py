@@ -93,6 +93,7 @@ class Session:
         self._connected_once = False
         self._abandoned = False
         self._conflicts = 0  # the standby's recovery conflicts when last connected
+        self._described = ""  # how the last connection went (kept while released)
         self._rested = False  # closed on purpose when idle: the next connect is no reconnect
 
     # -- the connection ----------------------------------------------------------------
@@ -109,6 +110,7 @@ class Session:
                     self.lost_because = RECOVERY_CONFLICT
                 self.note("-- reconnected: the server had closed the session")
             self._conflicts = conn.conflicts
+            self._described = conn.described
             self._connected_once = True
             self._rested = False
             # One snapshot for every cursor of the transaction: pages read through
@@ -138,6 +140,12 @@ class Session:
     @property
     def standby(self) -> bool:
         return bool(getattr(self._conn, "standby", False))
+
+    @property
+    def described(self) -> str:
+        """How the open connection goes (``SafeConnection.described``); "" when none is."""
+        conn = self._conn
+        return conn.described if conn is not None and not conn.closed else self._described
 
     @property
     def server_version(self) -> int:

@@ -33,6 +33,7 @@ class ViewState:
     # reading starts over at row 0), "reconnected" (a lost session was replaced).
     events: tuple[str, ...] = ()
     lost_because: str = ""  # why the last lost session was lost, as the server said it
+    connection: str = ""  # how the connection goes: TLS or not, a pooler, a standby
 
     @classmethod
     def initial(cls, relation: Relation, page_size: int, truncate: int) -> ViewState:

@@ -24,7 +24,8 @@ def title_line(state: ViewState) -> str:
     relation = state.relation
     why = f"  · {state.why}" if state.why else ""
     where = f"  · filter: {state.filter}" if state.filter else ""
-    return f" {relation.qualified}  ({relation.kind_name}){where}{why}"
+    connection = f"  · {state.connection}" if state.connection else ""
+    return f" {relation.qualified}  ({relation.kind_name}){where}{connection}{why}"
 
 
 def position_line(state: ViewState, row: int, col: int, busy: Busy | None) -> str:

@@ -1,7 +1,7 @@
-"""Debian's PostgreSQL has JIT on (issue 13: 8.6 s for the first FETCH of a 2,000-partition
-table); the embedded one was built without it. On a real Debian PostgreSQL 15 with JIT
-forced on for every query, pgbrowse's own statements still never JIT-compile, while
-another client's do."""
+"""On Debian's PostgreSQL 15 (issue 13), which the embedded server is not like in two ways:
+it has JIT on (8.6 s for the first FETCH of a 2,000-partition table), so with JIT forced on
+for every query pgbrowse's own statements still never compile while another client's do;
+and it speaks TLS, which the title line names as psql's banner does."""
 
 from __future__ import annotations
 
@@ -48,3 +48,24 @@ def test_pgbrowse_never_jit_compiles_where_the_server_does(jit_everywhere: str) 
         assert not compiled(conn)
     finally:
         conn.close()
+
+
+def test_the_title_line_says_how_the_connection_goes() -> None:
+    """TLS as psql's banner says it (protocol and cipher), or that it is not encrypted."""
+    from pgbrowse.db.catalog import Relation
+    from pgbrowse.db.pager import CursorPager
+    from pgbrowse.ui.position import title_line
+
+    try:
+        with cluster(DEBIAN_15, tls=True) as dsn:
+            for mode, expected in (("require", "TLSv1."), ("disable", "not encrypted")):
+                factory = ConnectionFactory(psycopg2.extensions.make_dsn(dsn, sslmode=mode))
+                pager = CursorPager(factory, Relation("pg_catalog", "pg_am", "r", None, 0))
+                try:
+                    pager.rows(0, 1)
+                    line = title_line(pager.state())
+                finally:
+                    pager.close()
+                assert expected in line, line
+    except Unavailable as why:
+        pytest.skip(f"{why} (apt-get install postgresql; .ci/run installs it)")
