@@ -1,5 +1,9 @@
-"""pgbrowse: a terminal browser for PostgreSQL tables that pages through named cursors."""
+"""pgbrowse: a terminal browser for PostgreSQL tables that pages through named cursors.
+
+Nothing else may live here: see pgbrowse/version.py."""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from pgbrowse.version import __version__
+
+__all__ = ["__version__"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from pgbrowse import __version__, hangup
+from pgbrowse import hangup
 from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
 from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
@@ -21,6 +21,7 @@ from pgbrowse.db.errors import ConnectError, PgBrowseError
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.text import shown
+from pgbrowse.version import __version__
 
 EXIT_USAGE = 2
 

@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-from pgbrowse import __version__
+from pgbrowse.version import __version__
 
 
 def log_dir() -> Path:

@@ -51,3 +51,22 @@ def test_config_reads_defaults_without_the_pager_or_the_demo() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_python_m_pgbrowse_runs_from_the_folder_that_holds_the_clone(tmp_path) -> None:
+    """From there, Python takes the clone's folder (named pgbrowse) for a namespace package
+    and never runs pgbrowse/__init__.py (issue 13: ImportError on __version__)."""
+    from pathlib import Path
+
+    from pgbrowse.version import __version__
+
+    (tmp_path / "pgbrowse").symlink_to(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "pgbrowse", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"pgbrowse {__version__}"

@@ -20,7 +20,7 @@ from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from pgbrowse import __version__, defaults, hangup
+from pgbrowse import defaults, hangup
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
 from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
@@ -35,6 +35,7 @@ from pgbrowse.ui.safe import TerminalSafe, shown
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
 from pgbrowse.ui.welcome import WelcomeScreen
+from pgbrowse.version import __version__
 
 
 class PgBrowseApp(App[int]):
