@@ -179,3 +179,35 @@ def test_an_idle_view_gives_its_pool_slot_back_at_once(bouncer_dsn: str, pooled_
         loader.stop()
         for hog in hogs:
             hog.close()
+
+
+async def test_a_view_waiting_for_a_full_pool_says_so_and_esc_leaves(
+    bouncer_dsn: str, pooled_table: str
+) -> None:
+    """Every wait is bounded by the user: a view that cannot get a server connection says
+    it waits, and Esc (twice: cancel, then leave) frees the screen at once."""
+    import time
+
+    from pgbrowse.ui.app import PgBrowseApp
+    from pgbrowse.ui.table_screen import TableScreen
+    from tests.helpers import fixed_memory, relation, wait_for
+
+    factory = ConnectionFactory(bouncer_dsn)
+    table = relation(factory, pooled_table)
+    hogs = [psycopg2.connect(bouncer_dsn) for _ in range(2)]
+    for hog in hogs:
+        with hog.cursor() as cur:
+            cur.execute("SELECT 1")  # both server connections held
+    app = PgBrowseApp(factory, initial=table, memory_probe=fixed_memory)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+            screen = app.screen
+            await wait_for(pilot, lambda: "waiting for the server" in screen.position_text())
+            started = time.monotonic()
+            await pilot.press("escape", "escape")
+            await wait_for(pilot, lambda: app.screen is not screen, timeout=1)
+            assert time.monotonic() - started < 1
+    finally:
+        for hog in hogs:
+            hog.close()

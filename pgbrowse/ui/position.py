@@ -30,7 +30,10 @@ def title_line(state: ViewState) -> str:
 
 def position_line(state: ViewState, row: int, col: int, busy: Busy | None) -> str:
     if not state.opened:
-        return " opening…"
+        if busy is None:
+            return " opening…"
+        elapsed = time.monotonic() - busy.since
+        return f" opening… {busy.doing} {elapsed:.1f} s (Esc twice leaves)"
     count = f"{'' if state.count_exact else '~'}{state.row_count:,}"
     at = "" if state.positions_exact else "≈ "
     where = f" {at}row {row + 1:,} of {count}" if state.row_count else " no rows"

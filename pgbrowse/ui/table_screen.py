@@ -109,8 +109,8 @@ class TableScreen(Screen[None]):
         self.set_interval(0.1, self._tick)
 
     def _tick(self) -> None:
-        """While the server sorts or counts, keep the spinner and the seconds moving."""
-        if self.counter is not None or self.query_one(TableView).sorting is not None:
+        """While the server sorts, counts or is slow, keep the spinner and seconds moving."""
+        if self.counter is not None or self.query_one(TableView).busy() is not None:
             self.update_position()
 
     def title_text(self) -> str:
@@ -118,10 +118,8 @@ class TableScreen(Screen[None]):
 
     def position_text(self) -> str:
         view = self.query_one(TableView)
-        busy: Busy | None = None
-        if view.sorting is not None:
-            busy = Busy(f"sorting by {view.sorting[0]}", view.sort_started)
-        elif self.counter is not None:
+        busy = view.busy()
+        if busy is None and self.counter is not None:
             busy = Busy("counting rows", self._count_started)
         return position_line(self.state, view.cursor_row, view.cursor_col, busy)
 

@@ -30,6 +30,7 @@ from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager, Row
 from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cells import NULL_TEXT, fit, visible
+from pgbrowse.ui.position import Busy
 from pgbrowse.ui.safe import shown
 
 HEADER_LINES = 2  # column names, then their types
@@ -446,6 +447,15 @@ class TableView(ScrollView, can_focus=True):
         self.sorting = wanted or (column, False)
         self.sort_started = time.monotonic()
         self.loader.submit(lambda pager: pager.set_order(*(wanted or (None,))))
+
+    def busy(self, slow_s: float = 1.0) -> Busy | None:
+        """What the server is doing for the view that the user waits on: a sort, or any
+        statement running for ``slow_s`` (a seek on a slow server, a wait for a pool)."""
+        if self.sorting is not None:
+            return Busy(f"sorting by {self.sorting[0]}", self.sort_started)
+        if self.loader.in_flight is not None and time.monotonic() - self.loader.busy_since > slow_s:
+            return Busy("waiting for the server", self.loader.busy_since)
+        return None
 
     def cancel_slow(self, after_s: float = 0.5) -> bool:
         """Cancel the view's statement if one has run for ``after_s`` (a long walk, the end
