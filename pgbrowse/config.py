@@ -96,7 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
         seconds,
         DEFAULT_IDLE_RELEASE_S,
         "SECONDS",
-        "an idle view closes its cursor and ends its transaction after this long; 0 = never",
+        "an idle view closes its cursor and ends its transaction after this long; 0 = never"
+        " (behind a pooler or on a standby: sooner, whatever this says)",
     ),
     Setting("page_size", positive_int, defaults.PAGE_SIZE, "ROWS", "rows per FETCH"),
     Setting("cache_mb", positive_int, defaults.CACHE_BYTES // 2**20, "MB", "client page cache"),

@@ -95,6 +95,7 @@ class Session:
         self._conflicts = 0  # the standby's recovery conflicts when last connected
         self._described = ""  # how the last connection went (kept while released)
         self._rested = False  # closed on purpose when idle: the next connect is no reconnect
+        self._left: SafeConnection | None = None  # the connection closed then
 
     # -- the connection ----------------------------------------------------------------
     @property
@@ -103,7 +104,7 @@ class Session:
         if self._conn is None or self._conn.closed:
             if self._abandoned:
                 raise Cancelled("Cancelled", "the session was given up")
-            conn = self._conn = self.factory.connect()
+            conn = self._conn = self.factory.connect(self._left if self._rested else None)
             if self._connected_once and not self._rested:
                 self.reconnects += 1
                 if conn.standby and conn.conflicts > self._conflicts:
@@ -226,7 +227,7 @@ class Session:
         if conn is not None and not conn.closed and not self.holds_transaction:
             self._conn = None
             close_connection(conn)
-            self._rested = True
+            self._rested, self._left = True, conn
             self.note("-- idle behind a pooler: disconnected (the pool slot is free)")
 
     def cancel(self) -> None:

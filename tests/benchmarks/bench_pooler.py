@@ -1,15 +1,21 @@
 """Benchmark: what two browsing pgbrowse views cost everyone else behind a small pool.
 
-    python tests/benchmarks/bench_pooler.py [--seconds 20] [--every 2] [--clients 4]
+    python tests/benchmarks/bench_pooler.py [--seconds 20] [--every 2] [--clients 4] [--repeat 3]
 
 Starts the embedded server, a real PgBouncer (transaction pooling, pool size 2) in front of
-it, and pgbench (TPC-B-like, scale 5, --clients through the pooler). pgbench runs three
-times, its throughput counted on the server (rows of pgbench_history) over the same
-window: alone; with two browsers (each in a process of its own: the real CursorPager and
-PageLoader, paging a 1,000,000-row table one page every --every seconds, sometimes jumping
-far); and with the same browsers keeping their transaction for the configured 30 s as
-pgbrowse did before issue 13 ("holding"). Prints the tps of each run and the browsers' page
-times (a page read after the transaction was given back includes starting a new one).
+it, and pgbench (TPC-B-like, scale 5, --clients through the pooler). A browser is a process
+of its own running the real CursorPager and PageLoader, paging a 1,000,000-row table one
+page every --every seconds, 20 % of the moves far jumps. pgbench's throughput is counted on
+the server (rows of pgbench_history) over a --seconds window:
+
+- --repeat rounds of pgbench alone, then with two browsers through the pooler;
+- with two browsers connected straight to the server: what browsing costs the machine
+  (CPU, disks), with no pool involved;
+- with two browsers through the pooler keeping their transaction for the configured 30 s,
+  as pgbrowse did before issue 13.
+
+Prints each run's tps and the browsers' page times (ms from asking to having the rows; a
+page read after the transaction was given back includes connecting and seeking again).
 Not a test: issue 13's target is >= 90 % of the throughput without browsers.
 """
 
@@ -76,13 +82,23 @@ def committed(direct: str) -> int:
         conn.close()
 
 
-def run(direct: str, pooled: str, args: argparse.Namespace, browsers: int, holding: bool):
+def run(
+    direct: str,
+    pooled: str,
+    args: argparse.Namespace,
+    browsers: int,
+    holding: bool,
+    browse_direct: bool = False,
+):
     """pgbench's throughput over a --seconds window while ``browsers`` browse, counted on
     the server (time pgbench spends waiting for a pool slot counts, as it does for users)."""
     stop = multiprocessing.Event()
     out: multiprocessing.Queue = multiprocessing.Queue()
     procs = [
-        multiprocessing.Process(target=browse, args=(pooled, args.every, holding, stop, out))
+        multiprocessing.Process(
+            target=browse,
+            args=(direct if browse_direct else pooled, args.every, holding, stop, out),
+        )
         for _ in range(browsers)
     ]
     for proc in procs:
@@ -116,6 +132,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--every", type=float, default=2.0)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with EmbeddedServer() as server:
         dsn = server.create_database("bench")
@@ -136,16 +153,37 @@ def main() -> None:
             cur.execute("VACUUM ANALYZE")
         conn.close()
         with pgbouncer(dsn, "transaction", pool_size=2) as pooled:
-            alone, _ = run(dsn, pooled, args, 0, False)
             print(f"pgbench through PgBouncer (transaction, pool 2), {args.clients} clients,")
-            print(f"{args.seconds:g} s; browsers page every {args.every:g} s\n")
-            print(f"{'':32} {'tps':>8} {'% alone':>8} {'page ms p50':>12} {'p95':>8}")
-            print(f"{'pgbench alone':32} {alone:8.1f} {100:8.0f}")
-            for label, holding in (("+ 2 pgbrowse (issue 13)", False), ("+ 2 holding 30 s", True)):
-                tps, times = run(dsn, pooled, args, 2, holding)
-                p50 = statistics.median(times)
-                p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else p50
-                print(f"{label:32} {tps:8.1f} {100 * tps / alone:8.0f} {p50:12.1f} {p95:8.1f}")
+            print(f"{args.seconds:g} s a run; browsers page every {args.every:g} s\n")
+            print(f"{'':26} {'tps':>8} {'% alone':>8} {'page ms p50':>12} {'p95':>8}")
+            ratios = []
+            for round_ in range(1, args.repeat + 1):  # (alone and with, side by side in time)
+                alone, _ = run(dsn, pooled, args, 0, False)
+                print(f"{f'{round_}: pgbench alone':26} {alone:8.1f} {100:8.0f}")
+                tps, times = run(dsn, pooled, args, 2, False)
+                ratios.append(tps / alone)
+                print(
+                    f"{f'{round_}: + 2 pgbrowse':26} {tps:8.1f} {100 * tps / alone:8.0f}"
+                    f" {statistics.median(times):12.1f} {percentile_95(times):8.1f}"
+                )
+            tps, times = run(dsn, pooled, args, 2, False, browse_direct=True)
+            print(
+                f"{'+ 2 pgbrowse, not pooled':26} {tps:8.1f} {100 * tps / alone:8.0f}"
+                f" {statistics.median(times):12.1f} {percentile_95(times):8.1f}"
+            )
+            tps, times = run(dsn, pooled, args, 2, True)
+            print(
+                f"{'+ 2 holding 30 s (before)':26} {tps:8.1f} {100 * tps / alone:8.0f}"
+                f" {statistics.median(times):12.1f} {percentile_95(times):8.1f}"
+            )
+            print(
+                f"\nwith two pgbrowse views: median {100 * statistics.median(ratios):.0f} %"
+                " of pgbench's throughput alone (target >= 90 %)"
+            )
+
+
+def percentile_95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
 if __name__ == "__main__":
