@@ -20,6 +20,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.cache import PageCache, Row
 from pgbrowse.db.catalog import Column, Relation
+from pgbrowse.db.seek import BLOCKS_SQL
 from pgbrowse.db.session import Session
 from pgbrowse.db.strategy import Ctid, Keyset
 from pgbrowse.db.view import View
@@ -183,10 +184,8 @@ class AnchorReader:
         return anchor
 
     def _blocks_now(self) -> int:
-        query = sql.SQL(
-            "SELECT pg_relation_size({}::regclass) / current_setting('block_size')::int"
-        ).format(sql.Literal(self.relation.identifier().as_string(self.session.conn)))
-        return int(self.session.scalar(query))
+        name = self.relation.identifier().as_string(self.session.conn)
+        return int(self.session.scalar(sql.SQL(BLOCKS_SQL % "{}").format(sql.Literal(name))))
 
     def _row_block_below(self, end: int) -> int:
         span = self._window

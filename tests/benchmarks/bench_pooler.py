@@ -58,7 +58,9 @@ def browse(dsn: str, every: float, holding: bool, stop: Any, out: multiprocessin
     loader = PageLoader(pager, lambda *_: done.set(), idle_release_s=30.0)
     loader.start()
     times: list[float] = []
+    held = 0.0  # seconds this browser held a transaction (a server connection of the pool)
     page, rng = 0, random.Random()
+    began = time.monotonic()
     while not stop.is_set():
         page = rng.randrange(ROWS // 100) if rng.random() < 0.2 else page + 1
         done.clear()
@@ -66,9 +68,12 @@ def browse(dsn: str, every: float, holding: bool, stop: Any, out: multiprocessin
         loader.want([page])
         done.wait(30)
         times.append((time.perf_counter() - started) * 1000)
-        stop.wait(every)
+        while pager.holds_transaction and time.perf_counter() - started < every:
+            time.sleep(0.0005)
+        held += time.perf_counter() - started
+        stop.wait(max(0.0, every - (time.perf_counter() - started)))
     loader.stop()
-    out.put(times)
+    out.put((times, held / (time.monotonic() - began)))
 
 
 def committed(direct: str) -> int:
@@ -91,7 +96,8 @@ def run(
     browse_direct: bool = False,
 ):
     """pgbench's throughput over a --seconds window while ``browsers`` browse, counted on
-    the server (time pgbench spends waiting for a pool slot counts, as it does for users)."""
+    the server (time pgbench spends waiting for a pool slot counts, as it does for users);
+    the browsers' page times; the share of the pool's time they held a connection."""
     stop = multiprocessing.Event()
     out: multiprocessing.Queue = multiprocessing.Queue()
     procs = [
@@ -121,10 +127,13 @@ def run(
     bench.terminate()
     bench.wait()
     stop.set()
-    times = [t for _ in procs for t in out.get(timeout=60)]
+    reports = [out.get(timeout=60) for _ in procs]
     for proc in procs:
         proc.join(30)
-    return tps, times
+    times = [t for report in reports for t in report[0]]
+    # The share of the pool's connection time the browsers held (pool of 2).
+    share = sum(report[1] for report in reports) / 2
+    return tps, times, share
 
 
 def main() -> None:
@@ -155,30 +164,31 @@ def main() -> None:
         with pgbouncer(dsn, "transaction", pool_size=2) as pooled:
             print(f"pgbench through PgBouncer (transaction, pool 2), {args.clients} clients,")
             print(f"{args.seconds:g} s a run; browsers page every {args.every:g} s\n")
-            print(f"{'':26} {'tps':>8} {'% alone':>8} {'page ms p50':>12} {'p95':>8}")
+            heads = ("tps", 8), ("% alone", 8), ("page ms p50", 12), ("p95", 8), ("pool held", 10)
+            print(" " * 26, *(f"{head:>{width}}" for head, width in heads))
             ratios = []
-            for round_ in range(1, args.repeat + 1):  # (alone and with, side by side in time)
-                alone, _ = run(dsn, pooled, args, 0, False)
-                print(f"{f'{round_}: pgbench alone':26} {alone:8.1f} {100:8.0f}")
-                tps, times = run(dsn, pooled, args, 2, False)
-                ratios.append(tps / alone)
+            alone = 0.0
+
+            def row(label: str, tps: float, times: list[float], share: float | None) -> None:
+                held = "-" if share is None else f"{100 * share:.2f}%"  # (not pooled: none)
                 print(
-                    f"{f'{round_}: + 2 pgbrowse':26} {tps:8.1f} {100 * tps / alone:8.0f}"
-                    f" {statistics.median(times):12.1f} {percentile_95(times):8.1f}"
+                    f"{label:26} {tps:8.1f} {100 * tps / alone:8.0f}"
+                    f" {statistics.median(times):12.1f} {percentile_95(times):8.1f} {held:>10}"
                 )
-            tps, times = run(dsn, pooled, args, 2, False, browse_direct=True)
-            print(
-                f"{'+ 2 pgbrowse, not pooled':26} {tps:8.1f} {100 * tps / alone:8.0f}"
-                f" {statistics.median(times):12.1f} {percentile_95(times):8.1f}"
-            )
-            tps, times = run(dsn, pooled, args, 2, True)
-            print(
-                f"{'+ 2 holding 30 s (before)':26} {tps:8.1f} {100 * tps / alone:8.0f}"
-                f" {statistics.median(times):12.1f} {percentile_95(times):8.1f}"
-            )
+
+            for round_ in range(1, args.repeat + 1):  # (alone and with, side by side in time)
+                alone, _, _ = run(dsn, pooled, args, 0, False)
+                print(f"{f'{round_}: pgbench alone':26} {alone:8.1f} {100:8.0f}")
+                tps, times, share = run(dsn, pooled, args, 2, False)
+                ratios.append(tps / alone)
+                row(f"{round_}: + 2 pgbrowse", tps, times, share)
+            tps, times, _ = run(dsn, pooled, args, 2, False, browse_direct=True)
+            row("+ 2 pgbrowse, not pooled", tps, times, None)
+            row("+ 2 holding 30 s (before)", *run(dsn, pooled, args, 2, True))
             print(
                 f"\nwith two pgbrowse views: median {100 * statistics.median(ratios):.0f} %"
-                " of pgbench's throughput alone (target >= 90 %)"
+                " of pgbench's throughput alone (target >= 90 %); pool held: the share of the"
+                "\npool's connection time the two views held a transaction"
             )
 
 
