@@ -53,7 +53,8 @@ async def shoot(
                 and views.first().loader.in_flight is None
                 and views.first().loader.pager.stats().pages >= 1
             )
-            if (name is None and app.screen.query("DataTable").first().row_count) or ready:
+            listing = getattr(app.screen, "listing", None)
+            if (name is None and listing is not None and app.screen.loaded) or ready:
                 break
         await pilot.press(*keys)
         await pilot.pause(0.5)

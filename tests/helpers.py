@@ -18,13 +18,13 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import Statement
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
 
 FIXED_MEMORY = MemoryReading(
@@ -100,12 +100,20 @@ async def open_table(app: PgBrowseApp, pilot: Pilot) -> TableView:
     return view
 
 
+def listed(app: PgBrowseApp) -> int:
+    """How many lines the relation list shows, once the whole catalog is in and the
+    filter has looked at all of it (-1 until then, or on another screen)."""
+    screen = app.screen
+    if not isinstance(screen, RelationListScreen) or not screen.loaded:
+        return -1
+    return len(screen.listing.lines) if screen.listing.done else -1
+
+
 async def open_from_list(pilot: Pilot, name: str) -> TableView:
     app = pilot.app
-    table = app.screen.query_one(DataTable)
-    await wait_for(pilot, lambda: table.row_count > 0)
+    await wait_for(pilot, lambda: listed(app) > 0)
     await pilot.press(*name)
-    await wait_for(pilot, lambda: table.row_count == 1)
+    await wait_for(pilot, lambda: listed(app) == 1)
     await pilot.press("enter")
     view = await open_table(app, pilot)
     return view

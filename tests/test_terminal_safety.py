@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 from psycopg2 import sql
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
@@ -31,7 +31,7 @@ from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.safe import TerminalSafe, shown
 from pgbrowse.ui.table_screen import TableScreen
-from tests.helpers import fixed_memory, open_table, relation, wait_for
+from tests.helpers import fixed_memory, listed, open_table, relation, wait_for
 
 OSC52 = "\x1b]52;c;Y2VsbHB3bmVk\x1b\\"  # "cellpwned" into the clipboard
 TITLE = "\x1b]0;pwned\x07"
@@ -123,10 +123,9 @@ def test_the_line_filter_drops_what_slipped_past() -> None:
 async def test_the_relation_list(hostile_dsn: str) -> None:
     app = PgBrowseApp(ConnectionFactory(hostile_dsn), memory_probe=fixed_memory)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count > 0)
+        await wait_for(pilot, lambda: listed(app) > 0)
         await pilot.press(*"screen.")
-        await wait_for(pilot, lambda: table.row_count == 5)
+        await wait_for(pilot, lambda: listed(app) == 5)
         await pilot.pause(0.1)
         drawn = clean(app)
         # Markup is shown as typed, whole; escapes as visible marks.

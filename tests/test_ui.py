@@ -6,7 +6,6 @@ import time
 
 import psycopg2
 import pytest
-from textual.widgets import DataTable
 
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
@@ -19,6 +18,7 @@ from tests.helpers import (
     fetch_count,
     fixed_memory,
     line,
+    listed,
     open_from_list,
     open_table,
     pgbrowse_sessions,
@@ -127,9 +127,10 @@ async def test_slow_fetch_keeps_the_ui_responsive(scratch, scratch_dsn: str) -> 
     factory = ConnectionFactory(scratch_dsn)
     app = PgBrowseApp(factory, memory_probe=fixed_memory)
     async with app.run_test(size=SIZE) as pilot:
-        table = app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count > 0)
-        await pilot.press(*"public.slow", "enter")
+        await wait_for(pilot, lambda: listed(app) > 0)
+        await pilot.press(*"public.slow")
+        await wait_for(pilot, lambda: listed(app) == 1)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
         view = app.screen.query_one(TableView)
         started = time.monotonic()

@@ -167,6 +167,13 @@ class ConnectionFactory:
         made.dsn = psycopg2.extensions.make_dsn(self.dsn, password=password)
         return made
 
+    def with_database(self, name: str) -> ConnectionFactory:
+        """The same connections to another database of the server (psql's \\c)."""
+        made = ConnectionFactory.__new__(ConnectionFactory)
+        made.settings = self.settings
+        made.dsn = psycopg2.extensions.make_dsn(self.dsn, dbname=name)
+        return made
+
     def user(self) -> str:
         """The role libpq will log in as (the DSN's, PGUSER, or the OS user), as psql says it."""
         import getpass

@@ -109,6 +109,16 @@ class PgBrowseApp(App[int]):
             markup=False,
         )
 
+    def switch_database(self, factory: ConnectionFactory, where: str) -> None:
+        """Browse another database (its connection was checked): back to its relation list."""
+        self.factory, self.where = factory, where
+        self.sub_title = f"{__version__} {where}"
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, RelationListScreen):
+            self.pop_screen()
+        if isinstance(self.screen, RelationListScreen):
+            self.screen.switched()
+        self.notify(f"Connected to {where}")
+
     def get_default_screen(self) -> RelationListScreen:
         return RelationListScreen()
 

@@ -1,41 +1,33 @@
-"""RelationListScreen: every user relation, filtered as you type; Enter opens one."""
+"""RelationListScreen: every relation of the database, filtered as you type; Enter opens one.
+
+The first screenful comes from one small query and is drawn at once; the whole catalog
+follows on a worker thread into a CatalogIndex (compact arrays, no object per relation),
+and the list switches to it keeping the filter, the order and the cursor's relation.
+Typing filters in memory, a slice of the catalog per event-loop turn.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from pgbrowse.db.catalog import Relation, list_relations
-from pgbrowse.db.errors import PgBrowseError, QueryError, first_line
-from pgbrowse.memory import human_bytes
+from pgbrowse.db.catalog_index import CatalogIndex, read_all, read_first
+from pgbrowse.db.errors import PgBrowseError, QueryError, describe, first_line
+from pgbrowse.db.listing import Listing
+from pgbrowse.ui.catalog_view import CatalogView
 from pgbrowse.ui.memory_footer import MemoryFooter
-from pgbrowse.ui.safe import SafeStatic, plain_text
+from pgbrowse.ui.safe import SafeStatic
 
 if TYPE_CHECKING:
     from pgbrowse.ui.app import PgBrowseApp
 
-
-def matches(relation: Relation, text: str) -> bool:
-    """Case-insensitive match of every word of ``text`` against schema.name and kind."""
-    haystack = f"{relation.qualified} {relation.kind_name}".casefold()
-    return all(word in haystack for word in text.casefold().split())
-
-
-class FilterInput(Input):
-    """The list's filter box: it leaves ``?`` to the app (help), as no relation name needs it."""
-
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        return character != "?" and super().check_consume_key(key, character)
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.character == "?":
-            event.prevent_default()  # not typed into the box: the app's binding takes it
+FIRST_LINES = 200  # the first screenful (and then some), read before the whole catalog
 
 
 class RelationListScreen(Screen[None]):
@@ -47,16 +39,23 @@ class RelationListScreen(Screen[None]):
         Binding("enter", "open", "Open", priority=True),
         Binding("down", "move(1)", "Down", show=False, priority=True),
         Binding("up", "move(-1)", "Up", show=False, priority=True),
-        Binding("pagedown", "move(10)", "Page down", show=False, priority=True),
-        Binding("pageup", "move(-10)", "Page up", show=False, priority=True),
-        Binding("ctrl+r", "reload", "Reload"),
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True),
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True),
+        Binding("ctrl+home", "edge(0)", "First", show=False, priority=True),
+        Binding("ctrl+end", "edge(1)", "Last", show=False, priority=True),
+        # (priority: the filter box would take Ctrl+E as "end of line")
+        Binding("ctrl+e", "expand", "Partitions", priority=True),
+        Binding("ctrl+s", "sort", "Sort", priority=True),
+        Binding("ctrl+l", "databases", "Databases", priority=True),
+        Binding("ctrl+r", "reload", "Reload", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.relations: list[Relation] = []
-        self.shown: list[Relation] = []
+        self.listing = Listing(CatalogIndex())
+        self.loaded = False  # the whole catalog is in
+        self.error: PgBrowseError | None = None
 
     @property
     def browser(self) -> PgBrowseApp:
@@ -67,15 +66,10 @@ class RelationListScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(f" pgbrowse  {self.browser.where}", id="title")
-        yield FilterInput(placeholder="type to filter relations (schema.name or kind)", id="filter")
-        table: DataTable[str] = DataTable(id="relations", cursor_type="row", zebra_stripes=True)
-        table.add_column("schema", key="schema")
-        table.add_column("name", key="name")
-        table.add_column("kind", key="kind")
-        table.add_column("rows (est.)", key="rows")
-        table.add_column("size", key="size")
-        table.add_column("comment", key="comment")
-        yield table
+        yield Input(
+            placeholder="type to filter relations (schema.name or kind); F1 for help", id="filter"
+        )
+        yield CatalogView(self.listing, id="relations")
         yield SafeStatic(" loading the catalog…", id="status")
         yield MemoryFooter(self.browser.memory_probe)
         yield Footer()
@@ -84,70 +78,141 @@ class RelationListScreen(Screen[None]):
         self.query_one(Input).focus()
         self.load()
 
+    # -- loading -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
     def load(self) -> None:
-        """One catalog query on a short-lived connection of its own."""
+        """The first screenful, then everything, on a short-lived connection of its own."""
+        worker = get_current_worker()
         try:
             conn = self.browser.factory.connect()
             try:
-                relations = list_relations(conn)
+                first = read_first(conn, FIRST_LINES)
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self._loaded, first)
+                whole = read_all(conn)
+            except Exception as error:
+                raise _plain(error) from None
             finally:
                 conn.close()
         except PgBrowseError as error:
-            self.app.call_from_thread(self._failed, error)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._failed, error)
             return
-        except Exception as error:  # a driver error: say it plainly
-            self.app.call_from_thread(self._failed, QueryError("Catalog failed", first_line(error)))
-            return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._loaded, relations)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._loaded, whole)
 
     def _failed(self, error: PgBrowseError) -> None:
-        self.query_one("#status", Static).update(f" {error.title}: {error.message}")
+        """The list keeps what it had; the status line says what went wrong."""
+        self.error = error
+        self.update_status()
 
-    def _loaded(self, relations: list[Relation]) -> None:
-        self.relations = relations
-        self.show(self.query_one(Input).value)
+    def _loaded(self, index: CatalogIndex) -> None:
+        view = self.query_one(CatalogView)
+        current = view.current
+        self.error = None
+        self.loaded = index.complete
+        self.listing.replace_index(index)
+        self._filter_rest()
+        view.lines_changed()
+        if current is not None:  # the cursor stays on its relation
+            for row, line in enumerate(self.listing.lines):
+                entry = index.entry(line)
+                if (entry.schema, entry.name) == (current.schema, current.name):
+                    view.move(to=row)
+                    break
+        self.update_status()
 
-    def show(self, text: str) -> None:
-        self.shown = [r for r in self.relations if matches(r, text)]
-        table = self.query_one(DataTable)
-        table.clear()
-        table.add_rows(
-            (  # names and comments are the database's text: never markup, no controls
-                plain_text(r.schema),
-                plain_text(r.name),
-                r.kind_name,
-                "?" if r.estimated_rows is None else f"~{r.estimated_rows:,}",
-                human_bytes(r.size_bytes),
-                plain_text((r.comment or "").splitlines()[0] if r.comment else ""),
-            )
-            for r in self.shown
-        )
-        shown = (
-            f"{len(self.shown):,} of {len(self.relations):,}"
-            if text
-            else f"{len(self.relations):,}"
-        )
-        self.query_one("#status", Static).update(
-            f" {shown} relations  │ Enter opens, typing filters, Ctrl+R reloads"
-        )
-
+    # -- filtering ---------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.show(event.value)
+        self.listing.set_filter(event.value)
+        view = self.query_one(CatalogView)
+        view.cursor = 0
+        view.scroll_to(y=0, animate=False, immediate=True)
+        view.lines_changed()
+        self.update_status()
+        self._filter_rest()
+
+    def _filter_rest(self) -> None:
+        """The rest of the catalog, a slice per turn of the event loop (keys come first)."""
+        if not self.listing.done:
+            self.call_after_refresh(self._filter_step)
+
+    def _filter_step(self) -> None:
+        if self.listing.step():
+            self.call_later(self._filter_step)
+            if len(self.listing.lines) < 200:
+                self.query_one(CatalogView).lines_changed()
+            return
+        self.query_one(CatalogView).lines_changed()
+        self.update_status()
+
+    def update_status(self) -> None:
+        listing = self.listing
+        index = listing.index
+        total = f"{index.count:,}" + ("" if self.loaded else "+")
+        if listing.text.split():
+            counted = f"{listing.matched:,}" + ("" if listing.done else "…")
+            shown = f"{counted} of {total} relations match"
+        elif len(index.tops) < index.count:
+            shown = f"{len(index.tops):,} relations ({total} with partitions and children)"
+        else:
+            shown = f"{total} relations"
+        if not self.loaded and self.error is None:
+            shown += " (loading the rest…)"
+        if self.error is not None:
+            shown += f"  │ {self.error.title}: {self.error.message} (Ctrl+R tries again)"
+        self.query_one("#status", Static).update(
+            f" {shown}  │ by {listing.sort}  │ Enter opens, Ctrl+E partitions, Ctrl+S sorts"
+        )
+
+    # -- keys --------------------------------------------------------------------------
+    def on_catalog_view_moved(self, message: CatalogView.Moved) -> None:
+        message.stop()
 
     def action_move(self, step: int) -> None:
-        table = self.query_one(DataTable)
-        if table.row_count:
-            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+        self.query_one(CatalogView).move(step)
+
+    def action_page(self, direction: int) -> None:
+        view = self.query_one(CatalogView)
+        view.move(direction * view.page)
+
+    def action_edge(self, end: int) -> None:
+        self.query_one(CatalogView).move(to=len(self.listing.lines) - 1 if end else 0)
 
     def action_open(self) -> None:
-        table = self.query_one(DataTable)
-        if self.shown and 0 <= table.cursor_row < len(self.shown):
-            self.browser.open_relation(self.shown[table.cursor_row])
+        entry = self.query_one(CatalogView).current
+        if entry is not None:
+            self.browser.open_relation(entry.relation())
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open()
+    def action_expand(self) -> None:
+        view = self.query_one(CatalogView)
+        entry = view.current
+        if entry is None or not self.listing.toggle(entry.line):
+            self.notify("Not a partitioned table or an inheritance parent", severity="warning")
+            return
+        view.lines_changed()
+
+    def action_sort(self) -> None:
+        self.listing.next_sort()
+        view = self.query_one(CatalogView)
+        view.lines_changed()
+        view.move(to=0)
+        self.update_status()
+
+    def action_databases(self) -> None:
+        from pgbrowse.ui.databases import DatabaseScreen
+
+        self.app.push_screen(DatabaseScreen())
+
+    def switched(self) -> None:
+        """Another database: its name in the title, its catalog in the list."""
+        self.query_one("#title", Static).update(f" pgbrowse  {self.browser.where}")
+        self.listing = Listing(CatalogIndex())
+        view = self.query_one(CatalogView)
+        view.listing, view.cursor = self.listing, 0
+        view.lines_changed()
+        self.loaded = False
+        self.action_reload()
 
     def action_reload(self) -> None:
         self.query_one("#status", Static).update(" loading the catalog…")
@@ -155,3 +220,14 @@ class RelationListScreen(Screen[None]):
 
     def action_clear_filter(self) -> None:
         self.query_one(Input).value = ""
+
+
+def _plain(error: Exception) -> PgBrowseError:
+    """A catalog read's failure in plain words (a timeout, a lost connection…)."""
+    import psycopg2
+
+    if isinstance(error, PgBrowseError):
+        return error
+    if isinstance(error, psycopg2.Error):
+        return describe(error, "reading the catalog")
+    return QueryError("Catalog failed", first_line(error))

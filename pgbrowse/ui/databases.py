@@ -1,0 +1,136 @@
+"""DatabaseScreen: the server's databases, as psql's \\l lists them; Enter connects to one
+(psql's \\c): the relation list then shows that database, and the title line says which."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import psycopg2
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from pgbrowse.db.errors import PgBrowseError, describe
+from pgbrowse.memory import human_bytes
+from pgbrowse.ui.safe import SafeStatic, plain_text
+
+if TYPE_CHECKING:
+    from pgbrowse.ui.app import PgBrowseApp
+
+# No size for a database you may not connect to (pg_database_size would refuse).
+DATABASES_SQL = """
+SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba),
+       d.datallowconn AND has_database_privilege(d.oid, 'CONNECT'),
+       CASE WHEN has_database_privilege(d.oid, 'CONNECT')
+            THEN pg_catalog.pg_database_size(d.oid) END,
+       d.datname = current_database()
+FROM pg_catalog.pg_database d
+WHERE NOT d.datistemplate
+ORDER BY d.datname
+"""
+
+
+def where_of(conn: Any) -> str:
+    """user@host:port/database, as the title lines say it."""
+    info = conn.info
+    return f"{info.user}@{info.host or 'local'}:{info.port}/{info.dbname}"
+
+
+class DatabaseScreen(Screen[None]):
+    HELP_TITLE = "the databases"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "connect", "Connect", priority=True),
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self.allowed: list[bool] = []
+        self.status_text = ""
+
+    @property
+    def browser(self) -> PgBrowseApp:
+        from pgbrowse.ui.app import PgBrowseApp
+
+        assert isinstance(self.app, PgBrowseApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield SafeStatic(f" databases of {self.browser.where}", id="title")
+        table: DataTable[Any] = DataTable(id="databases", cursor_type="row", zebra_stripes=True)
+        for label in ("name", "owner", "you may connect", "size"):
+            table.add_column(label, key=label)
+        yield table
+        yield SafeStatic(" listing the databases…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="databases", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            conn = self.browser.factory.connect()
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(DATABASES_SQL)
+                    rows = cur.fetchall()
+                conn.rollback()
+            except psycopg2.Error as error:
+                raise describe(error, "listing the databases") from None
+            finally:
+                conn.close()
+        except PgBrowseError as error:
+            self.app.call_from_thread(self._status, f" {error.title}: {error.message}")
+            return
+        self.app.call_from_thread(self._loaded, rows)
+
+    def _status(self, text: str) -> None:
+        self.status_text = text
+        self.query_one("#status", Static).update(text)
+
+    def _loaded(self, rows: list[tuple[Any, ...]]) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.names = [row[0] for row in rows]
+        self.allowed = [bool(row[2]) for row in rows]
+        for name, owner, allowed, size, here in rows:
+            table.add_row(
+                plain_text(name + ("  (here)" if here else "")),
+                plain_text(owner or ""),
+                "yes" if allowed else "no",
+                "" if size is None else human_bytes(size),
+            )
+            if here:
+                table.move_cursor(row=table.row_count - 1)
+        self._status(f" {len(rows):,} databases  │ Enter connects, Esc goes back")
+
+    def action_connect(self) -> None:
+        row = self.query_one(DataTable).cursor_row
+        if 0 <= row < len(self.names):
+            self._status(f" connecting to {self.names[row]}…")
+            self.connect(self.names[row])
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def connect(self, name: str) -> None:
+        """Connect once to check (a refusal is one plain line, and you stay here)."""
+        factory = self.browser.factory.with_database(name)
+        try:
+            conn = factory.connect()
+            try:
+                where = where_of(conn)
+            finally:
+                conn.close()
+        except PgBrowseError as error:
+            self.app.call_from_thread(self._refused, error)
+            return
+        self.app.call_from_thread(self.browser.switch_database, factory, where)
+
+    def _refused(self, error: PgBrowseError) -> None:
+        self._status(f" {error.title}: {error.message}")
+        self.notify(error.message, title=error.title, severity="error")
