@@ -21,9 +21,9 @@ from pgbrowse.ui.cells import fit
 from pgbrowse.ui.safe import shown
 
 COLUMNS: tuple[tuple[str, int, int], ...] = (  # (name, least width, most width)
-    ("schema", 16, 28),
-    ("name", 24, 52),
-    ("kind", 17, 17),
+    ("schema", 6, 28),
+    ("name", 4, 52),
+    ("kind", 4, 17),
     ("rows (est.)", 13, 13),
     ("size", 9, 9),
 )
@@ -57,6 +57,7 @@ class CatalogView(ScrollView, can_focus=False):
         super().__init__(id=id)
         self.listing = listing
         self.cursor = 0
+        self._widths_for: tuple[object, list[tuple[str, int, int]]] = (None, [])
 
     # -- the model changed -------------------------------------------------------------
     def lines_changed(self) -> None:
@@ -114,13 +115,26 @@ class CatalogView(ScrollView, can_focus=False):
         return Strip([Segment(fit(self._text(entry), width), style)])
 
     def _widths(self, width: int) -> list[tuple[str, int, int]]:
-        """Each column's name, least and drawn width: schema and name grow with the room."""
-        spare = max(0, width - sum(least + 1 for _, least, _ in COLUMNS) - 20)
-        grown = {}
-        for name, least, most in sorted(COLUMNS, key=lambda c: c[0] != "name"):  # name first
-            grown[name] = least + min(most - least, spare)
-            spare -= grown[name] - least
-        return [(name, least, grown[name]) for name, least, _ in COLUMNS]
+        """Each column's name, least and drawn width: as wide as the visible lines need
+        (up to a bound), the comment taking what is left."""
+        lines = self.listing.lines
+        top = int(self.scroll_y)
+        key = (width, top, id(lines), len(lines), self.listing.sort, len(self.listing.expanded))
+        if self._widths_for[0] == key:
+            return self._widths_for[1]
+        needed = {name: len(name) for name, _, _ in COLUMNS}
+        index = self.listing.index
+        for row in range(top, min(len(lines), top + self.size.height)):
+            entry = index.entry(lines[row])
+            needed["schema"] = max(needed["schema"], len(entry.schema))
+            name = 2 * index.depth(entry.line) + len(entry.name)
+            if entry.children:
+                name += 4 + len(f"{entry.children:,}") + 2
+            needed["name"] = max(needed["name"], name)
+            needed["kind"] = max(needed["kind"], len(entry.relation().kind_name))
+        out = [(name, least, max(least, min(needed[name], most))) for name, least, most in COLUMNS]
+        self._widths_for = (key, out)
+        return out
 
     def _text(self, entry: Entry) -> str:
         widths = [wide for _, _, wide in self._widths(self.scrollable_content_region.width)]
