@@ -16,7 +16,7 @@ from typing import NoReturn
 from pgbrowse import hangup
 from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
 from pgbrowse.db.catalog import Relation, find_relation
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connect import ConnectionFactory, SessionSettings, where_of
 from pgbrowse.db.errors import ConnectError, PgBrowseError
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
@@ -111,8 +111,7 @@ def _resolve(factory: ConnectionFactory, name: str | None) -> tuple[str, Relatio
     """Check the connection once (for a one-line error) and find the relation asked for."""
     conn = factory.connect()
     try:
-        info = conn.info
-        where = f"{info.user}@{info.host or 'local'}:{info.port}/{info.dbname}"
+        where = where_of(conn)
         if name is None:
             return where, None
         relation = find_relation(conn, name)

@@ -188,7 +188,12 @@ def test_relations_you_may_not_read_are_marked(catalog_dsn) -> None:
 
 
 async def test_the_list_types_question_marks_and_opens_partitions(catalog_dsn) -> None:
-    app = PgBrowseApp(ConnectionFactory(catalog_dsn), memory_probe=fixed_memory)
+    from pgbrowse.db.connect import where_of
+
+    conn = psycopg2.connect(catalog_dsn)
+    where = where_of(conn)  # (as the command line finds it)
+    conn.close()
+    app = PgBrowseApp(ConnectionFactory(catalog_dsn), where=where, memory_probe=fixed_memory)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: listed(app) > 0)
         screen = app.screen
@@ -206,7 +211,7 @@ async def test_the_list_types_question_marks_and_opens_partitions(catalog_dsn) -
         assert "▾ p (2)" in drawn and "p_a (2)" in drawn
         await pilot.press("down", "enter")  # a partition opens like any table
         view = await open_table(app, pilot)
-        assert app.screen.title_text().startswith(" tree.p_a ")
+        assert app.screen.title_text().startswith(" tree.p_a  (partitioned) in pgbrowse_cat_")
         assert view.row_count == 1000
 
 
@@ -255,3 +260,20 @@ async def test_databases_are_listed_and_another_one_opens(catalog_dsn, demo_dsn)
             await wait_for(pilot, lambda: listed(app) == 1)
     finally:
         _admin(catalog_dsn, f'DROP DATABASE IF EXISTS "{refused}"')
+
+
+async def test_a_failed_catalog_read_keeps_the_list_and_says_why(catalog_dsn) -> None:
+    from pgbrowse.db.connect import SessionSettings
+
+    app = PgBrowseApp(ConnectionFactory(catalog_dsn), memory_probe=fixed_memory)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: listed(app) > 0)
+        screen = app.screen
+        before = list(screen.listing.lines)
+        # The next read times out on the server (1 ms statement timeout).
+        app.factory = ConnectionFactory(catalog_dsn, SessionSettings(statement_timeout_s=0.001))
+        await pilot.press("ctrl+r")
+        status = screen.query_one("#status")
+        await wait_for(pilot, lambda: "Timed out" in str(status.render()))
+        assert list(screen.listing.lines) == before and app.screen is screen
+        assert "Ctrl+R tries again" in str(status.render())

@@ -223,6 +223,12 @@ KEEPALIVES = {
 }
 
 
+def where_of(conn: psycopg2.extensions.connection) -> str:
+    """user@host:port/database, as the title lines say it."""
+    info = conn.info
+    return f"{info.user}@{info.host or 'local'}:{info.port}/{info.dbname}"
+
+
 def connect_reason(error: psycopg2.Error) -> str:
     """libpq's whole message in one line (its hints included: "Is the server running
     locally…"), and where no server answers at all, how to try pgbrowse without one."""

@@ -99,7 +99,7 @@ class CatalogView(ScrollView, can_focus=False):
         if y == 0:
             style = self.get_component_rich_style("catalogview--header")
             head = "".join(fit(name, wide) + " " for name, _, wide in self._widths(width))
-            return Strip([Segment(fit(head + "comment", width), style)])
+            return Strip([Segment(fit(head + "comment", width), style)], width)
         row = int(self.scroll_y) + y - 1
         lines = self.listing.lines
         if row >= len(lines):
@@ -112,7 +112,7 @@ class CatalogView(ScrollView, can_focus=False):
             style += self.get_component_rich_style("catalogview--odd")
         if row == self.cursor:
             style += self.get_component_rich_style("catalogview--cursor")
-        return Strip([Segment(fit(self._text(entry), width), style)])
+        return Strip([Segment(fit(self._text(entry), width), style)], width)
 
     def _widths(self, width: int) -> list[tuple[str, int, int]]:
         """Each column's name, least and drawn width: as wide as the visible lines need

@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from pgbrowse.db.connect import where_of
 from pgbrowse.db.errors import PgBrowseError, describe
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.safe import SafeStatic, plain_text
@@ -30,12 +31,6 @@ FROM pg_catalog.pg_database d
 WHERE NOT d.datistemplate
 ORDER BY d.datname
 """
-
-
-def where_of(conn: Any) -> str:
-    """user@host:port/database, as the title lines say it."""
-    info = conn.info
-    return f"{info.user}@{info.host or 'local'}:{info.port}/{info.dbname}"
 
 
 class DatabaseScreen(Screen[None]):

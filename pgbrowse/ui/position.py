@@ -20,12 +20,15 @@ class Busy:
     since: float  # time.monotonic() when it started
 
 
-def title_line(state: ViewState) -> str:
+def title_line(state: ViewState, database: str = "") -> str:
+    """What is shown, and from where: the relation (in ``database``), the filter, how the
+    connection goes, and how the view finds its rows."""
     relation = state.relation
     why = f"  · {state.why}" if state.why else ""
     where = f"  · filter: {state.filter}" if state.filter else ""
     connection = f"  · {state.connection}" if state.connection else ""
-    return f" {relation.qualified}  ({relation.kind_name}){where}{connection}{why}"
+    database = f" in {database}" if database else ""
+    return f" {relation.qualified}  ({relation.kind_name}){database}{where}{connection}{why}"
 
 
 def position_line(state: ViewState, row: int, col: int, busy: Busy | None) -> str:

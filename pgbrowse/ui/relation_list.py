@@ -139,7 +139,7 @@ class RelationListScreen(Screen[None]):
 
     def _filter_step(self) -> None:
         if self.listing.step():
-            self.call_later(self._filter_step)
+            self.call_after_refresh(self._filter_step)  # (the screen is drawn in between)
             if len(self.listing.lines) < 200:
                 self.query_one(CatalogView).lines_changed()
             return

@@ -114,7 +114,7 @@ class TableScreen(Screen[None]):
             self.update_position()
 
     def title_text(self) -> str:
-        return title_line(self.state)
+        return title_line(self.state, self.browser.where.rpartition("/")[2])
 
     def position_text(self) -> str:
         view = self.query_one(TableView)
