@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from pgbrowse.crashlog import one_line, write_crash_log
+from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager, Row
 from pgbrowse.db.state import ViewState
@@ -99,8 +100,8 @@ class PageLoader:
         if not self._thread.is_alive():
             self.pager.close()
             return
-        if self._busy is not None:
-            self.pager.cancel()
+        if self._busy is not None:  # (sent again until it lands: one between statements is lost)
+            keep_cancelling(self.pager.cancel, lambda: not self._thread.is_alive())
         timer = threading.Timer(abandon_after_s, self._abandon)
         timer.daemon = True
         timer.start()
