@@ -125,10 +125,11 @@ def _resolve(factory: ConnectionFactory, name: str | None) -> tuple[str, Relatio
 def entry() -> None:
     """The ``pgbrowse`` command: hangups end the process within 2 s, whatever happens."""
     hangup.install()
+    code = 1
     try:
         code = main()
     finally:
-        hangup.finished()
+        hangup.finished(code)
     raise SystemExit(code)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 GRACE_S = 1.2  # then the cleanups (about 0.7 s at most) and the end
 TTY_POLL_S = 0.5
+EXIT_GRACE_S = 1.0  # after main() has returned: Python's own shutdown gets this long
 
 _cleanups: list[Callable[[], None]] = []
 _finished = threading.Event()
@@ -33,13 +34,24 @@ def register(cleanup: Callable[[], None]) -> None:
     _cleanups.append(cleanup)
 
 
-def finished() -> None:
+def finished(code: int = 0) -> None:
     """The process is ending normally: the watchdog need not act. If it already is (its
-    cleanups are running), wait for it to end the process rather than cut them short."""
+    cleanups are running), wait for it to end the process rather than cut them short.
+    Whatever then still holds the exit up (a thread that Python's shutdown joins, stuck on
+    a terminal that is gone) gets ``EXIT_GRACE_S``, and the process ends with ``code``."""
     _finished.set()
     if _cleaning.is_set():
         while True:
             time.sleep(1)
+    threading.Thread(target=_exit_after, args=(code,), name="pgbrowse-exit", daemon=True).start()
+
+
+def _exit_after(code: int) -> None:
+    time.sleep(EXIT_GRACE_S)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def hang_up(code: int = 128 + signal.SIGHUP) -> None:

@@ -24,6 +24,7 @@ from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import Statement
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
+from pgbrowse.ui.catalog_view import CatalogView
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.table_view import CURSOR_MARK, HEADER_LINES, TableView
 
@@ -109,14 +110,29 @@ def listed(app: PgBrowseApp) -> int:
     return len(screen.listing.lines) if screen.listing.done else -1
 
 
-async def open_from_list(pilot: Pilot, name: str) -> TableView:
+async def choose_in_list(pilot: Pilot, name: str) -> None:
+    """Type ``name`` (schema.name) into the list's filter and put the cursor on exactly
+    that relation (other names may contain it)."""
     app = pilot.app
     await wait_for(pilot, lambda: listed(app) > 0)
     await pilot.press(*name)
-    await wait_for(pilot, lambda: listed(app) == 1)
+    await wait_for(pilot, lambda: listed(app) >= 1)
+    screen = app.screen
+    assert isinstance(screen, RelationListScreen)
+    index = screen.listing.index
+    rows = [
+        row
+        for row, line in enumerate(screen.listing.lines)
+        if f"{index.entry(line).schema}.{index.entry(line).name}" == name
+    ]
+    assert rows, name
+    screen.query_one(CatalogView).move(to=rows[0])
+
+
+async def open_from_list(pilot: Pilot, name: str) -> TableView:
+    await choose_in_list(pilot, name)
     await pilot.press("enter")
-    view = await open_table(app, pilot)
-    return view
+    return await open_table(pilot.app, pilot)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

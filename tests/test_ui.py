@@ -15,10 +15,10 @@ from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView
 from tests.helpers import (
     SIZE,
+    choose_in_list,
     fetch_count,
     fixed_memory,
     line,
-    listed,
     open_from_list,
     open_table,
     pgbrowse_sessions,
@@ -127,9 +127,7 @@ async def test_slow_fetch_keeps_the_ui_responsive(scratch, scratch_dsn: str) -> 
     factory = ConnectionFactory(scratch_dsn)
     app = PgBrowseApp(factory, memory_probe=fixed_memory)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: listed(app) > 0)
-        await pilot.press(*"public.slow")
-        await wait_for(pilot, lambda: listed(app) == 1)
+        await choose_in_list(pilot, "public.slow")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
         view = app.screen.query_one(TableView)

@@ -19,6 +19,8 @@ from pgbrowse.db.ownership import owned
 from pgbrowse.db.reader import Anchor, AnchorReader, Place
 from pgbrowse.db.view import CELL_LIMIT
 
+RECORD_LIMIT = 100_000  # characters of each value in the record view (Enter: up to CELL_LIMIT)
+
 T = TypeVar("T")
 
 
@@ -120,20 +122,33 @@ class RowFinder(AnchorReader):
         """The whole value of ``column`` in ``row``, found again by the row's identity in
         this snapshot, cut at ``limit`` characters on the server, with its full length. A
         row of a view without an identity cannot be found again: Refused says so."""
-        view = self.view
-        if not view.identity:
+        return self._values(row, limit, (column,), "Cannot open the cell")[0]
+
+    @owned
+    def fetch_record(self, row: Row, limit: int = RECORD_LIMIT) -> list[CellValue]:
+        """Every column of ``row``, whole up to ``limit`` characters each, in one statement
+        (the record view)."""
+        return self._values(row, limit, None, "Cannot show the row")
+
+    def _values(
+        self, row: Row, limit: int, columns: tuple[int, ...] | None, failing: str
+    ) -> list[CellValue]:
+        if not self.view.identity:
             raise Refused(
-                "Cannot open the cell",
+                failing,
                 "this view has no unique key to find the row again by (pgbrowse does not guess)",
             )
 
-        def read() -> CellValue:
-            found = self.session.all(self.view.cell_query(row, column, limit))
+        def read() -> list[CellValue]:
+            found = self.session.all(self.view.record_query(row, limit, columns))
             if not found:
-                raise Refused("Cannot open the cell", "the row is no longer there")
+                raise Refused(failing, "the row is no longer there")
             if len(found) > 1:
-                raise Refused("Cannot open the cell", "the row's key is not unique here")
-            text, full = found[0]
-            return CellValue(text, int(full or 0), text is not None and int(full) > limit)
+                raise Refused(failing, "the row's key is not unique here")
+            pairs = found[0] if self.view.columns or columns else ()
+            return [
+                CellValue(text, int(full or 0), text is not None and int(full) > limit)
+                for text, full in zip(pairs[::2], pairs[1::2], strict=True)
+            ]
 
-        return self._run("reading the cell", read)
+        return self._run("reading the row", read)

@@ -278,12 +278,28 @@ class View:
     def cell_query(self, row: Row, column: int, limit: int = CELL_LIMIT) -> sql.Composed:
         """The whole value of ``column`` (cut at ``limit`` characters) and its length, for
         the row found again by its identity."""
-        name = sql.Identifier(self.columns[column].name)
+        return self.record_query(row, limit, (column,))
+
+    def record_query(
+        self, row: Row, limit: int, columns: tuple[int, ...] | None = None
+    ) -> sql.Composed:
+        """Each of ``columns`` (all by default) whole, cut at ``limit`` characters, with
+        its length, for the row found again by its identity (LIMIT 2: a second row says
+        the identity is not unique)."""
         values = self.hidden_values(row, self.identity)
         where = sql.SQL(" AND ").join(
             sql.SQL("{} = {}").format(sql.Identifier(n), self.literal(n, v))
             for n, v in zip(self.identity, values, strict=True)
         )
-        return sql.SQL(
-            "SELECT " + NOT_NULL + ", length(concat({c})) FROM {rel} WHERE {w} LIMIT 2"
-        ).format(c=name, n=sql.Literal(limit), rel=self.relation.source(), w=where)
+        wanted = range(len(self.columns)) if columns is None else columns
+        targets: sql.Composable = sql.SQL(", ").join(
+            sql.SQL(NOT_NULL + ", length(concat({c}))").format(
+                c=sql.Identifier(self.columns[i].name), n=sql.Literal(limit)
+            )
+            for i in wanted
+        )
+        if columns is None and not self.columns:
+            targets = sql.SQL("1")  # (a relation without columns: its row, found)
+        return sql.SQL("SELECT {} FROM {} WHERE {} LIMIT 2").format(
+            targets, self.relation.source(), where
+        )

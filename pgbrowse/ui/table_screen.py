@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from psycopg2 import sql
@@ -11,22 +10,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from pgbrowse.db.catalog import Column
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import FilterError, PgBrowseError
-from pgbrowse.db.pager import CellValue, CursorPager, Row
-from pgbrowse.db.state import ViewState
-from pgbrowse.ui.cell_screen import CellScreen
-from pgbrowse.ui.cells import tsv_line
+from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
+from pgbrowse.ui.row_actions import RowActions
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
@@ -36,7 +31,7 @@ if TYPE_CHECKING:
     from pgbrowse.ui.app import PgBrowseApp
 
 
-class TableScreen(Screen[None]):
+class TableScreen(RowActions):
     """Browse one relation; Esc or q goes back to the list and closes the cursor."""
 
     HELP_TITLE = "a table"
@@ -55,6 +50,7 @@ class TableScreen(Screen[None]):
         Binding("enter", "open_cell", "Open cell"),
         Binding("y", "copy_cell", "Copy cell"),
         Binding("Y", "copy_row", "Copy row (TSV)"),
+        Binding("r", "record", "Record view"),
     ]
 
     def __init__(self, pager: CursorPager) -> None:
@@ -75,11 +71,6 @@ class TableScreen(Screen[None]):
 
         assert isinstance(self.app, PgBrowseApp)
         return self.app
-
-    @property
-    def state(self) -> ViewState:
-        """The view as the loader last reported it (the UI never reads the pager back)."""
-        return self.view.state
 
     def compose(self) -> ComposeResult:
         self.view = TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
@@ -157,61 +148,6 @@ class TableScreen(Screen[None]):
             self._close_filter()
 
     # -- one cell, and copying ---------------------------------------------------------------
-    def _cursor_row(self) -> tuple[Row, int] | None:
-        view = self.query_one(TableView)
-        rows = view.cache.get(self.state.frame, view.cursor_row // self.state.page_size)
-        index = view.cursor_row % self.state.page_size
-        if not rows or index >= len(rows):
-            return None  # not here yet
-        return rows[index], view.cursor_col
-
-    def _fetch_cell(self, then: Callable[[Column, CellValue], None]) -> None:
-        """The cursor's cell, whole, fetched on the loader thread; ``then`` gets it here."""
-        found = self._cursor_row()
-        if found is None:
-            return
-        row, col = found
-        column = self.state.columns[col]
-
-        def task(pager: CursorPager) -> None:
-            try:
-                value = pager.fetch_cell(row, col)
-            except PgBrowseError as error:
-                self.app.call_from_thread(
-                    self.notify, error.message, title=error.title, severity="error"
-                )
-                return
-            self.app.call_from_thread(then, column, value)
-
-        self.query_one(TableView).loader.submit(task)
-
-    def action_open_cell(self) -> None:
-        """Enter: the cell's whole value (up to 1 MB) in a scrollable view."""
-
-        def show(column: Column, value: CellValue) -> None:
-            self.app.push_screen(CellScreen(column, value))
-
-        self._fetch_cell(show)
-
-    def action_copy_cell(self) -> None:
-        """y: the cell's whole value to the clipboard (OSC 52, so it works over SSH)."""
-
-        def copy(column: Column, value: CellValue) -> None:
-            self.app.copy_to_clipboard(value.text or "")
-            self.notify(f"Copied {column.name}: {value.length:,} characters")
-
-        self._fetch_cell(copy)
-
-    def action_copy_row(self) -> None:
-        """Y: the row, tab-separated (tabs and newlines escaped as in COPY's text format)."""
-        found = self._cursor_row()
-        if found is None:
-            return
-        row = found[0][: len(self.state.columns)]
-        self.app.copy_to_clipboard(tsv_line(row))
-        cut = any(v is not None and len(v) > self.state.truncate for v in row)
-        self.notify("Copied the row" + (" (long values cut: Enter shows one whole)" if cut else ""))
-
     # -- filter ----------------------------------------------------------------------------
     def action_filter(self) -> None:
         """Open the filter box (a WHERE expression), with the current filter in it."""
@@ -239,7 +175,7 @@ class TableScreen(Screen[None]):
     def _search(self, backward: bool) -> None:
         """From the cursor's row, on the server; the view jumps to the match or says none."""
         text = self.searched
-        found = self._cursor_row()
+        found = self.cursor_row_values()
         if not text or found is None:
             return
         row = found[0]

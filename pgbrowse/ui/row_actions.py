@@ -1,0 +1,98 @@
+"""RowActions: what the table screen does with the cursor's row and cell: open the cell
+whole, copy it or the row, and the record view. A mixin of TableScreen (kept apart so each
+module stays readable)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from pgbrowse.db.catalog import Column
+from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.pager import CellValue, CursorPager, Row
+from pgbrowse.db.state import ViewState
+from pgbrowse.ui.cell_screen import CellScreen
+from pgbrowse.ui.cells import tsv_line
+from pgbrowse.ui.record_screen import RecordScreen
+from pgbrowse.ui.table_view import TableView
+
+if TYPE_CHECKING:
+    from pgbrowse.ui.table_screen import TableScreen
+
+
+class RowActions(Screen[None]):
+    """Enter, y, Y and r of the table screen (TableScreen is one of these)."""
+
+    view: TableView  # (set by TableScreen.compose)
+
+    @property
+    def state(self) -> ViewState:
+        """The view as the loader last reported it (the UI never reads the pager back)."""
+        return self.view.state
+
+    def cursor_row_values(self) -> tuple[Row, int] | None:
+        view = self.query_one(TableView)
+        rows = view.cache.get(self.state.frame, view.cursor_row // self.state.page_size)
+        index = view.cursor_row % self.state.page_size
+        if not rows or index >= len(rows):
+            return None  # not here yet
+        return rows[index], view.cursor_col
+
+    def _fetch_cell(self, then: Callable[[Column, CellValue], None]) -> None:
+        """The cursor's cell, whole, fetched on the loader thread; ``then`` gets it here."""
+        found = self.cursor_row_values()
+        if found is None:
+            return
+        row, col = found
+        column = self.state.columns[col]
+
+        def task(pager: CursorPager) -> None:
+            try:
+                value = pager.fetch_cell(row, col)
+            except PgBrowseError as error:
+                self.app.call_from_thread(
+                    self.notify, error.message, title=error.title, severity="error"
+                )
+                return
+            self.app.call_from_thread(then, column, value)
+
+        self.query_one(TableView).loader.submit(task)
+
+    def action_open_cell(self) -> None:
+        """Enter: the cell's whole value (up to 1 MB) in a scrollable view."""
+
+        def show(column: Column, value: CellValue) -> None:
+            self.app.push_screen(CellScreen(column, value))
+
+        self._fetch_cell(show)
+
+    def action_record(self) -> None:
+        """r: the cursor's row as a vertical list, every value whole (wide tables)."""
+        self.app.push_screen(RecordScreen(self._table()))
+
+    def action_copy_cell(self) -> None:
+        """y: the cell's whole value to the clipboard (OSC 52, so it works over SSH)."""
+
+        def copy(column: Column, value: CellValue) -> None:
+            self.app.copy_to_clipboard(value.text or "")
+            self.notify(f"Copied {column.name}: {value.length:,} characters")
+
+        self._fetch_cell(copy)
+
+    def action_copy_row(self) -> None:
+        """Y: the row, tab-separated (tabs and newlines escaped as in COPY's text format)."""
+        found = self.cursor_row_values()
+        if found is None:
+            return
+        row = found[0][: len(self.state.columns)]
+        self.app.copy_to_clipboard(tsv_line(row))
+        cut = any(v is not None and len(v) > self.state.truncate for v in row)
+        self.notify("Copied the row" + (" (long values cut: Enter shows one whole)" if cut else ""))
+
+    def _table(self) -> TableScreen:
+        from pgbrowse.ui.table_screen import TableScreen
+
+        assert isinstance(self, TableScreen)
+        return self
