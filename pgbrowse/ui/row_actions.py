@@ -5,8 +5,9 @@ module stays readable)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from pgbrowse.db.catalog import Column
@@ -15,6 +16,7 @@ from pgbrowse.db.pager import CellValue, CursorPager, Row
 from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.cells import tsv_line
+from pgbrowse.ui.profile_screen import ProfileScreen
 from pgbrowse.ui.record_screen import RecordScreen
 from pgbrowse.ui.table_view import TableView
 
@@ -23,7 +25,12 @@ if TYPE_CHECKING:
 
 
 class RowActions(Screen[None]):
-    """Enter, y, Y and r of the table screen (TableScreen is one of these)."""
+    """Enter, y, Y, r and p of the table screen (TableScreen is one of these)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "record", "Record view"),
+        Binding("p", "profile", "Column profile"),
+    ]
 
     view: TableView  # (set by TableScreen.compose)
 
@@ -90,6 +97,15 @@ class RowActions(Screen[None]):
         self.app.copy_to_clipboard(tsv_line(row))
         cut = any(v is not None and len(v) > self.state.truncate for v in row)
         self.notify("Copied the row" + (" (long values cut: Enter shows one whole)" if cut else ""))
+
+    def action_profile(self) -> None:
+        """p: what the cursor's column holds, from the statistics (or a bounded sample)."""
+        state = self.state
+        if not state.columns:
+            return
+        column = state.columns[min(self.view.cursor_col, len(state.columns) - 1)]
+        factory = self._table().factory
+        self.app.push_screen(ProfileScreen(factory, state.relation, column))
 
     def _table(self) -> TableScreen:
         from pgbrowse.ui.table_screen import TableScreen

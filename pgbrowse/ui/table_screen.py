@@ -50,7 +50,6 @@ class TableScreen(RowActions):
         Binding("enter", "open_cell", "Open cell"),
         Binding("y", "copy_cell", "Copy cell"),
         Binding("Y", "copy_row", "Copy row (TSV)"),
-        Binding("r", "record", "Record view"),
     ]
 
     def __init__(self, pager: CursorPager) -> None:
