@@ -5,6 +5,7 @@ with it. Also right after Ctrl+Q, and with the embedded demo server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -92,22 +93,29 @@ def test_closing_the_terminal_right_after_ctrl_q(demo_dsn: str, busy_cores) -> N
                 os.close(leader)
 
 
-def test_a_hangup_stops_the_demo_server(busy_cores) -> None:
+def test_a_hangup_stops_the_demo_server(busy_cores, monkeypatch) -> None:
+    import uuid
+
     import psutil
+
+    mark = uuid.uuid4().hex  # inherited by the demo's server: other tests' are not ours
 
     def demo_dirs() -> set[str]:
         found = set()
-        for p in psutil.process_iter(["cmdline"]):
-            for part in p.info["cmdline"] or []:
-                if "pgbrowse-pg-" in part and os.path.isabs(part):
-                    found.add(part)
+        for p in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if p.environ().get("PGBROWSE_TEST_MARK") != mark:
+                    continue
+                for part in p.cmdline():
+                    if "pgbrowse-pg-" in part and os.path.isabs(part):
+                        found.add(part)
         return found
 
-    before = demo_dirs()
+    monkeypatch.setenv("PGBROWSE_TEST_MARK", mark)
     proc, leader = spawn_on_pty("--demo", "--demo-rows", "1000")
     try:
         read_until(leader, proc, b"relations", timeout=90)
-        ours = demo_dirs() - before
+        ours = demo_dirs()
         assert ours
         started = time.monotonic()
         os.close(leader)

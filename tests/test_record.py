@@ -45,10 +45,13 @@ async def test_the_record_view_says_when_a_row_cannot_be_found_again(
 ) -> None:
     with scratch.cursor() as cur:  # a view without a key: rows cannot be found again
         cur.execute(
-            "CREATE OR REPLACE VIEW keyless AS SELECT g % 3 AS n FROM generate_series(1, 9) g"
+            "CREATE OR REPLACE VIEW keyless_record AS"
+            " SELECT g % 3 AS n FROM generate_series(1, 9) g"
         )
     factory = ConnectionFactory(scratch_dsn)
-    app = PgBrowseApp(factory, initial=relation(factory, "keyless"), memory_probe=fixed_memory)
+    app = PgBrowseApp(
+        factory, initial=relation(factory, "keyless_record"), memory_probe=fixed_memory
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await open_table(app, pilot)
         await pilot.press("r")
