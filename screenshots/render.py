@@ -77,7 +77,7 @@ async def main() -> None:
         await shoot(factory, "shop.orders", "inspector.svg", (130, 32), ("i", "G"))
         await shoot(factory, "lab.samples", "compare.svg", (110, 24), ("c",))
         await shoot(factory, "lab.wide", "record-80x24.svg", (80, 24), ("j", "r"))
-        await shoot(factory, "shop.orders", "profile.svg", (90, 30), ("l",) * 3 + ("p",))
+        await shoot(factory, "shop.orders", "profile.svg", (90, 30), ("l", "l", "p"))
 
 
 if __name__ == "__main__":

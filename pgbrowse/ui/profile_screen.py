@@ -49,11 +49,16 @@ def distribution(bounds: list[str], width: int = 48) -> str | None:
     lo, hi = values[0], values[-1]
     cells = [0.0] * width
     share = 1.0 / (len(values) - 1)
-    for left, right in itertools.pairwise(values):
-        first = int((left - lo) / (hi - lo) * (width - 1))
-        last = int((right - lo) / (hi - lo) * (width - 1))
-        for cell in range(first, last + 1):
-            cells[cell] += share / (last - first + 1)
+    scale = width / (hi - lo)
+    for left, right in itertools.pairwise(values):  # each bucket's rows spread over it
+        a, b = (left - lo) * scale, (right - lo) * scale
+        if b <= a:  # (a bucket of one repeated value)
+            cells[min(width - 1, int(a))] += share
+            continue
+        for cell in range(int(a), min(width, int(b) + 1)):
+            overlap = min(b, cell + 1) - max(a, cell)
+            if overlap > 0:
+                cells[cell] += share * overlap / (b - a)
     top = max(cells) or 1.0
     return "".join(SPARKS[min(len(SPARKS) - 1, int(c / top * (len(SPARKS) - 1)))] for c in cells)
 
