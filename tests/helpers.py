@@ -218,3 +218,22 @@ def spawn_on_pty(*args: str) -> tuple[subprocess.Popen[bytes], int]:
     )
     os.close(follower)
     return proc, leader
+
+
+def marked_server_dirs(mark: str) -> set[str]:
+    """The data folders of the live embedded servers started by a process whose environment
+    had PGBROWSE_TEST_MARK=``mark`` (they inherit it): a test's own demo server, whatever
+    other servers come and go meanwhile."""
+    import psutil
+
+    found = set()
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.environ().get("PGBROWSE_TEST_MARK") != mark:
+                continue
+            for part in proc.cmdline():
+                if "pgbrowse-pg-" in part and os.path.isabs(part):
+                    found.add(part)
+    return found

@@ -8,40 +8,29 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
-import psutil
 import pytest
 
-
-def demo_postgres(pgbrowse_pid: int) -> list[psutil.Process]:
-    """Live postgres processes serving the demo started by ``pgbrowse_pid``."""
-    found = []
-    for proc in psutil.process_iter(["name", "cmdline", "status"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if proc.info["status"] != psutil.STATUS_ZOMBIE and "pgbrowse-pg-" in cmdline:
-            found.append(proc)
-    return found
-
-
-def data_dirs(procs: list[psutil.Process]) -> set[str]:
-    dirs = set()
-    for proc in procs:
-        for part in proc.info["cmdline"] or []:
-            if "pgbrowse-pg-" in part:
-                dirs.add(part)
-    return dirs
+from tests.helpers import marked_server_dirs
 
 
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
 def test_demo_leaves_no_server_behind(sig: signal.Signals) -> None:
-    before = data_dirs(demo_postgres(0))
+    mark = uuid.uuid4().hex  # its server inherits it: other tests' servers are not ours
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pgbrowse", "--demo", "--demo-rows", "1000"],
         stdin=follower,
         stdout=follower,
         stderr=follower,
-        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"},
+        env={
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": "100",
+            "LINES": "30",
+            "PGBROWSE_TEST_MARK": mark,
+        },
         start_new_session=True,
     )
     os.close(follower)
@@ -55,7 +44,7 @@ def test_demo_leaves_no_server_behind(sig: signal.Signals) -> None:
                 output += os.read(leader, 65536)
             except OSError:
                 break
-        ours = data_dirs(demo_postgres(proc.pid)) - before
+        ours = marked_server_dirs(mark)
         assert ours, "the demo server should be running"
         proc.send_signal(sig)
         deadline = time.monotonic() + 30
@@ -67,7 +56,7 @@ def test_demo_leaves_no_server_behind(sig: signal.Signals) -> None:
                 time.sleep(0.05)
         assert proc.returncode == 128 + sig
         time.sleep(0.5)
-        assert not (data_dirs(demo_postgres(proc.pid)) & ours)
+        assert not (marked_server_dirs(mark) & ours)
         assert not any(os.path.exists(d) for d in ours)
     finally:
         if proc.poll() is None:

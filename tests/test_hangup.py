@@ -5,7 +5,6 @@ with it. Also right after Ctrl+Q, and with the embedded demo server."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import pgbrowse_sessions, spawn_on_pty
+from tests.helpers import marked_server_dirs, pgbrowse_sessions, spawn_on_pty
 
 LIMIT_S = 2.0
 SLACK_S = 0.5  # for starting the clock and polling on a machine with both cores busy
@@ -96,20 +95,10 @@ def test_closing_the_terminal_right_after_ctrl_q(demo_dsn: str, busy_cores) -> N
 def test_a_hangup_stops_the_demo_server(busy_cores, monkeypatch) -> None:
     import uuid
 
-    import psutil
-
     mark = uuid.uuid4().hex  # inherited by the demo's server: other tests' are not ours
 
     def demo_dirs() -> set[str]:
-        found = set()
-        for p in psutil.process_iter():
-            with contextlib.suppress(psutil.Error):
-                if p.environ().get("PGBROWSE_TEST_MARK") != mark:
-                    continue
-                for part in p.cmdline():
-                    if "pgbrowse-pg-" in part and os.path.isabs(part):
-                        found.add(part)
-        return found
+        return marked_server_dirs(mark)
 
     monkeypatch.setenv("PGBROWSE_TEST_MARK", mark)
     proc, leader = spawn_on_pty("--demo", "--demo-rows", "1000")
