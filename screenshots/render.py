@@ -78,6 +78,7 @@ async def main() -> None:
         await shoot(factory, "lab.samples", "compare.svg", (110, 24), ("c",))
         await shoot(factory, "lab.wide", "record-80x24.svg", (80, 24), ("j", "r"))
         await shoot(factory, "shop.orders", "profile.svg", (90, 30), ("l", "l", "p"))
+        await shoot(factory, "shop.orders", "structure.svg", (100, 32), ("d",))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.cells import tsv_line
 from pgbrowse.ui.profile_screen import ProfileScreen
 from pgbrowse.ui.record_screen import RecordScreen
+from pgbrowse.ui.structure_screen import StructureScreen
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
@@ -25,11 +26,12 @@ if TYPE_CHECKING:
 
 
 class RowActions(Screen[None]):
-    """Enter, y, Y, r and p of the table screen (TableScreen is one of these)."""
+    """Enter, y, Y, r, p and d of the table screen (TableScreen is one of these)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "record", "Record view"),
         Binding("p", "profile", "Column profile"),
+        Binding("d", "structure", "Structure"),
     ]
 
     view: TableView  # (set by TableScreen.compose)
@@ -106,6 +108,14 @@ class RowActions(Screen[None]):
         column = state.columns[min(self.view.cursor_col, len(state.columns) - 1)]
         factory = self._table().factory
         self.app.push_screen(ProfileScreen(factory, state.relation, column))
+
+    def action_structure(self) -> None:
+        """d: the relation's structure from the catalog (a query has none)."""
+        relation = self.state.relation
+        if relation.query is not None:
+            self.notify("A query has no structure in the catalog", severity="warning")
+            return
+        self.app.push_screen(StructureScreen(self._table().factory, relation))
 
     def _table(self) -> TableScreen:
         from pgbrowse.ui.table_screen import TableScreen

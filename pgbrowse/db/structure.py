@@ -1,0 +1,115 @@
+"""A relation's structure from the catalog alone (psql's \\d+, and more): columns, indexes,
+constraints both ways, triggers, row-level security, partitions and inheritance, sizes from
+relpages, and the last vacuum and analyze. No statement reads the relation or locks it:
+sizes come from pg_class (as the relation list's do), definitions from the pg_get_*def
+functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg2 import sql
+
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.session import Session
+
+Rows = list[tuple[Any, ...]]
+
+QUERIES: dict[str, str] = {
+    "relation": """
+SELECT c.relkind, c.relrowsecurity, c.relforcerowsecurity,
+       c.relpages::int8 * current_setting('block_size')::int8,
+       coalesce(t.relpages, 0)::int8 * current_setting('block_size')::int8,
+       (SELECT coalesce(sum(ic.relpages), 0) FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid)::int8
+        * current_setting('block_size')::int8,
+       c.reltuples::float8,
+       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,
+       CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid, true) END,
+       obj_description(c.oid, 'pg_class')
+FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+WHERE c.oid = {rel}""",
+    "columns": """
+SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
+       pg_catalog.col_description(a.attrelid, a.attnum),
+       EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+               WHERE i.indrelid = a.attrelid AND a.attnum = ANY(i.indkey))
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+WHERE a.attrelid = {rel} AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum""",
+    "indexes": """
+SELECT ic.relname, pg_catalog.pg_get_indexdef(i.indexrelid),
+       ic.relpages::int8 * current_setting('block_size')::int8, i.indisunique,
+       i.indisprimary, am.amname = 'btree' AND i.indisunique AND i.indexprs IS NULL
+                       AND i.indpred IS NULL
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+WHERE i.indrelid = {rel}
+ORDER BY i.indisprimary DESC, ic.relname""",
+    "constraints": """
+SELECT co.conname, co.contype, pg_catalog.pg_get_constraintdef(co.oid, true)
+FROM pg_catalog.pg_constraint co WHERE co.conrelid = {rel}
+ORDER BY co.contype, co.conname""",
+    "referenced_by": """
+SELECT co.conrelid::regclass::text, co.conname, pg_catalog.pg_get_constraintdef(co.oid, true)
+FROM pg_catalog.pg_constraint co WHERE co.contype = 'f' AND co.confrelid = {rel}
+ORDER BY 1, 2""",
+    "triggers": """
+SELECT tg.tgname, pg_catalog.pg_get_triggerdef(tg.oid, true), tg.tgenabled
+FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = {rel} AND NOT tg.tgisinternal
+ORDER BY tg.tgname""",
+    "policies": """
+SELECT p.polname, p.polcmd, p.polpermissive,
+       pg_catalog.pg_get_expr(p.polqual, p.polrelid),
+       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
+FROM pg_catalog.pg_policy p WHERE p.polrelid = {rel}
+ORDER BY p.polname""",
+    "parents": """
+SELECT h.inhparent::regclass::text FROM pg_catalog.pg_inherits h
+WHERE h.inhrelid = {rel} ORDER BY h.inhseqno""",
+    "children": """
+SELECT h.inhrelid::regclass::text,
+       CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END
+FROM pg_catalog.pg_inherits h JOIN pg_catalog.pg_class c ON c.oid = h.inhrelid
+WHERE h.inhparent = {rel} ORDER BY 1 LIMIT 50""",
+    "child_count": """
+SELECT count(*) FROM pg_catalog.pg_inherits h WHERE h.inhparent = {rel}""",
+    "maintenance": """
+SELECT s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze,
+       s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze
+FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = {rel}""",
+}
+
+
+@dataclass
+class Structure:
+    """What the catalog says of one relation: each part as the rows of its query."""
+
+    relation: Relation
+    parts: dict[str, Rows] = field(default_factory=dict)
+
+    def one(self, part: str) -> tuple[Any, ...] | None:
+        rows = self.parts.get(part) or []
+        return rows[0] if rows else None
+
+
+def read_structure(session: Session, relation: Relation) -> Structure:
+    """Every part, one catalog statement each (raises PgBrowseError in plain words)."""
+
+    def read() -> Structure:
+        name = relation.identifier().as_string(session.conn)
+        rel = sql.SQL("{}::regclass").format(sql.Literal(name))
+        found = Structure(relation)
+        for part, query in QUERIES.items():
+            found.parts[part] = session.all(sql.SQL(query).format(rel=rel))
+        return found
+
+    return session.run(f"describing {relation.qualified}", read)

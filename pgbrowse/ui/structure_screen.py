@@ -1,0 +1,177 @@
+"""StructureScreen (d): the relation's structure from the catalog, as psql's \\d+ and more,
+read on a connection of its own without reading or locking the relation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+
+from pgbrowse.db.catalog import KIND_NAMES, Relation
+from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.session import Session
+from pgbrowse.db.structure import Structure, read_structure
+from pgbrowse.memory import human_bytes
+from pgbrowse.ui.safe import SafeStatic, shown
+
+if TYPE_CHECKING:
+    from pgbrowse.db.connect import ConnectionFactory
+
+CONSTRAINT_KINDS = {
+    "p": "primary key",
+    "u": "unique",
+    "f": "foreign key",
+    "c": "check",
+    "x": "exclusion",
+    "t": "trigger",
+    "n": "not null",
+}
+POLICY_COMMANDS = {"*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
+
+
+def _when(value: object) -> str:
+    return "never" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def structure_text(found: Structure) -> str:
+    relation = found.relation
+    head = found.one("relation")
+    lines = [f"{shown(relation.qualified)}  ({relation.kind_name})"]
+    if head is not None:
+        kind, rls, force_rls, heap, toast, indexes, tuples, partkey, bound, _, note = head
+        if note:
+            lines.append(shown(note.splitlines()[0]))
+        rows = f"~{tuples:,.0f} rows" if tuples is not None and tuples >= 0 else "rows unknown"
+        if kind not in ("v", "f"):  # (a view and a foreign table store nothing here)
+            lines.append(
+                f"{rows}; heap {human_bytes(heap)}, TOAST {human_bytes(toast)},"
+                f" indexes {human_bytes(indexes)} (from relpages, as of the last VACUUM/ANALYZE)"
+            )
+        if partkey:
+            lines.append(f"partitioned by {shown(partkey)}")
+        if bound:
+            lines.append(f"partition {shown(bound)}")
+        if rls:
+            lines.append("row-level security on" + (" (forced for the owner)" if force_rls else ""))
+    lines += ["", "columns"]
+    for name, type_name, not_null, default, collation, comment, indexed in found.parts.get(
+        "columns", []
+    ):
+        extra = [
+            *(["not null"] if not_null else []),
+            *([f"default {shown(default)}"] if default else []),
+            *([f"collate {shown(collation)}"] if collation else []),
+            *(["indexed"] if indexed else []),
+        ]
+        line = f"  {shown(name)}  {shown(type_name)}"
+        if extra:
+            line += "  · " + ", ".join(extra)
+        if comment:
+            line += f"  -- {shown(comment.splitlines()[0])}"
+        lines.append(line)
+    if found.parts.get("indexes"):
+        lines += ["", "indexes"]
+        for name, definition, size, unique, primary, seekable in found.parts["indexes"]:
+            marks = ["primary key" if primary else "unique" if unique else ""]
+            marks += ["pgbrowse seeks on it" if seekable else ""]
+            tag = ", ".join(m for m in marks if m)
+            lines.append(f"  {shown(name)}  {human_bytes(size)}" + (f"  · {tag}" if tag else ""))
+            lines.append(f"    {shown(definition)}")
+    if found.parts.get("constraints"):
+        lines += ["", "constraints"]
+        for name, kind, definition in found.parts["constraints"]:
+            label = CONSTRAINT_KINDS.get(kind, kind)
+            lines.append(f"  {shown(name)}  {label}: {shown(definition)}")
+    if found.parts.get("referenced_by"):
+        lines += ["", "referenced by"]
+        for table, name, definition in found.parts["referenced_by"]:
+            lines.append(f"  {shown(table)} ({shown(name)}): {shown(definition)}")
+    if found.parts.get("triggers"):
+        lines += ["", "triggers"]
+        for name, definition, enabled in found.parts["triggers"]:
+            off = "  (disabled)" if enabled == "D" else ""
+            lines.append(f"  {shown(name)}{off}: {shown(definition)}")
+    if found.parts.get("policies"):
+        lines += ["", "row-level security policies"]
+        for name, command, permissive, using, check in found.parts["policies"]:
+            how = "permissive" if permissive else "restrictive"
+            line = f"  {shown(name)}  {POLICY_COMMANDS.get(command, command)}, {how}"
+            line += f"  USING ({shown(using)})" if using else ""
+            line += f"  WITH CHECK ({shown(check)})" if check else ""
+            lines.append(line)
+    parents = [p for (p,) in found.parts.get("parents", [])]
+    count_row = found.one("child_count")
+    children = int(count_row[0]) if count_row else 0
+    if parents:
+        lines += ["", "inherits from " + ", ".join(shown(p) for p in parents)]
+    if children:
+        shown_children = found.parts.get("children", [])
+        lines += ["", f"partitions or children: {children:,}"]
+        for child, bound in shown_children:
+            lines.append(f"  {shown(child)}" + (f"  {shown(bound)}" if bound else ""))
+        if children > len(shown_children):
+            lines.append(f"  … and {children - len(shown_children):,} more (Ctrl+E in the list)")
+    upkeep = found.one("maintenance")
+    if upkeep is not None:
+        vacuum, autovacuum, analyze, autoanalyze, live, dead, changed = upkeep
+        lines += [
+            "",
+            f"last vacuum {_when(vacuum)}, autovacuum {_when(autovacuum)};"
+            f" analyze {_when(analyze)}, autoanalyze {_when(autoanalyze)}",
+            f"live rows ~{live or 0:,}, dead ~{dead or 0:,},"
+            f" changed since analyze ~{changed or 0:,}",
+        ]
+    if head is not None and head[9]:
+        lines += ["", f"{KIND_NAMES.get(head[0], 'view')} definition", shown(head[9], lines=True)]
+    return "\n".join(lines)
+
+
+class StructureScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    StructureScreen { align: center middle; }
+    StructureScreen > Vertical {
+        width: 100%; height: 100%; border: round $accent; background: $surface;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Close")]
+
+    def __init__(self, factory: ConnectionFactory, relation: Relation) -> None:
+        super().__init__()
+        self.session = Session(factory)
+        self.relation = relation
+        self.structure: Structure | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(), VerticalScroll():
+            yield SafeStatic(" reading the catalog…", id="structure-text")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+        self.read()
+
+    @work(thread=True, exclusive=True, group="structure", exit_on_error=False)
+    def read(self) -> None:
+        try:
+            found = read_structure(self.session, self.relation)
+        except PgBrowseError as error:
+            self.app.call_from_thread(self._say, f" {error.title}: {error.message}")
+            return
+        finally:
+            self.session.close()
+        self.app.call_from_thread(self._show, found)
+
+    def _say(self, text: str) -> None:
+        self.query_one("#structure-text", SafeStatic).update(text)
+
+    def _show(self, found: Structure) -> None:
+        self.structure = found
+        self._say(structure_text(found) + "\n\n(Esc closes)")
+
+    def action_close(self) -> None:
+        if self.structure is None:
+            self.session.cancel()
+        self.dismiss()
