@@ -57,6 +57,8 @@ def catalog_dsn(admin_dsn: str) -> Iterator[str]:
         # Names a filter box must find as typed.
         'CREATE TABLE tree."a?b" (id int)',
         'CREATE TABLE tree."tab\tname" (id int)',
+        'CREATE SCHEMA "dot.ted"',  # (where schema.name splits is not where the dot is)
+        'CREATE TABLE "dot.ted"."a.b" (id int)',
         # A large catalog, made on the server.
         "CREATE SCHEMA many",
         f"DO $$ BEGIN FOR i IN 1..{GENERATED} LOOP"
@@ -172,8 +174,8 @@ def test_the_first_screenful_is_one_small_query(catalog_dsn) -> None:
         conn.close()
     assert first.count == 50 and not first.complete
     listing = Listing(first)
-    first_shown = first.entry(listing.lines[0])
-    assert (first_shown.schema, first_shown.name) == ("many", "t_1")  # by schema, then name
+    shown = [(first.entry(i).schema, first.entry(i).name) for i in listing.lines[:2]]
+    assert shown == [("dot.ted", "a.b"), ("many", "t_1")]  # by schema, then name
 
 
 def test_relations_you_may_not_read_are_marked(catalog_dsn) -> None:

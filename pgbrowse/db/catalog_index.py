@@ -88,6 +88,11 @@ LEFT JOIN pg_catalog.pg_description d
 ORDER BY l.line
 """
 
+# Sizes are kept in units of 8 KB (sizes are multiples of the block size) in 4 bytes:
+# up to 32 TB a line; a larger one is drawn as "≥ 32 TB" (SIZE_CAPPED), never as less.
+SIZE_UNIT = 8192
+SIZE_MAX = 2**32 - 1
+SIZE_CAPPED = SIZE_MAX * SIZE_UNIT
 _FIELD = re.compile(r"[\t\n\r\\]")  # what a line's text may not hold as it is
 
 
@@ -125,10 +130,9 @@ class CatalogIndex:
         self.text = ""  # "0000042\tschema.name\tkind\n" for each line, in line order
         self._parts: list[str] = []
         self._starts = array("I")  # where each line's text starts in ``text``
-        self._schema_len = array("H")
         self._kind = bytearray()
         self._rows = array("q")  # -1: unknown
-        self._size = array("q")
+        self._size = array("I")  # in units of 8 KB (4 bytes a line: up to 32 TB a line)
         self.parent = array("i")  # the parent's line, -1 for none
         self._readable = bytearray()
         self._comments: dict[int, str] = {}
@@ -143,19 +147,18 @@ class CatalogIndex:
         batch: list[str] = []  # (joined per batch: no str object per relation is kept)
         for schema, name, kind, tuples, size, parent, readable, comment in rows:
             i = self.count
-            if _FIELD.search(schema) or _FIELD.search(name):
-                self._exotic[i] = (schema, name)
+            if _FIELD.search(schema) or _FIELD.search(name) or "." in schema:
+                self._exotic[i] = (schema, name)  # (also: where schema.name splits is unsure)
                 schema, name = _FIELD.sub("?", schema), _FIELD.sub("?", name)
             kind_name = KIND_NAMES.get(kind, kind)
             self._last = f"{i:07d}\t{schema}.{name}\t{kind_name}\n"
             batch.append(self._last)
             self._starts.append(offset)
             offset += len(self._last)
-            self._schema_len.append(min(len(schema), 65535))
             self._kind.append(ord(kind))
             # reltuples is -1 for a table never analysed, and 0 or -1 for views: unknown.
             self._rows.append(int(tuples) if tuples >= 0 and kind not in "vf" else -1)
-            self._size.append(int(size))
+            self._size.append(min(int(size) // SIZE_UNIT, SIZE_MAX))
             self.parent.append(int(parent))
             self._readable.append(bool(readable))
             if comment:
@@ -185,13 +188,13 @@ class CatalogIndex:
         for parent in self.children:
             if self._kind[parent] == ord("p"):
                 self._rows[parent] = -1
-        own_rows, own_size = array("q", self._rows), array("q", self._size)
+        own_rows, own_size = array("q", self._rows), array("I", self._size)
         for i, parent in enumerate(self.parent):
             seen = 0
             while parent >= 0 and seen < 100:  # (multiple inheritance cannot loop, but…)
                 if own_rows[i] >= 0:
                     self._rows[parent] = max(self._rows[parent], 0) + own_rows[i]
-                self._size[parent] += own_size[i]
+                self._size[parent] = min(self._size[parent] + own_size[i], SIZE_MAX)
                 parent, seen = self.parent[parent], seen + 1
 
     # -- reading -----------------------------------------------------------------------
@@ -202,8 +205,7 @@ class CatalogIndex:
         if i in self._exotic:
             schema, name = self._exotic[i]
         else:
-            cut = self._schema_len[i]
-            schema, name = qualified[:cut], qualified[cut + 1 :]
+            schema, _, name = qualified.partition(".")
         rows = self._rows[i]
         return Entry(
             line=i,
@@ -211,7 +213,7 @@ class CatalogIndex:
             name=name,
             kind=chr(self._kind[i]),
             rows=None if rows < 0 else rows,
-            size=self._size[i],
+            size=self._size[i] * SIZE_UNIT,
             readable=bool(self._readable[i]),
             comment=self._comments.get(i),
             children=len(self.children.get(i, ())),
@@ -224,7 +226,7 @@ class CatalogIndex:
         return depth
 
     def size_of(self, i: int) -> int:
-        return self._size[i]
+        return self._size[i] * SIZE_UNIT
 
     def rows_of(self, i: int) -> int:
         return self._rows[i]

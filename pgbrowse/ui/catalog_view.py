@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pgbrowse.db.catalog_index import Entry
+from pgbrowse.db.catalog_index import SIZE_CAPPED, Entry
 from pgbrowse.db.listing import Listing
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.cells import fit
@@ -154,6 +154,10 @@ class CatalogView(ScrollView, can_focus=False):
             fit(name, widths[1]),
             fit(entry.relation().kind_name, widths[2]),
             fit(rows, widths[3], right=True),
-            fit(human_bytes(entry.size), widths[4], right=True),
+            fit(
+                ("≥" if entry.size >= SIZE_CAPPED else "") + human_bytes(entry.size),
+                widths[4],
+                right=True,
+            ),
         ]
         return " ".join(cells) + " " + note
