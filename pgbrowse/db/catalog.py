@@ -20,27 +20,39 @@ KIND_NAMES = {
 QUERY_KIND = "q"  # not in pg_class: a query the user typed, browsed like a relation
 QUERY_ALIAS = "pgbrowse_query"
 
-# One query for the whole catalog: no per-table round trips, no count(*), and no lock on
-# any relation (pg_total_relation_size would take one on each, so a single table locked by
-# a migration would stall the whole list): sizes come from relpages (table, TOAST, indexes)
-# as of the last VACUUM or ANALYZE.
-RELATIONS_SQL = """
+# The schemas of the user's relations (the same in every catalog read; in SQL sent with
+# parameters, so % is doubled).
+USER_SCHEMAS_SQL = """n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])
+  AND n.nspname NOT LIKE 'pg\\_toast%%'
+  AND n.nspname NOT LIKE 'pg\\_temp\\_%%'"""
+# A relation's size (pg_class c, its TOAST table tc) without a lock on any relation
+# (pg_total_relation_size would take one on each, so a single table locked by a migration
+# would stall the whole list): from relpages (table, TOAST, indexes) as of the last VACUUM
+# or ANALYZE.
+SIZE_SQL = """(greatest(c.relpages, 0)::int8 + greatest(coalesce(tc.relpages, 0), 0)
+       + coalesce((SELECT sum(greatest(ic.relpages, 0)) FROM pg_catalog.pg_index i
+                   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                   WHERE i.indrelid = c.oid), 0))
+       * current_setting('block_size')::int8"""
+
+# One query for the whole catalog: no per-table round trips, no count(*), no lock.
+RELATIONS_SQL = (
+    """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::float8,
-       (greatest(c.relpages, 0)::int8 + greatest(coalesce(t.relpages, 0), 0)
-        + coalesce((SELECT sum(greatest(ic.relpages, 0)) FROM pg_catalog.pg_index i
-                    JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-                    WHERE i.indrelid = c.oid), 0))
-       * current_setting('block_size')::int8,
+       """
+    + SIZE_SQL
+    + """,
        c.relispartition, obj_description(c.oid, 'pg_class')
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
 WHERE {only} c.relkind = ANY(%s)
-  AND n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])
-  AND n.nspname NOT LIKE 'pg\\_toast%%'
-  AND n.nspname NOT LIKE 'pg\\_temp\\_%%'
+  AND """
+    + USER_SCHEMAS_SQL
+    + """
 ORDER BY n.nspname, c.relname
 """
+)
 
 COLUMNS_SQL = """
 SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),

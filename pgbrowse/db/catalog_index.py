@@ -24,20 +24,9 @@ from typing import Any
 
 import psycopg2.extensions
 
-from pgbrowse.db.catalog import KIND_NAMES, Relation
+from pgbrowse.db.catalog import KIND_NAMES, SIZE_SQL, USER_SCHEMAS_SQL, Relation
 
 KINDS = "".join(KIND_NAMES)  # the kinds listed, one letter each (pg_class.relkind)
-_SCHEMAS = """
-      n.nspname <> ALL (ARRAY['pg_catalog', 'information_schema'])
-  AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%'
-  AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%%'"""
-# Size from relpages (table, TOAST, indexes) as of the last VACUUM or ANALYZE: no lock on
-# any relation (pg_total_relation_size takes one), so a locked table never stalls the list.
-_SIZE = """(greatest(c.relpages, 0)::int8 + greatest(coalesce(tc.relpages, 0), 0)
-       + coalesce((SELECT sum(greatest(ic.relpages, 0)) FROM pg_catalog.pg_index i
-                   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-                   WHERE i.indrelid = c.oid), 0))
-       * current_setting('block_size')::int8"""
 _READABLE = (
     "has_schema_privilege(n.oid, 'USAGE')"
     " AND (has_table_privilege(c.oid, 'SELECT')"
@@ -46,11 +35,11 @@ _READABLE = (
 
 # The first screenful: top-level relations (no parent) in name order.
 FIRST_SQL = f"""
-SELECT n.nspname, c.relname, c.relkind, c.reltuples::float8, {_SIZE}, -1, {_READABLE},
+SELECT n.nspname, c.relname, c.relkind, c.reltuples::float8, {SIZE_SQL}, -1, {_READABLE},
        obj_description(c.oid, 'pg_class')
 FROM (SELECT c.oid FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = ANY(%(kinds)s) AND {_SCHEMAS}
+      WHERE c.relkind = ANY(%(kinds)s) AND {USER_SCHEMAS_SQL}
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid)
       ORDER BY n.nspname, c.relname LIMIT %(limit)s) AS first
 JOIN pg_catalog.pg_class c ON c.oid = first.oid
@@ -76,7 +65,7 @@ WITH indexes AS (
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
   LEFT JOIN indexes x ON x.indrelid = c.oid
-  WHERE c.relkind = ANY(%(kinds)s) AND {_SCHEMAS}
+  WHERE c.relkind = ANY(%(kinds)s) AND {USER_SCHEMAS_SQL}
 )
 SELECT l.nspname, l.relname, l.relkind, l.tuples, l.size, coalesce(p.line, -1), l.readable,
        d.description
