@@ -25,7 +25,7 @@ from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
     from pgbrowse.db.pager import CursorPager
-    from pgbrowse.ui.table_screen import TableScreen
+    from pgbrowse.ui.row_actions import RowActions
 
 WAIT_S = 10.0  # for the next row's page to come in
 
@@ -61,7 +61,7 @@ class RecordScreen(ModalScreen[None]):
         Binding("Y", "copy_row", "Copy row (TSV)"),
     ]
 
-    def __init__(self, table: TableScreen) -> None:
+    def __init__(self, table: RowActions) -> None:
         super().__init__()
         self.table = table
         self.values: list[CellValue] = []

@@ -22,7 +22,7 @@ from pgbrowse.ui.structure_screen import StructureScreen
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
-    from pgbrowse.ui.table_screen import TableScreen
+    from pgbrowse.db.connect import ConnectionFactory
 
 
 class RowActions(Screen[None]):
@@ -35,6 +35,7 @@ class RowActions(Screen[None]):
     ]
 
     view: TableView  # (set by TableScreen.compose)
+    factory: ConnectionFactory  # (set by TableScreen: connections of their own)
 
     @property
     def state(self) -> ViewState:
@@ -79,7 +80,7 @@ class RowActions(Screen[None]):
 
     def action_record(self) -> None:
         """r: the cursor's row as a vertical list, every value whole (wide tables)."""
-        self.app.push_screen(RecordScreen(self._table()))
+        self.app.push_screen(RecordScreen(self))
 
     def action_copy_cell(self) -> None:
         """y: the cell's whole value to the clipboard (OSC 52, so it works over SSH)."""
@@ -106,8 +107,7 @@ class RowActions(Screen[None]):
         if not state.columns:
             return
         column = state.columns[min(self.view.cursor_col, len(state.columns) - 1)]
-        factory = self._table().factory
-        self.app.push_screen(ProfileScreen(factory, state.relation, column))
+        self.app.push_screen(ProfileScreen(self.factory, state.relation, column))
 
     def action_structure(self) -> None:
         """d: the relation's structure from the catalog (a query has none)."""
@@ -115,10 +115,4 @@ class RowActions(Screen[None]):
         if relation.query is not None:
             self.notify("A query has no structure in the catalog", severity="warning")
             return
-        self.app.push_screen(StructureScreen(self._table().factory, relation))
-
-    def _table(self) -> TableScreen:
-        from pgbrowse.ui.table_screen import TableScreen
-
-        assert isinstance(self, TableScreen)
-        return self
+        self.app.push_screen(StructureScreen(self.factory, relation))
