@@ -66,8 +66,8 @@ async def test_the_profile_screen(demo_factory: ConnectionFactory) -> None:
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, ProfileScreen))
         screen = app.screen
-        await wait_for(pilot, lambda: screen.profile is not None)
-        text = str(screen.query_one("#profile-text").render())
+        await wait_for(pilot, lambda: screen.result is not None)
+        text = str(screen.query_one("#report-text").render())
         assert "most common values" in text and "pg_stats" in text and "█" in text
         await pilot.press("escape")
         assert app.screen is not screen

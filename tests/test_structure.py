@@ -104,7 +104,7 @@ async def test_the_structure_screen(scratch, scratch_dsn: str) -> None:
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, StructureScreen))
         screen = app.screen
-        await wait_for(pilot, lambda: screen.structure is not None)
-        assert "sale_pkey" in str(screen.query_one("#structure-text").render())
+        await wait_for(pilot, lambda: screen.result is not None)
+        assert "sale_pkey" in str(screen.query_one("#report-text").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, StructureScreen)

@@ -7,19 +7,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
-
-from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from typing import TYPE_CHECKING
 
 from pgbrowse.db.catalog import Column, Relation
-from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.profile import Profile, read_profile
 from pgbrowse.db.session import Session
-from pgbrowse.ui.safe import SafeStatic, shown
+from pgbrowse.ui.report_screen import ReportScreen
+from pgbrowse.ui.safe import shown
 
 if TYPE_CHECKING:
     from pgbrowse.db.connect import ConnectionFactory
@@ -104,50 +98,17 @@ def profile_text(relation: Relation, column: Column, profile: Profile) -> str:
     return "\n".join(lines)
 
 
-class ProfileScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    ProfileScreen { align: center middle; }
-    ProfileScreen > Vertical {
-        width: 100%; height: 100%; border: round $accent; background: $surface;
-    }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Close")]
-
+class ProfileScreen(ReportScreen[Profile]):
     def __init__(self, factory: ConnectionFactory, relation: Relation, column: Column) -> None:
-        super().__init__()
-        self.session = Session(factory)
+        super().__init__(factory)
         self.relation = relation
         self.column = column
-        self.profile: Profile | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical(), VerticalScroll():
-            yield SafeStatic(
-                f" profiling {shown(self.column.name)}… (Esc cancels)", id="profile-text"
-            )
+    def waiting(self) -> str:
+        return f" profiling {shown(self.column.name)}… (Esc cancels)"
 
-    def on_mount(self) -> None:
-        self.read()
+    def fetch(self, session: Session) -> Profile:
+        return read_profile(session, self.relation, self.column.name)
 
-    @work(thread=True, exclusive=True, group="profile", exit_on_error=False)
-    def read(self) -> None:
-        try:
-            profile = read_profile(self.session, self.relation, self.column.name)
-        except PgBrowseError as error:
-            self.app.call_from_thread(self._say, f" {error.title}: {error.message}")
-            return
-        finally:
-            self.session.close()
-        self.app.call_from_thread(self._show, profile)
-
-    def _say(self, text: str) -> None:
-        self.query_one("#profile-text", SafeStatic).update(text)
-
-    def _show(self, profile: Profile) -> None:
-        self.profile = profile
-        self._say(profile_text(self.relation, self.column, profile) + "\n\n(Esc closes)")
-
-    def action_close(self) -> None:
-        if self.profile is None:
-            self.session.cancel()  # (returns at once; the read's thread ends when it can)
-        self.dismiss()
+    def text(self, result: Profile) -> str:
+        return profile_text(self.relation, self.column, result)

@@ -3,20 +3,14 @@ read on a connection of its own without reading or locking the relation."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
-
-from textual import work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from typing import TYPE_CHECKING
 
 from pgbrowse.db.catalog import KIND_NAMES, Relation
-from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.session import Session
 from pgbrowse.db.structure import Structure, read_structure
 from pgbrowse.memory import human_bytes
-from pgbrowse.ui.safe import SafeStatic, shown
+from pgbrowse.ui.report_screen import ReportScreen
+from pgbrowse.ui.safe import shown
 
 if TYPE_CHECKING:
     from pgbrowse.db.connect import ConnectionFactory
@@ -130,48 +124,16 @@ def structure_text(found: Structure) -> str:
     return "\n".join(lines)
 
 
-class StructureScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    StructureScreen { align: center middle; }
-    StructureScreen > Vertical {
-        width: 100%; height: 100%; border: round $accent; background: $surface;
-    }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Close")]
-
+class StructureScreen(ReportScreen[Structure]):
     def __init__(self, factory: ConnectionFactory, relation: Relation) -> None:
-        super().__init__()
-        self.session = Session(factory)
+        super().__init__(factory)
         self.relation = relation
-        self.structure: Structure | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical(), VerticalScroll():
-            yield SafeStatic(" reading the catalog…", id="structure-text")
+    def waiting(self) -> str:
+        return " reading the catalog… (Esc cancels)"
 
-    def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
-        self.read()
+    def fetch(self, session: Session) -> Structure:
+        return read_structure(session, self.relation)
 
-    @work(thread=True, exclusive=True, group="structure", exit_on_error=False)
-    def read(self) -> None:
-        try:
-            found = read_structure(self.session, self.relation)
-        except PgBrowseError as error:
-            self.app.call_from_thread(self._say, f" {error.title}: {error.message}")
-            return
-        finally:
-            self.session.close()
-        self.app.call_from_thread(self._show, found)
-
-    def _say(self, text: str) -> None:
-        self.query_one("#structure-text", SafeStatic).update(text)
-
-    def _show(self, found: Structure) -> None:
-        self.structure = found
-        self._say(structure_text(found) + "\n\n(Esc closes)")
-
-    def action_close(self) -> None:
-        if self.structure is None:
-            self.session.cancel()
-        self.dismiss()
+    def text(self, result: Structure) -> str:
+        return structure_text(result)
