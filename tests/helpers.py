@@ -60,6 +60,18 @@ def direct(dsn: str, query: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
+def execute(dsn: str, *statements: str) -> None:
+    """Run ``statements`` on the server directly, each committed (setting up a test)."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        conn.close()
+
+
 def pgbrowse_sessions(dsn: str) -> int:
     """How many sessions named pgbrowse the server has right now."""
     ((count,),) = direct(

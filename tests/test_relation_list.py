@@ -19,26 +19,17 @@ from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.catalog_view import NO_ACCESS, CatalogView
 from pgbrowse.ui.databases import DatabaseScreen
 from pgbrowse.ui.relation_list import RelationListScreen
-from tests.helpers import fixed_memory, listed, open_table, wait_for
+from tests.helpers import execute, fixed_memory, listed, open_table, wait_for
 
 GENERATED = 3000
-
-
-def _admin(dsn: str, *statements: str) -> None:
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for statement in statements:
-            cur.execute(statement)
-    conn.close()
 
 
 @pytest.fixture(scope="module")
 def catalog_dsn(admin_dsn: str) -> Iterator[str]:
     name = f"pgbrowse_cat_{uuid.uuid4().hex[:8]}"
-    _admin(admin_dsn, f'CREATE DATABASE "{name}"')  # (a name of hex digits: no quoting issue)
+    execute(admin_dsn, f'CREATE DATABASE "{name}"')  # (a name of hex digits: no quoting issue)
     dsn = psycopg2.extensions.make_dsn(admin_dsn, dbname=name)
-    _admin(
+    execute(
         dsn,
         "CREATE SCHEMA tree",
         # A two-level partition tree: p -> (p_a -> p_a1, p_a2), p_b.
@@ -71,7 +62,7 @@ def catalog_dsn(admin_dsn: str) -> Iterator[str]:
         "GRANT SELECT ON tree.animal TO pgbrowse_reader",
     )
     yield dsn
-    _admin(
+    execute(
         admin_dsn,
         f'DROP DATABASE "{name}" WITH (FORCE)',
         "DROP ROLE IF EXISTS pgbrowse_reader",
@@ -233,7 +224,7 @@ async def test_databases_are_listed_and_another_one_opens(catalog_dsn, demo_dsn)
     here = psycopg2.extensions.parse_dsn(catalog_dsn)["dbname"]
     demo = psycopg2.extensions.parse_dsn(demo_dsn)["dbname"]
     refused = f"pgbrowse_closed_{uuid.uuid4().hex[:6]}"
-    _admin(
+    execute(
         catalog_dsn,
         f'CREATE DATABASE "{refused}"',
         f'ALTER DATABASE "{refused}" WITH ALLOW_CONNECTIONS false',
@@ -261,7 +252,7 @@ async def test_databases_are_listed_and_another_one_opens(catalog_dsn, demo_dsn)
             await pilot.press(*"shop.orders")
             await wait_for(pilot, lambda: listed(app) == 1)
     finally:
-        _admin(catalog_dsn, f'DROP DATABASE IF EXISTS "{refused}"')
+        execute(catalog_dsn, f'DROP DATABASE IF EXISTS "{refused}"')
 
 
 async def test_a_failed_catalog_read_keeps_the_list_and_says_why(catalog_dsn) -> None:

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 
-import psycopg2
 import pytest
 
 from pgbrowse import defaults
@@ -19,6 +18,7 @@ from pgbrowse.db.loader import PageLoader
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.position import reconnected_message, title_line
 from tests.components import Unavailable, hot_standby, wait_for_replay
+from tests.helpers import execute
 
 
 @pytest.fixture(scope="module")
@@ -37,27 +37,14 @@ def standby(server, scratch_dsn: str) -> Iterator[tuple[str, str]]:
 @pytest.fixture
 def replicated(standby: tuple[str, str]) -> Iterator[tuple[str, str]]:
     primary, replica = standby
-    conn = psycopg2.connect(primary)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS on_standby")
-        cur.execute(
-            "CREATE TABLE on_standby AS SELECT g AS id, 'old' AS label"
-            " FROM generate_series(1, 3000) g"
-        )
-        cur.execute("ALTER TABLE on_standby ADD PRIMARY KEY (id)")
-    conn.close()
+    execute(
+        primary,
+        "DROP TABLE IF EXISTS on_standby",
+        "CREATE TABLE on_standby AS SELECT g AS id, 'old' AS label FROM generate_series(1, 3000) g",
+        "ALTER TABLE on_standby ADD PRIMARY KEY (id)",
+    )
     wait_for_replay(primary, replica)
     yield primary, replica
-
-
-def on_primary(primary: str, *statements: str) -> None:
-    conn = psycopg2.connect(primary)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for statement in statements:
-            cur.execute(statement)
-    conn.close()
 
 
 TABLE = Relation("public", "on_standby", "r", None, 0)
@@ -72,7 +59,7 @@ def test_a_recovery_conflict_is_named_and_the_view_goes_on(replicated) -> None:
         assert "standby · Unix socket" in title_line(pager.state())
         # The primary changes the rows, and takes a lock the standby must replay: the
         # standby ends pgbrowse's session, which holds a lock and a snapshot in its way.
-        on_primary(
+        execute(
             primary,
             "UPDATE on_standby SET label = 'new'",
             "ALTER TABLE on_standby ADD COLUMN extra int",
@@ -105,7 +92,7 @@ def test_an_idle_view_gives_its_snapshot_back_within_a_second(replicated) -> Non
         while pager.holds_transaction:
             assert time.monotonic() < deadline, "the snapshot was kept"
             time.sleep(0.02)
-        on_primary(primary, "ALTER TABLE on_standby ADD COLUMN extra int")
+        execute(primary, "ALTER TABLE on_standby ADD COLUMN extra int")
         wait_for_replay(primary, replica)
         loaded.clear()
         loader.want([5])

@@ -13,11 +13,10 @@ import time
 from collections.abc import Iterator
 
 import psutil
-import psycopg2
 import pytest
 
 from pgbrowse.demo.embedded import EmbeddedServer
-from tests.helpers import direct, spawn_on_pty
+from tests.helpers import direct, execute, spawn_on_pty
 
 LIMIT_S = 2.0
 SLACK_S = 0.5
@@ -27,16 +26,13 @@ SLACK_S = 0.5
 def own_server() -> Iterator[EmbeddedServer]:
     with EmbeddedServer() as server:
         dsn = server.create_database("stopped")
-        conn = psycopg2.connect(dsn)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(
-                "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS t"
-                " FROM generate_series(1, 200000) g"
-            )
-            cur.execute("ALTER TABLE big ADD PRIMARY KEY (id)")
-            cur.execute("ANALYZE big")
-        conn.close()
+        execute(
+            dsn,
+            "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS t"
+            " FROM generate_series(1, 200000) g",
+            "ALTER TABLE big ADD PRIMARY KEY (id)",
+            "ANALYZE big",
+        )
         yield server
 
 
