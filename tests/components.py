@@ -12,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -100,13 +100,41 @@ def pgbouncer(dsn: str, mode: str = "transaction", pool_size: int = 2) -> Iterat
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _server_folder(prefix: str, user: str | None) -> Path:
+    """A private folder for a PostgreSQL server run as ``user`` (None: ourselves)."""
+    import pwd
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    if user is not None:
+        owner = pwd.getpwnam(user)
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    folder.chmod(0o700)
+    return folder
+
+
+def _runner(binaries: Path, user: str | None) -> Callable[..., None]:
+    """``run(program, *args)``: a PostgreSQL program of ``binaries`` as ``user``; a failure
+    is Unavailable with the program's last words."""
+
+    def run(*args: str, timeout: float = 60) -> None:
+        done = subprocess.run(
+            [str(binaries / args[0]), *args[1:]],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            user=user,
+        )
+        if done.returncode:
+            raise Unavailable(f"{args[0]} failed: {(done.stderr or done.stdout)[-400:]}")
+
+    return run
+
+
 @contextmanager
 def hot_standby(primary_dsn: str, **settings: str) -> Iterator[str]:
     """A streaming hot standby of the embedded server at ``primary_dsn`` (a Unix socket),
     made with the server's own ``pg_basebackup``; ``settings`` are its postgresql.conf
     settings (max_standby_streaming_delay…). Yields the DSN of the same database on it."""
-    import pwd
-
     try:
         from pgserver._commands import POSTGRES_BIN_PATH
     except ImportError:
@@ -115,25 +143,11 @@ def hot_standby(primary_dsn: str, **settings: str) -> Iterator[str]:
     socket_dir = params.get("host", "")
     if not socket_dir.startswith("/"):
         raise Unavailable("the standby tests need the embedded server on a Unix socket")
-    folder = Path(tempfile.mkdtemp(prefix="pgbrowse-standby-"))
+    # PostgreSQL will not run as root: as the embedded server's user.
+    user = "pgserver" if os.geteuid() == 0 else None
+    folder = _server_folder("pgbrowse-standby-", user)
     data = folder / "data"
-    user = None
-    if os.geteuid() == 0:  # PostgreSQL will not run as root: as the embedded server's user
-        user = "pgserver"
-        owner = pwd.getpwnam(user)
-        os.chown(folder, owner.pw_uid, owner.pw_gid)
-    folder.chmod(0o700)
-
-    def run(*args: str, timeout: float = 60) -> None:
-        done = subprocess.run(
-            [str(POSTGRES_BIN_PATH / args[0]), *args[1:]],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            user=user,
-        )
-        if done.returncode:
-            raise Unavailable(f"{args[0]} failed: {(done.stderr or done.stdout)[-400:]}")
+    run = _runner(POSTGRES_BIN_PATH, user)
 
     started = False
     try:
@@ -189,26 +203,15 @@ def cluster(bin_dir: str, tls: bool = False, **settings: str) -> Iterator[str]:
     on where it was built with it) and ``settings``; yields a DSN of its postgres database.
     ``tls``: it listens on 127.0.0.1 too, with TLS (a self-signed certificate made with
     openssl), and the DSN leads there."""
-    import pwd
-
     binaries = Path(bin_dir)
     if not (binaries / "postgres").exists():
         raise Unavailable(f"no PostgreSQL in {bin_dir}")
-    folder = Path(tempfile.mkdtemp(prefix="pgbrowse-cluster-"))
     user = None
     if os.geteuid() == 0:  # PostgreSQL will not run as root
         user = "postgres" if _has_user("postgres") else "pgserver"
-        owner = pwd.getpwnam(user)
-        os.chown(folder, owner.pw_uid, owner.pw_gid)
-    folder.chmod(0o700)
+    folder = _server_folder("pgbrowse-cluster-", user)
     data = folder / "data"
-
-    def run(*args: str) -> None:
-        done = subprocess.run(
-            [str(binaries / args[0]), *args[1:]], capture_output=True, text=True, user=user
-        )
-        if done.returncode:
-            raise Unavailable(f"{args[0]} failed: {(done.stderr or done.stdout)[-400:]}")
+    run = _runner(binaries, user)
 
     started = False
     try:
