@@ -99,6 +99,10 @@ class Entry:
     comment: str | None
     children: int  # how many lines have it as their parent
 
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES.get(self.kind, self.kind)
+
     def relation(self) -> Relation:
         return Relation(
             schema=self.schema,

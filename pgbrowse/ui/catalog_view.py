@@ -131,7 +131,7 @@ class CatalogView(ScrollView, can_focus=False):
             if entry.children:
                 name += 4 + len(f"{entry.children:,}") + 2
             needed["name"] = max(needed["name"], name)
-            needed["kind"] = max(needed["kind"], len(entry.relation().kind_name))
+            needed["kind"] = max(needed["kind"], len(entry.kind_name))
         out = [(name, least, max(least, min(needed[name], most))) for name, least, most in COLUMNS]
         self._widths_for = (key, out)
         return out
@@ -152,7 +152,7 @@ class CatalogView(ScrollView, can_focus=False):
         cells = [
             fit(shown(entry.schema), widths[0]),
             fit(name, widths[1]),
-            fit(entry.relation().kind_name, widths[2]),
+            fit(entry.kind_name, widths[2]),
             fit(rows, widths[3], right=True),
             fit(
                 ("≥" if entry.size >= SIZE_CAPPED else "") + human_bytes(entry.size),
