@@ -68,6 +68,13 @@ class PageCache:
             for key in [k for k in self._pages if k[0] == frame]:
                 self._bytes -= self._pages.pop(key).nbytes
 
+    def keep_only(self, frame: int, pages: set[int]) -> None:
+        """Drop every page but these of ``frame`` (a view covered by another keeps what
+        is in sight)."""
+        with self._lock:
+            for key in [k for k in self._pages if k[0] != frame or k[1] not in pages]:
+                self._bytes -= self._pages.pop(key).nbytes
+
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()

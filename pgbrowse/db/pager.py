@@ -22,15 +22,18 @@ from pgbrowse import defaults
 from pgbrowse.db.cache import CacheStats, PageCache, Row
 from pgbrowse.db.catalog import Relation, describe_query, list_columns
 from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.errors import Refused
 from pgbrowse.db.finder import CellValue
+from pgbrowse.db.guard import check_expression
 from pgbrowse.db.ownership import WrongThread, owned
-from pgbrowse.db.reader import WALK_PAGES, Anchor, Place
+from pgbrowse.db.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Place
+from pgbrowse.db.references import Landing, read_references
 from pgbrowse.db.reorder import Reordering
 from pgbrowse.db.seek import Plan, plan_seeking
 from pgbrowse.db.server_side import ServerSide, read_server_side
 from pgbrowse.db.session import Session, Statement, StatementLog
 from pgbrowse.db.state import ViewState
-from pgbrowse.db.strategy import Ctid, Strategy
+from pgbrowse.db.strategy import Ctid, Keyset, Strategy
 from pgbrowse.db.view import CELL_LIMIT, View
 
 __all__ = [
@@ -65,11 +68,17 @@ class CursorPager(Reordering):
         truncate: int = DEFAULT_TRUNCATE,
         history: int = 500,
         clock: Callable[[], float] = time.perf_counter,
+        landing: Landing | None = None,
+        filter: str | None = None,
     ) -> None:
+        """``landing``: open on the row whose columns hold these values (a foreign key's
+        referenced row) instead of the first; ``filter``: open filtered (an expression,
+        checked by the guard now: a refused one raises before anything is sent)."""
         if page_size < 1 or cache_bytes < 1 or truncate < 1:
             raise ValueError("page size, cache budget and truncation width must be positive")
         session = Session(factory, history=history, clock=clock)
-        view = View(relation, (), truncate=truncate)
+        checked = check_expression(filter) if filter else None
+        view = View(relation, (), truncate=truncate, filter=checked)
         super().__init__(session, view, page_size, PageCache(cache_bytes))
         self.factory = factory
         self.clock = clock
@@ -85,6 +94,8 @@ class CursorPager(Reordering):
         self._events: list[str] = []  # for state(): what happened since it was last asked
         self._reconnects_told = 0
         self._reconnects_cleared = 0
+        self.landing = landing
+        self.landed: int | None = None  # the position the landing found its row at
 
     # -- what the view is ------------------------------------------------------------
     @property
@@ -151,6 +162,7 @@ class CursorPager(Reordering):
             page_size=self.page_size,
             holds_transaction=self.session.holds_transaction,
             server_side=self.server_side,
+            landed=self.landed,
         )
 
     def export_query(self) -> Any:
@@ -203,7 +215,8 @@ class CursorPager(Reordering):
             relation = describe_query(session.conn, self.view.relation)
             columns = tuple(list_columns(session.conn, relation))
             session.record("-- columns of " + relation.qualified, 0, started)
-            self.view = self.view.with_(relation=relation, columns=columns)
+            references = read_references(session, relation)
+            self.view = self.view.with_(relation=relation, columns=columns, references=references)
             self.row_count = self._estimate()
             started = self.clock()
             plan = plan_seeking(session.conn, relation)
@@ -211,8 +224,58 @@ class CursorPager(Reordering):
             self._natural, self._row_security = plan, plan.row_security
             self._apply(plan)
             self._opened = True
+        if self.landing is not None:  # (until it is found: a lost session tries again)
+            self._anchor = self._land(self.landing)
+            self.landing = None
+            self._events.append("landed")
+            return
         self._anchor = self._resume or Anchor(Place.START, 0, 0, key="(0,0)")
         self._resume = None
+
+    def _land(self, landing: Landing) -> Anchor:
+        """An anchor on the row ``landing`` names, found by a seek on its (unique) columns:
+        its place counted exactly in a small view, estimated from the order's statistics
+        in a large one (the rows before it are read backward from it, as after any seek).
+        Where the order is not total (no key to read from a row on), the view is filtered
+        to the row instead, and says so."""
+        view = self.view
+        where = landing.describe()
+        if not view.total_order:
+            self.view = view.with_(filter=check_expression(landing.filter_text()))
+            self.row_count, self.landed = 1, 0
+            self._events.append("landed alone")
+            return Anchor(Place.START, 0, 0, key="(0,0)")
+        found = self.session.all(view.landing_query(landing.columns, landing.values))
+        if not found:
+            raise Refused(
+                "No such row",
+                f"{self.relation.qualified} has no row with {where} (deleted, or not enforced)",
+            )
+        if len(found) > 1:
+            raise Refused("Not one row", f"{self.relation.qualified} has more than one {where}")
+        hidden = dict(zip(view.hidden, found[0], strict=True))
+        strategy = view.strategy
+        key: Any
+        if strategy.by_ctid:
+            key = hidden["ctid"]
+            bound = view.ctid_bound(str(key), "<")
+        else:
+            key = tuple(hidden[k] for k in strategy.keys)
+            bound = view.bound(key, "<")
+        if self.row_count <= SMALL_TABLE_ROWS or not strategy.seeks:
+            # Exact: cheap in a small view (and a view that cannot seek walks anyway).
+            before, frame = int(self.session.scalar(view.before_query(bound))), 0
+        else:
+            if isinstance(strategy, Keyset):
+                fraction = strategy.fraction_of(str(key[0]))
+            else:
+                assert isinstance(strategy, Ctid)
+                block = int(str(key).strip("()").split(",")[0])
+                fraction = block / max(strategy.blocks, 1)
+            before = min(self.row_count - 1, max(0, round(fraction * self.row_count)))
+            frame = next(self._frames)
+        self.landed = before
+        return Anchor(Place.SEEK, before, frame, key)
 
     def _apply(self, plan: Plan) -> None:
         self.view = self.view.with_(

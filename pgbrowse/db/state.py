@@ -30,10 +30,12 @@ class ViewState:
     holds_transaction: bool
     server_side: ServerSide | None = None
     # What happened since the last state: "restarted" (the order or the filter changed,
-    # reading starts over at row 0), "reconnected" (a lost session was replaced).
+    # reading starts over at row 0), "reconnected" (a lost session was replaced), "landed"
+    # (the view opened on the row a foreign key points at: at ``landed``).
     events: tuple[str, ...] = ()
     lost_because: str = ""  # why the last lost session was lost, as the server said it
     connection: str = ""  # how the connection goes: TLS or not, a pooler, a standby
+    landed: int | None = None  # where the row a foreign key led to is ("landed" event)
 
     @classmethod
     def initial(cls, relation: Relation, page_size: int, truncate: int) -> ViewState:

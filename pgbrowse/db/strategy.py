@@ -13,6 +13,7 @@ words, how jumps work here. No connection, no threads: the pager asks, the view 
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,25 @@ class Keyset(Strategy):
         if self.integer_key:
             return int(lo + (hi - lo) * (x - i))
         return lo if x - i < 0.5 else hi
+
+    def fraction_of(self, value: str) -> float:
+        """About how far through the rows the first key's ``value`` (its text) is: the
+        inverse of ``key_at``, for the position of a row found by its key."""
+        bounds = self.bounds
+        try:
+            at: Any = float(value) if self.integer_key else value
+        except ValueError:
+            return 0.5
+        i = bisect.bisect_right(bounds, at) - 1
+        if i < 0:
+            fraction = 0.0
+        elif i >= len(bounds) - 1:
+            fraction = 1.0
+        else:
+            lo, hi = bounds[i], bounds[i + 1]
+            within = (at - lo) / (hi - lo) if self.integer_key and hi != lo else 0.5
+            fraction = (i + within) / (len(bounds) - 1)
+        return 1.0 - fraction if self.descending else fraction
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.catalog import Column, Relation
 from pgbrowse.db.guard import Checked
+from pgbrowse.db.references import NO_REFERENCES, References
 from pgbrowse.db.strategy import Strategy, Walk
 
 Row = tuple[str | None, ...]
@@ -38,6 +39,7 @@ class View:
     filter: Checked | None = None
     sort: tuple[str, bool] | None = None  # the user's (column, descending), if sorted
     first_key_nullable: bool = False  # the order's first key may be NULL (a sort column)
+    references: References = NO_REFERENCES  # foreign keys both ways (a table's)
 
     @property
     def filter_text(self) -> str | None:
@@ -173,6 +175,25 @@ class View:
         if after == nulls_after:
             return sql.SQL("({} OR {} IS NULL)").format(plain, col)
         return plain
+
+    def landing_query(self, columns: tuple[str, ...], values: tuple[str, ...]) -> sql.Composed:
+        """The hidden values (the order's keys, the identity) of the row whose ``columns``
+        hold ``values``: a foreign key's referenced row, found by its unique index (LIMIT 2:
+        a second row says the columns are not unique here)."""
+        return sql.SQL("SELECT {} FROM {} WHERE {} LIMIT 2").format(
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden),
+            self.relation.source(),
+            sql.SQL(" AND ").join(
+                sql.SQL("{} = {}").format(sql.Identifier(c), self.literal(c, v))
+                for c, v in zip(columns, values, strict=True)
+            ),
+        )
+
+    def before_query(self, bound: sql.Composable) -> sql.Composed:
+        """How many rows of the view come before ``bound`` (a small view's exact place)."""
+        return sql.SQL("SELECT count(*) FROM {}{}").format(
+            self.relation.source(), self.where(bound)
+        )
 
     def ctid_bound(self, tid: str, op: str) -> sql.Composable:
         return sql.SQL("ctid {} {}::tid").format(sql.SQL(op), sql.Literal(tid))

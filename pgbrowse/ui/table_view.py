@@ -30,6 +30,7 @@ from pgbrowse.db.loader import END, PageLoader
 from pgbrowse.db.pager import CursorPager, Row
 from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cells import NULL_TEXT, fit, visible
+from pgbrowse.ui.columns import ColumnLayout, Piece
 from pgbrowse.ui.position import Busy
 from pgbrowse.ui.safe import shown
 
@@ -38,6 +39,7 @@ MAX_COLUMN_WIDTH = 40
 MIN_COLUMN_WIDTH = 4
 PLACEHOLDER = "·"
 CURSOR_MARK = "▸"
+FOREIGN_MARK = "→"  # after the name of a column in a foreign key (o follows it)
 
 
 class TableView(ScrollView, can_focus=True):
@@ -50,6 +52,7 @@ class TableView(ScrollView, can_focus=True):
     | home, g / end, G | First / last row. |
     | left, h / right, l | Previous / next column (scrolls horizontally). |
     | s | Sort by the cursor's column on the server: ascending, descending, none. |
+    | - / P | Hide the cursor's column / pin it to the left (or unpin). |
 
     Far moves (End, ``goto``, a click or drag on the scrollbar) cost the same at any size on
     relations the pager can seek in; the rows are then numbered from an estimate ("≈") until
@@ -66,6 +69,8 @@ class TableView(ScrollView, can_focus=True):
         Binding("left,h", "cursor_left", "Left", show=False),
         Binding("right,l", "cursor_right", "Right", show=False),
         Binding("s", "sort", "Sort"),
+        Binding("minus", "hide_column", "Hide column", show=False),
+        Binding("P", "pin_column", "Pin column", show=False),
     ]
 
     COMPONENT_CLASSES = {  # noqa: RUF012
@@ -148,9 +153,9 @@ class TableView(ScrollView, can_focus=True):
         self.state = ViewState.initial(pager.relation, pager.page_size, pager.truncate)
         self.loader = PageLoader(pager, self._on_loaded, idle_release_s=idle_release_s)
         self._cancelled_job = 0  # the loader job last cancelled (Esc)
-        self.widths: list[int] = []
+        self.column_layout = ColumnLayout([])  # which columns are drawn, pinned, hidden
         self.laid_out = False  # the columns are known (there may be none: a zero-column table)
-        self._offsets: list[int] = []
+        self._sampled = False  # the widths were measured on rows (not only the header)
         self._gutter = 0
         self._last_top = 0
         self._going_to_end = False
@@ -164,7 +169,29 @@ class TableView(ScrollView, can_focus=True):
     # -- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.loader.start()
-        self._request_pages()
+        if self.pager.landing is not None:  # opens on a row found by its key: no row 0 first
+            self.loader.submit(CursorPager.open)
+        else:
+            self._request_pages()
+
+    def park(self) -> None:
+        """Covered by another view (a followed key's): keep only the pages in sight, so
+        coming back draws at once from the cache, and give the transaction and the
+        connection back until then (a stack of views holds one connection, the top's)."""
+        size = self.state.page_size
+        top = int(self.scroll_y)
+        keep = range(top // size, (top + self.data_height - 1) // size + 1)
+        self.cache.keep_only(self.state.frame, set(keep))
+
+        def give_back(pager: CursorPager) -> None:
+            pager.release()
+            pager.session.rest()
+
+        self.loader.submit(give_back, background=True)
+
+    @property
+    def widths(self) -> list[int]:
+        return self.column_layout.widths
 
     def on_unmount(self) -> None:
         self.loader.stop()
@@ -194,9 +221,11 @@ class TableView(ScrollView, can_focus=True):
             self.refresh()
             return
         self.error = None
-        if not self.laid_out and self.state.opened:
+        if self.state.opened and (not self.laid_out or (not self._sampled and message.rows)):
             self._layout(message.rows or [])
         self._sync_size()
+        if "landed" in self.state.events and self.state.landed is not None:
+            self.call_after_refresh(self._land, self.state.landed)
         if "restarted" in self.state.events:
             self._frame, self._shift = self.state.frame, self.state.shift
             self.refresh()
@@ -235,6 +264,10 @@ class TableView(ScrollView, can_focus=True):
             self._request_pages()
         return True
 
+    def _land(self, row: int) -> None:
+        self.goto(row)
+        self._request_pages()
+
     def _show(self, cursor: int, top: int) -> None:
         self.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.move_to(cursor)
@@ -251,12 +284,15 @@ class TableView(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height - HEADER_LINES)
 
     def _layout(self, sample: list[Row]) -> None:
-        """Column widths from the header and the first rows, capped."""
+        """Column widths from the header and the first rows, capped; the key pinned."""
         truncate = self.state.truncate
         widths = []
+        linked = self.state.view.references.columns
         for i, column in enumerate(self.state.columns):
             width = max(
-                cell_len(shown(column.name)), cell_len(shown(column.type_name)), MIN_COLUMN_WIDTH
+                cell_len(shown(column.name)) + (column.name in linked),
+                cell_len(shown(column.type_name)),
+                MIN_COLUMN_WIDTH,
             )
             if column.numeric:  # ids grow down the table: leave room for the row count's digits
                 width = max(width, len(str(self.row_count)) + 1)
@@ -264,17 +300,18 @@ class TableView(ScrollView, can_focus=True):
                 value = row[i]
                 width = max(width, cell_len(visible(value, truncate)) if value is not None else 4)
             widths.append(min(width, MAX_COLUMN_WIDTH))
-        self.widths = widths
+        if not self.laid_out:  # (the first time: later the user's choices are kept)
+            names = [c.name for c in self.state.columns]
+            key = [names.index(k) for k in self.state.view.identity if k in names]
+            self.column_layout = ColumnLayout(widths, pinned=key if len(key) < len(names) else [])
+        else:
+            self.column_layout.widths = widths
+        self._sampled = bool(sample)
         self.laid_out = True
-        self._offsets = []
-        x = 0
-        for width in widths:
-            self._offsets.append(x)
-            x += width + 1
 
     def _sync_size(self) -> None:
         self._gutter = len(f"{max(self.row_count, 1):,}") + 1
-        width = self._gutter + sum(w + 1 for w in self.widths)
+        width = self._gutter + self.column_layout.pinned_width + self.column_layout.scroll_width
         size = Size(width, self.row_count + HEADER_LINES)
         if size != self.virtual_size:
             self.virtual_size = size
@@ -322,21 +359,38 @@ class TableView(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         return self._row_line(row, width)
 
-    def _join(self, gutter: Segment, cells: list[Segment], width: int, base: Style) -> Strip:
-        data = Strip(cells).crop(int(self.scroll_x), int(self.scroll_x) + width - self._gutter)
-        return Strip([gutter, *data]).adjust_cell_length(width, base)
+    def _line(self, gutter: Segment, cells: list[Segment], width: int, base: Style) -> Strip:
+        return Strip([gutter, *cells]).adjust_cell_length(width, base)
+
+    def _pieces(self, width: int) -> list[Piece]:
+        return self.column_layout.pieces(int(self.scroll_x), width - self._gutter)
+
+    @staticmethod
+    def _cut(text: str, style: Style, piece: Piece) -> list[Segment]:
+        """The part of a cell on screen (a column cut at an edge)."""
+        if not piece.partial:
+            return [Segment(text, style)]
+        return list(Strip([Segment(text, style)]).crop(piece.skip, piece.skip + piece.width))
 
     def _header_line(self, y: int, width: int) -> Strip:
         style = self.get_component_rich_style("tableview--header" if y == 0 else "tableview--type")
         label = ("#" if self.state.positions_exact else "≈#") if y == 0 else ""
-        cells = []
+        cells: list[Segment] = []
         order = self.state.order
-        for i, column in enumerate(self.state.columns):
+        columns = self.state.columns
+        linked = self.state.view.references.columns
+        for piece in self._pieces(width):
+            column = columns[piece.index]
             text = shown(column.name if y == 0 else column.type_name)
             if y == 0 and order is not None and order[0] == column.name:
                 text = ("▼" if order[1] else "▲") + text
-            cells.append(Segment(fit(text, self.widths[i], column.numeric) + " ", style))
-        return self._join(
+            if y == 0 and column.name in linked:
+                text += FOREIGN_MARK
+            if piece.partial:  # cut at an edge: the name and type fitted into what shows
+                cells.append(Segment(fit(text, piece.width - 1, column.numeric) + " ", style))
+                continue
+            cells.append(Segment(fit(text, self.widths[piece.index], column.numeric) + " ", style))
+        return self._line(
             Segment(fit(label, self._gutter - 1, True) + " ", style), cells, width, style
         )
 
@@ -355,12 +409,14 @@ class TableView(ScrollView, can_focus=True):
         if page is not None:
             index = row % self.state.page_size
             values = page[index] if index < len(page) else None
-        cells = []
+        cells: list[Segment] = []
         null = self.get_component_rich_style("tableview--null", partial=True)
         placeholder = self.get_component_rich_style("tableview--placeholder", partial=True)
         cursor_cell = self.get_component_rich_style("tableview--cursor-cell", partial=True)
-        for i, column in enumerate(self.state.columns):
-            w = self.widths[i]
+        columns = self.state.columns
+        for piece in self._pieces(width):
+            i = piece.index
+            column, w = columns[i], self.widths[i]
             if values is None:
                 text, style = fit(PLACEHOLDER, w), base + placeholder
             elif (value := values[i]) is None:
@@ -370,9 +426,12 @@ class TableView(ScrollView, can_focus=True):
                 style = base
             if is_cursor and i == self.cursor_col:
                 style = style + cursor_cell
-            cells.append(Segment(text, style))
-            cells.append(Segment(" ", base))
-        return self._join(gutter, cells, width, base)
+            if piece.partial:
+                cells += self._cut(text + " ", style, piece)
+            else:
+                cells.append(Segment(text, style))
+                cells.append(Segment(" ", base))
+        return self._line(gutter, cells, width, base)
 
     # -- cursor ----------------------------------------------------------------------------
     def watch_cursor_row(self, old: int, new: int) -> None:
@@ -489,22 +548,57 @@ class TableView(ScrollView, can_focus=True):
         return True
 
     def action_cursor_left(self) -> None:
-        self._move_column(self.cursor_col - 1)
+        self._move_column(-1)
 
     def action_cursor_right(self) -> None:
-        self._move_column(self.cursor_col + 1)
+        self._move_column(1)
 
-    def _move_column(self, col: int) -> None:
-        if not self.widths:
+    def _move_column(self, step: int) -> None:
+        """Move the cursor ``step`` drawn columns right (left when negative)."""
+        order = self.column_layout.order()
+        if not order:
             return
-        col = max(0, min(col, len(self.widths) - 1))
+        at = order.index(self.cursor_col) if self.cursor_col in order else 0
+        self.show_column(order[max(0, min(at + step, len(order) - 1))])
+
+    def show_column(self, col: int) -> None:
+        """Put the cursor on column ``col`` and scroll just enough to show it whole."""
         self.cursor_col = col
-        left, right = self._offsets[col], self._offsets[col] + self.widths[col] + 1
-        view = self.scrollable_content_region.width - self._gutter
-        if left < self.scroll_x:
+        if col in self.column_layout.pinned:
+            return
+        left = self.column_layout.offset(col)
+        right = left + self.widths[col] + 1
+        view = self.scrollable_content_region.width - self._gutter - self.column_layout.pinned_width
+        if left < self.scroll_x or right - left > view:
             self.scroll_to(x=left, animate=False, immediate=True)
         elif right > self.scroll_x + view:
             self.scroll_to(x=right - view, animate=False, immediate=True)
+
+    # -- hiding and pinning columns --------------------------------------------------------
+    def action_hide_column(self) -> None:
+        """Hide the cursor's column (C shows it again); the cursor moves to the next."""
+        if not self.laid_out or not self.column_layout.hide(self.cursor_col):
+            return
+        self._columns_changed()
+
+    def action_pin_column(self) -> None:
+        """Pin the cursor's column to the left (it stays when scrolling right), or unpin."""
+        if not self.laid_out or not self.widths:
+            return
+        self.column_layout.toggle_pin(self.cursor_col)
+        self._columns_changed()
+
+    def set_hidden(self, hidden: set[int]) -> None:
+        """Hide exactly these columns (at least one stays drawn)."""
+        if len(hidden) >= len(self.widths):
+            return
+        self.column_layout.hidden = set(hidden)
+        self._columns_changed()
+
+    def _columns_changed(self) -> None:
+        self._sync_size()
+        self.refresh()
+        self.show_column(self.column_layout.nearest(self.cursor_col))
 
     def on_scroll_up(self, event: ScrollUp) -> None:
         self._jump_to_pointer(event)
@@ -525,7 +619,7 @@ class TableView(ScrollView, can_focus=True):
     def on_click(self, event: Click) -> None:
         if event.y >= HEADER_LINES and self.laid_out:
             self.move_to(int(self.scroll_y) + event.y - HEADER_LINES)
-            x = event.x - self._gutter + int(self.scroll_x)
-            for i, offset in enumerate(self._offsets):
-                if offset <= x < offset + self.widths[i] + 1:
-                    self.cursor_col = i
+            width = self.scrollable_content_region.width - self._gutter
+            col = self.column_layout.column_at(event.x - self._gutter, int(self.scroll_x), width)
+            if col is not None:
+                self.cursor_col = col
