@@ -49,9 +49,12 @@ def _steps(rows: int) -> list[tuple[str, str]]:
                    CASE WHEN g % 7 = 0 THEN NULL ELSE 'user' || g || '@example.com' END AS email,
                    (ARRAY['DE', 'FR', 'US', 'JP', 'BR', 'IN'])[1 + g % 6]::char(2) AS country,
                    timestamptz '2020-01-01 00:00:00+00' + g * interval '37 minutes' AS created_at,
-                   g % 11 = 0 AS vip
+                   g % 11 = 0 AS vip,
+                   CASE WHEN g % 5 = 0 THEN g / 5 END AS referred_by
             FROM generate_series(1, 10000) g;
             ALTER TABLE shop.customers ADD PRIMARY KEY (id);
+            ALTER TABLE shop.customers ADD CONSTRAINT customers_referred_by_fkey
+                FOREIGN KEY (referred_by) REFERENCES shop.customers;
             COMMENT ON TABLE shop.customers IS 'Demo customers';
             """,
         ),
@@ -68,7 +71,27 @@ def _steps(rows: int) -> list[tuple[str, str]]:
                    CASE WHEN g % 97 = 0 THEN 'gift wrap' WHEN g % 89 = 0 THEN '' END AS note
             FROM generate_series(1, {int(rows)}) g;
             ALTER TABLE shop.orders ADD PRIMARY KEY (id);
+            ALTER TABLE shop.orders ADD CONSTRAINT orders_customer_id_fkey
+                FOREIGN KEY (customer_id) REFERENCES shop.customers;
+            CREATE INDEX orders_customer_id_idx ON shop.orders (customer_id);
             COMMENT ON TABLE shop.orders IS 'The big one: page through it';
+            """,
+        ),
+        (
+            "shop.order_lines",
+            f"""
+            CREATE TABLE shop.order_lines AS
+            SELECT o::bigint AS order_id, l::smallint AS line,
+                   (ARRAY['tea', 'coffee', 'cups', 'filters', 'kettle'])[1 + (o + l) % 5]
+                       AS product,
+                   1 + (o * l) % 4 AS quantity,
+                   round(((o * 31 + l * 7) % 5000) / 100.0, 2)::numeric(8,2) AS price
+            FROM generate_series(1, {min(int(rows), 100_000)}) o,
+                 generate_series(1, 1 + o % 3) l;
+            ALTER TABLE shop.order_lines ADD PRIMARY KEY (order_id, line);
+            ALTER TABLE shop.order_lines ADD CONSTRAINT order_lines_order_id_fkey
+                FOREIGN KEY (order_id) REFERENCES shop.orders;
+            COMMENT ON TABLE shop.order_lines IS 'Lines of the first orders: o follows a key';
             """,
         ),
         (

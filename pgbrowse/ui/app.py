@@ -26,6 +26,7 @@ from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
+from pgbrowse.db.references import Landing
 from pgbrowse.memory import MemoryProbe, read_memory
 from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.help import HelpScreen, screen_keys
@@ -229,7 +230,11 @@ class PgBrowseApp(App[int]):
         hangup.hang_up(code)
         self.exit(return_code=code)
 
-    def pager_for(self, relation: Relation) -> CursorPager:
+    def pager_for(
+        self, relation: Relation, landing: Landing | None = None, filter: str | None = None
+    ) -> CursorPager:
+        """A pager for ``relation`` with the app's settings (opening on the row ``landing``
+        names, or filtered by ``filter``: a followed foreign key)."""
         return CursorPager(
             self.factory,
             relation,
@@ -237,6 +242,8 @@ class PgBrowseApp(App[int]):
             cache_bytes=self.cache_bytes,
             truncate=self.truncate,
             clock=self.clock,
+            landing=landing,
+            filter=filter,
         )
 
     def open_relation(self, relation: Relation) -> None:

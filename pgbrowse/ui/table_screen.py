@@ -17,27 +17,27 @@ from pgbrowse.db.errors import FilterError, PgBrowseError
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen
+from pgbrowse.ui.follow import Following
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
-from pgbrowse.ui.row_actions import RowActions
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
 Counted = tuple[int, object, int | None]  # the count, the seek it was for, rows before it
 
 if TYPE_CHECKING:
-    from pgbrowse.ui.app import PgBrowseApp
+    pass
 
 
-class TableScreen(RowActions):
+class TableScreen(Following):
     """Browse one relation; Esc or q goes back to the list and closes the cursor."""
 
     HELP_TITLE = "a table"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "back", "Back"),
+        Binding("escape,q,backspace", "back", "Back"),
         Binding("colon,ctrl+g", "goto", "Go to"),
         Binding("number_sign", "count", "Count rows"),
         Binding("i", "inspector", "Inspector"),
@@ -52,8 +52,18 @@ class TableScreen(RowActions):
         Binding("Y", "copy_row", "Copy row (TSV)"),
     ]
 
-    def __init__(self, pager: CursorPager) -> None:
+    def __init__(
+        self,
+        pager: CursorPager,
+        *,
+        trail: tuple[str, ...] = (),
+        step: str = "",
+        column: str | None = None,
+    ) -> None:
+        """``trail`` and ``step``: the path of followed keys that led here (Following);
+        ``column``: the column the cursor starts on."""
         super().__init__()
+        self.trail, self.step, self.start_column = trail, step, column
         self.pager = pager  # handed to the view's loader: its thread alone calls it
         self.factory = pager.factory  # for connections of their own (count, export, compare)
         self.counter: RowCounter | None = None
@@ -64,15 +74,13 @@ class TableScreen(RowActions):
         self._title = ""
         self.searched = ""  # the last search, for n and N
 
-    @property
-    def browser(self) -> PgBrowseApp:
-        from pgbrowse.ui.app import PgBrowseApp
-
-        assert isinstance(self.app, PgBrowseApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
-        self.view = TableView(self.pager, idle_release_s=self.browser.idle_release_s, id="table")
+        self.view = TableView(
+            self.pager,
+            idle_release_s=self.browser.idle_release_s,
+            start_column=self.start_column,
+            id="table",
+        )
         view = self.view
         yield SafeStatic(self.title_text(), id="title")
         with Horizontal(id="body"):
@@ -104,7 +112,9 @@ class TableScreen(RowActions):
             self.update_position()
 
     def title_text(self) -> str:
-        return title_line(self.state, self.browser.where.rpartition("/")[2])
+        path = self.path()
+        line = title_line(self.state, self.browser.where.rpartition("/")[2])
+        return f" {path}  ·{line}" if path else line
 
     def position_text(self) -> str:
         view = self.query_one(TableView)
@@ -142,6 +152,12 @@ class TableScreen(RowActions):
         """What the loader says happened (once each): a new session, or a new order."""
         if "reconnected" in message.events:
             self.notify(reconnected_message(self.state.lost_because), title="Reconnected")
+        if "landed alone" in message.events:
+            self.notify(
+                f"{self.state.relation.qualified} has no key order to find the row in:"
+                " it is shown alone (filtered to its key)",
+                severity="warning",
+            )
         if "restarted" in message.events and self._filter_pending:  # the filter was taken
             self._filter_pending = False
             self._close_filter()
@@ -301,6 +317,12 @@ class TableScreen(RowActions):
             self._filter_pending = False
             self.query_one("#filter-error", Static).update(message.error.message)
             message.view.error = None
+            return
+        if self.step and not message.view.laid_out:
+            # A followed key that leads nowhere (a row gone, a table you may not read): one
+            # plain line where you were, and you stay there.
+            self.dismiss()
+            self.app.notify(message.error.message, title=message.error.title, severity="error")
             return
         gone = message.error.sqlstate == "42P01"  # the relation was dropped: moving won't help
         retry = "" if gone else "  (any move tries again)"

@@ -143,9 +143,16 @@ class TableView(ScrollView, can_focus=True):
             return self.view
 
     def __init__(
-        self, pager: CursorPager, *, idle_release_s: float = 0.0, id: str | None = None
+        self,
+        pager: CursorPager,
+        *,
+        idle_release_s: float = 0.0,
+        start_column: str | None = None,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.start_column = start_column  # the column the cursor starts on (by name)
+        self._landing = pager.landing is not None  # no page is wanted until it has landed
         self.pager = pager  # for the loader (its thread alone calls it) and cancel
         # Shared with the loader, both thread-safe: the page cache and the statement log.
         self.cache = pager.cache
@@ -265,6 +272,7 @@ class TableView(ScrollView, can_focus=True):
         return True
 
     def _land(self, row: int) -> None:
+        self._landing = False
         self.goto(row)
         self._request_pages()
 
@@ -304,6 +312,8 @@ class TableView(ScrollView, can_focus=True):
             names = [c.name for c in self.state.columns]
             key = [names.index(k) for k in self.state.view.identity if k in names]
             self.column_layout = ColumnLayout(widths, pinned=key if len(key) < len(names) else [])
+            if self.start_column in names:
+                self.call_after_refresh(self.show_column, names.index(self.start_column))
         else:
             self.column_layout.widths = widths
         self._sampled = bool(sample)
@@ -330,6 +340,8 @@ class TableView(ScrollView, can_focus=True):
 
     def _request_pages(self) -> None:
         """Ask for the visible pages, then one page ahead in the direction of travel."""
+        if self._landing:
+            return  # (the pages around the row it lands on are wanted when it has)
         size = self.state.page_size
         top = int(self.scroll_y)
         bottom = top + self.data_height - 1
