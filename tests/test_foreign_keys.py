@@ -49,7 +49,9 @@ async def landed(pilot, app: PgBrowseApp, below: TableScreen) -> TableView:
     await wait_for(pilot, lambda: app.screen is not below and isinstance(app.screen, TableScreen))
     view = top(app).view
     await wait_for(pilot, lambda: view.laid_out and rows_shown(view))
-    await wait_for(pilot, lambda: view.state.landed is not None and view.cursor_row == view.state.landed)
+    await wait_for(
+        pilot, lambda: view.state.landed is not None and view.cursor_row == view.state.landed
+    )
     await pilot.pause()
     return view
 
@@ -141,13 +143,15 @@ async def test_the_rows_that_reference_this_row(
         for _ in range(index):
             await pilot.press("down")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is not source and isinstance(app.screen, TableScreen))
+        await wait_for(
+            pilot, lambda: app.screen is not source and isinstance(app.screen, TableScreen)
+        )
         orders = top(app).view
         await wait_for(pilot, lambda: orders.laid_out and rows_shown(orders))
         await wait_for(pilot, lambda: orders.state.count_exact)
         ((expected,),) = direct(demo_dsn, "SELECT count(*) FROM shop.orders WHERE customer_id = 7")
         assert orders.state.row_count == expected > 0
-        assert orders.state.filter == '"customer_id" = \'7\''
+        assert orders.state.filter == "\"customer_id\" = '7'"
         assert orders.state.columns[orders.cursor_col].name == "customer_id"
         page = orders.cache.get(orders.state.frame, 0)
         names = [c.name for c in orders.state.columns]
@@ -156,3 +160,145 @@ async def test_the_rows_that_reference_this_row(
         assert "customers 7 → orders where customer_id = 7" in title
         await pilot.press("escape")
         assert app.screen is source and cursor_values(view)["id"] == "7"
+
+
+@pytest.fixture
+def keyed(scratch, scratch_dsn: str) -> ConnectionFactory:
+    """Hostile names, a composite key, an orphan (a key added NOT VALID), a referencing
+    column without an index, and a 20,000-row referenced table never analysed."""
+    with scratch.cursor() as cur:
+        cur.execute(
+            """
+            DROP TABLE IF EXISTS "fk child [x]", "Fk ""Parent"" [b]", fk_big_kid, fk_big CASCADE;
+            CREATE TABLE "Fk ""Parent"" [b]" ("a'1" int, "b [c]" text, label text,
+                                             PRIMARY KEY ("a'1", "b [c]"));
+            INSERT INTO "Fk ""Parent"" [b]"
+            SELECT g, 'k' || g % 3 || E'\\x1b[31m', 'parent ' || g
+            FROM generate_series(1, 300) g;
+            CREATE TABLE "fk child [x]" (id int PRIMARY KEY, "pa" int, "pb" text);
+            INSERT INTO "fk child [x]"
+            SELECT g, g, 'k' || g % 3 || E'\\x1b[31m' FROM generate_series(1, 300) g;
+            INSERT INTO "fk child [x]" VALUES (1000, 999, 'gone');
+            ALTER TABLE "fk child [x]" ADD CONSTRAINT child_parent FOREIGN KEY ("pa", "pb")
+                REFERENCES "Fk ""Parent"" [b]" NOT VALID;
+            CREATE TABLE fk_big (id int PRIMARY KEY, v text) WITH (autovacuum_enabled = off);
+            INSERT INTO fk_big SELECT g, 'v' || g FROM generate_series(1, 20000) g;
+            CREATE TABLE fk_big_kid (id int PRIMARY KEY, big int REFERENCES fk_big);
+            INSERT INTO fk_big_kid SELECT g, 1 + (g * 7919) % 20000 FROM generate_series(1, 50) g;
+            """
+        )
+    return ConnectionFactory(scratch_dsn)
+
+
+async def test_a_composite_key_with_hostile_names(keyed: ConnectionFactory) -> None:
+    child = relation(keyed, '"fk child [x]"')
+    app = PgBrowseApp(keyed, initial=child, memory_probe=fixed_memory)
+    async with app.run_test(size=(100, 24)) as pilot:
+        view = await open_table(app, pilot)
+        assert "pb" + FOREIGN_MARK in line(view, 0) and "pa" + FOREIGN_MARK in line(view, 0)
+        view.goto(41)
+        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "42")
+        await on_column(pilot, view, "pb")
+        source = top(app)
+        await pilot.press("o")
+        parent = await landed(pilot, app, source)
+        here = cursor_values(parent)
+        assert (here["a'1"], here["b [c]"]) == ("42", "k0\x1b[31m")
+        assert parent.state.columns[parent.cursor_col].name == "a'1"
+        screen_text = app.screen.query_one("#title").render()
+        assert "\x1b" not in str(screen_text)  # the key's escape is shown, never sent
+        # The other way: the rows referencing this parent (both key columns: child 42 only).
+        middle = top(app)
+        await pilot.press("R")
+        await wait_for(
+            pilot, lambda: app.screen is not middle and isinstance(app.screen, TableScreen)
+        )
+        kids = top(app).view
+        await wait_for(pilot, lambda: kids.laid_out and rows_shown(kids) and kids.state.count_exact)
+        assert kids.state.row_count == 1 and cursor_values(kids)["id"] == "42"
+        await pilot.press("escape")
+        assert app.screen is middle
+        await pilot.press("escape")
+        assert app.screen is source and cursor_values(view)["id"] == "42"
+
+
+async def test_a_row_that_is_gone_is_one_plain_line(keyed: ConnectionFactory) -> None:
+    child = relation(keyed, '"fk child [x]"')
+    app = PgBrowseApp(keyed, initial=child, memory_probe=fixed_memory)
+    async with app.run_test(size=(100, 24)) as pilot:
+        view = await open_table(app, pilot)
+        view.goto(300)  # the orphan, 1000 → (999, 'gone'), allowed in by NOT VALID
+        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "1000")
+        await on_column(pilot, view, "pa")
+        source = top(app)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: any("no row" in n.message for n in app._notifications))
+        await wait_for(pilot, lambda: app.screen is source)
+        message = next(n.message for n in app._notifications if "no row" in n.message)
+        assert "\n" not in message and "a'1 = 999, b [c] = gone" in message
+
+
+async def test_a_forbidden_referenced_table_is_one_plain_line(
+    keyed: ConnectionFactory, scratch_dsn: str
+) -> None:
+    execute(
+        scratch_dsn,
+        "DROP ROLE IF EXISTS fk_reader",
+        "CREATE ROLE fk_reader LOGIN",
+        'GRANT SELECT ON "fk child [x]" TO fk_reader',
+    )
+    try:
+        dsn = psycopg2.extensions.make_dsn(scratch_dsn, user="fk_reader")
+        factory = ConnectionFactory(dsn)
+        child = relation(factory, '"fk child [x]"')
+        app = PgBrowseApp(factory, initial=child, memory_probe=fixed_memory)
+        async with app.run_test(size=(100, 24)) as pilot:
+            view = await open_table(app, pilot)
+            await on_column(pilot, view, "pa")
+            source = top(app)
+            await pilot.press("o")
+            await wait_for(pilot, lambda: any("denied" in n.message for n in app._notifications))
+            await wait_for(pilot, lambda: app.screen is source)
+            message = next(n.message for n in app._notifications if "denied" in n.message)
+            assert "\n" not in message
+            await pilot.press("down")  # the view goes on
+            assert view.cursor_row == 1
+    finally:
+        execute(
+            scratch_dsn,
+            'REVOKE ALL ON "fk child [x]" FROM fk_reader',
+            "DROP ROLE fk_reader",
+        )
+
+
+async def test_into_a_table_without_statistics_and_back_without_an_index(
+    keyed: ConnectionFactory,
+) -> None:
+    """fk_big was never analysed (no histogram): the row is found by its key all the same;
+    and fk_big_kid.big has no index, which R says."""
+    kid = relation(keyed, "fk_big_kid")
+    app = PgBrowseApp(keyed, initial=kid, memory_probe=fixed_memory)
+    async with app.run_test(size=(100, 24)) as pilot:
+        view = await open_table(app, pilot)
+        view.goto(9)
+        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "10")
+        await on_column(pilot, view, "big")
+        wanted = cursor_values(view)["big"]
+        source = top(app)
+        await pilot.press("o")
+        big = await landed(pilot, app, source)
+        assert cursor_values(big)["id"] == wanted
+        # No histogram: the seek's place is estimated from the key's range (≈), and the
+        # row is found without counting or walking the rows before it.
+        assert big.cursor_row == big.state.landed and not big.state.positions_exact
+        sent = [s.sql for s in big.statements]
+        assert not any("count(" in s or s.startswith("MOVE") for s in sent)
+        middle = top(app)
+        await pilot.press("R")
+        await wait_for(
+            pilot, lambda: app.screen is not middle and isinstance(app.screen, TableScreen)
+        )
+        await wait_for(pilot, lambda: any("No index" in n.message for n in app._notifications))
+        kids = top(app).view
+        await wait_for(pilot, lambda: kids.laid_out and rows_shown(kids))
+        assert cursor_values(kids)["big"] == wanted

@@ -105,7 +105,7 @@ def _steps(rows: int) -> list[tuple[str, str]]:
             FROM shop.customers c GROUP BY c.country;
             """,
         ),
-        ("lab.wide", _wide_table_sql()),
+        ("lab.wide", _wide_table_sql() + "; ALTER TABLE lab.wide ADD PRIMARY KEY (id)"),
         (
             "lab.samples",
             r"""

@@ -106,8 +106,10 @@ class ColumnLayout:
             self.pinned.append(index)
 
     def nearest(self, index: int) -> int:
-        """``index`` if drawn, else the drawn column nearest to it."""
+        """``index`` if drawn, else the next drawn column after it (the one before it at
+        the end)."""
         order = self.order()
         if index in order or not order:
             return index
-        return min(order, key=lambda i: (abs(i - index), i))
+        after = [i for i in order if i > index]
+        return after[0] if after else order[-1]
