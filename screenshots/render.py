@@ -56,7 +56,8 @@ async def shoot(
             listing = getattr(app.screen, "listing", None)
             if (name is None and listing is not None and app.screen.loaded) or ready:
                 break
-        await pilot.press(*keys)
+        for key in keys:  # ("wait": let a view that just opened load its rows)
+            await (pilot.pause(0.8) if key == "wait" else pilot.press(key))
         await pilot.pause(0.5)
         app.save_screenshot(str(HERE / out))
         print("wrote", HERE / out)
@@ -79,6 +80,9 @@ async def main() -> None:
         await shoot(factory, "lab.wide", "record-80x24.svg", (80, 24), ("j", "r"))
         await shoot(factory, "shop.orders", "profile.svg", (90, 30), ("l", "l", "p"))
         await shoot(factory, "shop.orders", "structure.svg", (100, 32), ("d",))
+        # An order line → its order → that order's customer: o follows the cursor's key.
+        follow = ("j", "j", "o", "wait", "l", "o", "wait")
+        await shoot(factory, "shop.order_lines", "follow.svg", (110, 24), follow)
 
 
 if __name__ == "__main__":

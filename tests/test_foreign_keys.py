@@ -12,7 +12,7 @@ from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.choose import ChooseScreen
 from pgbrowse.ui.table_screen import TableScreen
-from pgbrowse.ui.table_view import FOREIGN_MARK, HEADER_LINES, TableView
+from pgbrowse.ui.table_view import FOREIGN_MARK, TableView
 from tests.helpers import (
     direct,
     execute,
@@ -302,3 +302,38 @@ async def test_into_a_table_without_statistics_and_back_without_an_index(
         kids = top(app).view
         await wait_for(pilot, lambda: kids.laid_out and rows_shown(kids))
         assert cursor_values(kids)["big"] == wanted
+
+
+async def test_a_referenced_table_without_an_order_shows_the_row_alone(
+    scratch, scratch_dsn: str
+) -> None:
+    """A partitioned table with a unique key but no primary key is read in physical order
+    over its partitions: no order to seek a row in, so the row is shown alone (filtered to
+    its key), and the view says so rather than guess a place."""
+    execute(
+        scratch_dsn,
+        "DROP TABLE IF EXISTS fk_parted_kid, fk_parted",
+        "CREATE TABLE fk_parted (id int, p int, what text, UNIQUE (id, p)) PARTITION BY LIST (p)",
+        "CREATE TABLE fk_parted_0 PARTITION OF fk_parted FOR VALUES IN (0)",
+        "CREATE TABLE fk_parted_1 PARTITION OF fk_parted FOR VALUES IN (1)",
+        "INSERT INTO fk_parted SELECT g, g % 2, 'row ' || g FROM generate_series(1, 500) g",
+        "CREATE TABLE fk_parted_kid (id int PRIMARY KEY, pid int, pp int,"
+        " FOREIGN KEY (pid, pp) REFERENCES fk_parted (id, p))",
+        "INSERT INTO fk_parted_kid SELECT g, g * 3, (g * 3) % 2 FROM generate_series(1, 100) g",
+    )
+    factory = ConnectionFactory(scratch_dsn)
+    app = PgBrowseApp(
+        factory, initial=relation(factory, "fk_parted_kid"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=(100, 24)) as pilot:
+        view = await open_table(app, pilot)
+        view.goto(4)
+        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "5")
+        await on_column(pilot, view, "pid")
+        source = top(app)
+        await pilot.press("o")
+        alone = await landed(pilot, app, source)
+        await wait_for(pilot, lambda: any("shown alone" in n.message for n in app._notifications))
+        assert cursor_values(alone)["what"] == "row 15" and alone.state.filter
+        await wait_for(pilot, lambda: alone.state.count_exact)
+        assert alone.state.row_count == 1

@@ -116,7 +116,9 @@ def read_references(session: Session, relation: Relation) -> References:
         return References()
     rel = sql.SQL("{}::regclass").format(sql.Literal(relation.identifier().as_string(session.conn)))
     outgoing, incoming = [], []
-    for row in session.all(sql.SQL(REFERENCES_SQL).format(rel=rel)):
+    with session.cursor(sql.SQL(REFERENCES_SQL).format(rel=rel)) as cur:
+        found = cur.fetchall()  # (catalog rows: not counted as the view's rows fetched)
+    for row in found:
         name, out, into = row[0], row[1], row[2]
         fk = ForeignKey(
             name=name,
