@@ -95,7 +95,6 @@ class CursorPager(Reordering):
         self._reconnects_told = 0
         self._reconnects_cleared = 0
         self.landing = landing
-        self.landed: int | None = None  # the position the landing found its row at
 
     # -- what the view is ------------------------------------------------------------
     @property

@@ -93,6 +93,7 @@ class AnchorReader:
         self._resume: Anchor | None = None  # where to start again after an error or release
         self._window = 1  # ctid: blocks per page of rows
         self._row_security = False  # row security hides rows: ctid seeks sample first
+        self.landed: int | None = None  # where a landing found its row (moves with positions)
 
     @property
     def relation(self) -> Relation:
@@ -361,12 +362,17 @@ class AnchorReader:
         self._reposition(anchor, self.row_count - last)
         return False
 
+    def _moved(self, delta: int) -> None:
+        if self.landed is not None:
+            self.landed += delta
+
     def _reposition(self, anchor: Anchor, delta: int) -> None:
         """Move an estimated frame's positions by ``delta`` (it stays an estimate)."""
         self.cache.drop_frame(anchor.frame)
         anchor.base += delta
         anchor.frame = next(self._frames)
         self.shift += delta
+        self._moved(delta)
 
     def _rebase(self, anchor: Anchor, delta: int) -> None:
         """The anchor's first row is really at ``base + delta``: positions become exact."""
@@ -374,6 +380,7 @@ class AnchorReader:
         anchor.base += delta
         anchor.frame = 0
         self.shift += delta
+        self._moved(delta)
         if anchor.place is Place.END:
             self.row_count, self.count_exact = anchor.base, True
         elif anchor.forward is not None and anchor.forward.end is not None:

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import FilterError, PgBrowseError
@@ -20,6 +20,7 @@ from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.follow import Following
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
+from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
 from pgbrowse.ui.safe import SafeStatic
@@ -100,7 +101,7 @@ class TableScreen(Following):
             yield SafeStatic("", id="filter-error")
         yield SafeStatic("", id="position")
         yield MemoryFooter(self.browser.memory_probe, view.cache, view.statements)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(TableView).focus()

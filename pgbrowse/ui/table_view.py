@@ -28,6 +28,16 @@ from pgbrowse.ui.position import Busy
 __all__ = ["CURSOR_MARK", "FOREIGN_MARK", "HEADER_LINES", "PLACEHOLDER", "TableView"]
 
 
+def _open_landed(pager: CursorPager) -> None:
+    """Open on the row a key names, and read the pages it shows at the top of the view
+    in the same job (the view then draws them at once, with no second round trip)."""
+    pager.open()
+    if pager.landed is not None:
+        first = pager.landed // pager.page_size
+        pager.load(first)
+        pager.load(first + 1)
+
+
 class TableView(Grid, can_focus=True):
     """The rows of one relation, drawn from a CursorPager's page cache.
 
@@ -152,7 +162,7 @@ class TableView(Grid, can_focus=True):
     def on_mount(self) -> None:
         self.loader.start()
         if self.pager.landing is not None:  # opens on a row found by its key: no row 0 first
-            self.loader.submit(CursorPager.open)
+            self.loader.submit(_open_landed)
         else:
             self._request_pages()
 
@@ -203,7 +213,9 @@ class TableView(Grid, can_focus=True):
             self._layout(message.rows or [])
         self._sync_size()
         if "landed" in self.state.events and self.state.landed is not None:
-            self.call_after_refresh(self._land, self.state.landed)
+            # (where it is now: positions that moved since are counted in it)
+            self._shift, self._frame = self.state.shift, self.state.frame
+            self._land(self.state.landed)
         if "restarted" in self.state.events:
             self._frame, self._shift = self.state.frame, self.state.shift
             self.refresh()
@@ -242,9 +254,17 @@ class TableView(Grid, can_focus=True):
             self._request_pages()
         return True
 
-    def _land(self, row: int) -> None:
+    def _land(self, row: int, again: bool = True) -> None:
+        """Show the landed row at the top, with the cursor on it; no page is wanted before
+        the scroll is there (a page near row 0 would read from the start instead)."""
+        row = max(0, min(row, self.row_count - 1))
+        # (set, not scroll_to: before the next layout the view may not allow scrolling yet)
+        self.scroll_target_y = self.scroll_y = float(min(row, self.max_scroll_y))
+        self.move_to(row)
+        if again and int(self.scroll_y) != min(row, int(self.max_scroll_y)):
+            self.call_after_refresh(self._land, row, False)  # (the new size is not laid out)
+            return
         self._landing = False
-        self.goto(row)
         self._request_pages()
 
     def _show(self, cursor: int, top: int) -> None:
