@@ -58,7 +58,7 @@ async def test_the_table_fits_80x24_and_a_resize_fetches_only_what_it_shows(
     app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
     async with app.run_test(size=SMALL) as pilot:
         view = await open_from_list(pilot, "lab.wide")
-        for part in ("#title", "#table", "#position", "MemoryFooter", "Footer"):
+        for part in ("#title", "#table", "#position", "MemoryFooter", "KeyBar"):
             assert inside(app, part), part
         assert view.data_height >= 10
         text = str(app.screen.query_one("#position").render())

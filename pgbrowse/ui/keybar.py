@@ -58,7 +58,7 @@ class KeyBar(Static):
         if self._drawn == (width, keys):
             return  # (nothing changed: nothing is redrawn)
         self._drawn = (width, keys)
-        parts: list[Content | tuple[str, str]] = []
+        parts: list[str | tuple[str, str]] = []
         used = 0
         for key, description in keys:
             cost = len(key) + 1 + len(description) + 2
