@@ -292,7 +292,9 @@ async def test_into_a_table_without_statistics_and_back_without_an_index(
         # row is found without counting or walking the rows before it.
         assert big.cursor_row == big.state.landed and not big.state.positions_exact
         sent = [s.sql for s in big.statements]
-        assert not any("count(" in s or s.startswith("MOVE") for s in sent)
+        assert not any(s.startswith("MOVE") for s in sent)
+        counts = [s for s in sent if "count(" in s]  # at most a bounded count (near the start?)
+        assert all("LIMIT 400" in s for s in counts)
         middle = top(app)
         await pilot.press("R")
         await wait_for(
@@ -337,3 +339,23 @@ async def test_a_referenced_table_without_an_order_shows_the_row_alone(
         assert cursor_values(alone)["what"] == "row 15" and alone.state.filter
         await wait_for(pilot, lambda: alone.state.count_exact)
         assert alone.state.row_count == 1
+
+
+async def test_a_row_near_the_start_of_a_large_table_is_placed_exactly(
+    demo_factory: ConnectionFactory,
+) -> None:
+    """order_lines (2, 1) → orders 2, in 1,000,000 rows: the histogram would place it at
+    row 0; a bounded count (at most 400 rows) places it exactly, on the right row."""
+    lines = relation(demo_factory, "shop.order_lines")
+    app = PgBrowseApp(demo_factory, initial=lines, memory_probe=fixed_memory)
+    async with app.run_test(size=(110, 24)) as pilot:
+        view = await open_table(app, pilot)
+        await pilot.press("j", "j")
+        assert (cursor_values(view)["order_id"], cursor_values(view)["line"]) == ("2", "1")
+        source = top(app)
+        await pilot.press("o")
+        orders = await landed(pilot, app, source)
+        assert cursor_values(orders)["id"] == "2" and orders.cursor_row == 1
+        assert orders.state.positions_exact
+        title = str(top(app).query_one("#title").render())
+        assert "order_lines 2, 1 → orders 2" in title

@@ -261,9 +261,13 @@ class CursorPager(Reordering):
         else:
             key = tuple(hidden[k] for k in strategy.keys)
             bound = view.bound(key, "<")
-        if self.row_count <= SMALL_TABLE_ROWS or not strategy.seeks:
-            # Exact: cheap in a small view (and a view that cannot seek walks anyway).
-            before, frame = int(self.session.scalar(view.before_query(bound))), 0
+        near = WALK_PAGES * self.page_size
+        small = self.row_count <= SMALL_TABLE_ROWS or not strategy.seeks
+        # Exact in a small view (a view that cannot seek walks anyway), and for a row near
+        # the start of a large one (counting at most ``near`` rows finds that out).
+        before = int(self.session.scalar(view.before_query(bound, None if small else near)))
+        if small or before < near:
+            frame = 0
         else:
             if isinstance(strategy, Keyset):
                 fraction = strategy.fraction_of(str(key[0]))
@@ -271,7 +275,7 @@ class CursorPager(Reordering):
                 assert isinstance(strategy, Ctid)
                 block = int(str(key).strip("()").split(",")[0])
                 fraction = block / max(strategy.blocks, 1)
-            before = min(self.row_count - 1, max(0, round(fraction * self.row_count)))
+            before = min(self.row_count - 1, max(near, round(fraction * self.row_count)))
             frame = next(self._frames)
         self.landed = before
         return Anchor(Place.SEEK, before, frame, key)

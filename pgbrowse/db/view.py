@@ -189,10 +189,15 @@ class View:
             ),
         )
 
-    def before_query(self, bound: sql.Composable) -> sql.Composed:
-        """How many rows of the view come before ``bound`` (a small view's exact place)."""
-        return sql.SQL("SELECT count(*) FROM {}{}").format(
-            self.relation.source(), self.where(bound)
+    def before_query(self, bound: sql.Composable, limit: int | None = None) -> sql.Composed:
+        """How many rows of the view come before ``bound``, counting at most ``limit`` (a
+        row near the start is placed exactly at the cost of that many rows at most)."""
+        if limit is None:
+            return sql.SQL("SELECT count(*) FROM {}{}").format(
+                self.relation.source(), self.where(bound)
+            )
+        return sql.SQL("SELECT count(*) FROM (SELECT FROM {}{} LIMIT {}) AS s").format(
+            self.relation.source(), self.where(bound), sql.Literal(limit)
         )
 
     def ctid_bound(self, tid: str, op: str) -> sql.Composable:

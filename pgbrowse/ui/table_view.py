@@ -209,8 +209,9 @@ class TableView(Grid, can_focus=True):
             self.refresh()
             return
         self.error = None
-        if self.state.opened and (not self.laid_out or (not self._sampled and message.rows)):
-            self._layout(message.rows or [])
+        sample = message.rows or self._cached_sample()
+        if self.state.opened and (not self.laid_out or (not self._sampled and sample)):
+            self._layout(sample)
         self._sync_size()
         if "landed" in self.state.events and self.state.landed is not None:
             # (where it is now: positions that moved since are counted in it)
@@ -253,6 +254,11 @@ class TableView(Grid, can_focus=True):
         else:
             self._request_pages()
         return True
+
+    def _cached_sample(self) -> list[Row]:
+        """Rows to measure the columns on when a job read them (a landing's pages)."""
+        pages = self.cache.pages_of(self.state.frame)
+        return (self.cache.get(self.state.frame, min(pages)) or []) if pages else []
 
     def _land(self, row: int, again: bool = True) -> None:
         """Show the landed row at the top, with the cursor on it; no page is wanted before
