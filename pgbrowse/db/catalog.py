@@ -100,6 +100,10 @@ class Relation:
     def identifier(self) -> sql.Identifier:
         return sql.Identifier(self.schema, self.name)
 
+    def regclass(self, conn: psycopg2.extensions.connection) -> sql.Composed:
+        """The relation's oid, as catalog queries compare it (``'"s"."t"'::regclass``)."""
+        return sql.SQL("{}::regclass").format(sql.Literal(self.identifier().as_string(conn)))
+
     def source(self) -> sql.Composable:
         """What a FROM names: the relation, or the query as a subquery."""
         if self.query is not None:
@@ -131,10 +135,12 @@ def list_relations(conn: psycopg2.extensions.connection) -> list[Relation]:
         cur.execute(RELATIONS_SQL.format(only=""), (list(KIND_NAMES),))
         rows = cur.fetchall()
     conn.rollback()
-    return [_relation(row) for row in rows]
+    return [relation_of_row(row) for row in rows]
 
 
-def _relation(row: tuple[Any, ...]) -> Relation:
+def relation_of_row(row: tuple[Any, ...]) -> Relation:
+    """A Relation from a catalog row: schema, name, relkind, reltuples, size in bytes,
+    relispartition, comment."""
     schema, name, kind, tuples, size, partition, comment = row
     return Relation(
         schema=schema,
@@ -163,7 +169,7 @@ def find_relation(conn: psycopg2.extensions.connection, name: str) -> Relation |
         cur.execute(RELATIONS_SQL.format(only="c.oid = %s AND"), (oid, list(KIND_NAMES)))
         row = cur.fetchone()
     conn.rollback()
-    return None if row is None else _relation(row)
+    return None if row is None else relation_of_row(row)
 
 
 def unique_names(names: list[str]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pgbrowse.db.cache import Row
 from pgbrowse.db.errors import Refused
@@ -78,17 +78,10 @@ class RowFinder(AnchorReader):
             target = position - int(distance) if backward else position + int(distance) - 1
             if target < 0:
                 return None
-            names = view.hidden
-            values = dict(zip(names, found_keys, strict=True))
             anchor = self._anchor
             assert anchor is not None
             self._close_cursors(anchor)
-            key: Any = (
-                values["ctid"]
-                if view.strategy.by_ctid
-                else tuple(values[k] for k in view.strategy.keys)
-            )
-            self._anchor = Anchor(Place.SEEK, target, anchor.frame, key)
+            self._anchor = Anchor(Place.SEEK, target, anchor.frame, view.place_of(found_keys))
             return target
 
         return self._run(f"searching {self.relation.qualified}", find)

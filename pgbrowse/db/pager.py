@@ -26,7 +26,7 @@ from pgbrowse.db.errors import Refused
 from pgbrowse.db.finder import CellValue
 from pgbrowse.db.guard import check_expression
 from pgbrowse.db.ownership import WrongThread, owned
-from pgbrowse.db.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Place
+from pgbrowse.db.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Place, tid_block
 from pgbrowse.db.references import Landing, read_references
 from pgbrowse.db.reorder import Reordering
 from pgbrowse.db.seek import Plan, plan_seeking
@@ -252,33 +252,24 @@ class CursorPager(Reordering):
             )
         if len(found) > 1:
             raise Refused("Not one row", f"{self.relation.qualified} has more than one {where}")
-        hidden = dict(zip(view.hidden, found[0], strict=True))
         strategy = view.strategy
-        key: Any
-        if strategy.by_ctid:
-            key = hidden["ctid"]
-            bound = view.ctid_bound(str(key), "<")
-        else:
-            key = tuple(hidden[k] for k in strategy.keys)
-            bound = view.bound(key, "<")
+        anchor = Anchor(Place.SEEK, 0, 0, view.place_of(found[0]))
+        bound = self._bound(anchor, "<")
         near = WALK_PAGES * self.page_size
         small = self.row_count <= SMALL_TABLE_ROWS or not strategy.seeks
         # Exact in a small view (a view that cannot seek walks anyway), and for a row near
         # the start of a large one (counting at most ``near`` rows finds that out).
         before = int(self.session.scalar(view.before_query(bound, None if small else near)))
-        if small or before < near:
-            frame = 0
-        else:
+        if not small and before >= near:  # far from the start: estimated (≈)
             if isinstance(strategy, Keyset):
-                fraction = strategy.fraction_of(str(key[0]))
+                fraction = strategy.fraction_of(str(anchor.key[0]))
             else:
                 assert isinstance(strategy, Ctid)
-                block = int(str(key).strip("()").split(",")[0])
-                fraction = block / max(strategy.blocks, 1)
+                fraction = tid_block(anchor.key) / max(strategy.blocks, 1)
             before = min(self.row_count - 1, max(near, round(fraction * self.row_count)))
-            frame = next(self._frames)
-        self.landed = before
-        return Anchor(Place.SEEK, before, frame, key)
+            anchor.frame = next(self._frames)
+        anchor.base = self.landed = before
+        return anchor
 
     def _apply(self, plan: Plan) -> None:
         self.view = self.view.with_(

@@ -26,7 +26,7 @@ LIMIT 1
 """
 ACTIVITY_SQL = """
 SELECT greatest(last_analyze, last_autoanalyze), n_mod_since_analyze, n_live_tup
-FROM pg_catalog.pg_stat_all_tables WHERE relid = {}::regclass
+FROM pg_catalog.pg_stat_all_tables WHERE relid = {}
 """
 
 
@@ -74,8 +74,8 @@ def _stats(session: Session, relation: Relation, column: str) -> Profile | None:
     if row is None:
         return None
     null_frac, n_distinct, common, freqs, bounds, correlation = row
-    name = relation.identifier().as_string(session.conn)
-    activity = session.one(sql.SQL(ACTIVITY_SQL).format(sql.Literal(name))) or (None,) * 3
+    regclass = relation.regclass(session.conn)
+    activity = session.one(sql.SQL(ACTIVITY_SQL).format(regclass)) or (None,) * 3
     analyzed, changed, live = activity
     rows = relation.estimated_rows or live or 0
     # n_distinct < 0 is a fraction of the rows (it grows with the table).

@@ -37,6 +37,11 @@ class Place(enum.Enum):
     END = "end"
 
 
+def tid_block(tid: object) -> int:
+    """The block of a tid's text, ``'(12,3)'`` -> 12."""
+    return int(str(tid).strip("()").split(",")[0])
+
+
 @dataclass
 class Cursor:
     """A named cursor: its row i is at ``base + i`` (forward) or ``base - 1 - i`` (backward)."""
@@ -57,7 +62,7 @@ class Blocks:
 
     @property
     def low(self) -> int:
-        return int(self.upper.strip("()").split(",")[0])
+        return tid_block(self.upper)
 
     @property
     def done(self) -> bool:
@@ -200,7 +205,7 @@ class AnchorReader:
             )
             found = self.session.scalar(query)
             if found is not None:
-                return int(str(found).strip("()").split(",")[0])
+                return tid_block(found)
             end, span = first, min(span * 2, MAX_WINDOW_BLOCKS)
         return -1
 

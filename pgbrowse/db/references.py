@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation
+from pgbrowse.db.catalog import Relation, relation_of_row
 
 if TYPE_CHECKING:
     from pgbrowse.db.session import Session
@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 REFERENCES_SQL = """
 SELECT co.conname, co.conrelid = {rel}, co.confrelid = {rel},
        rs.nspname, r.relname, r.relkind, r.reltuples::float8,
-       r.relpages::int8 * current_setting('block_size')::int8,
+       r.relpages::int8 * current_setting('block_size')::int8, r.relispartition, NULL::text,
        ARRAY(SELECT a.attname::text FROM unnest(co.conkey) WITH ORDINALITY k(n, i)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.n
              ORDER BY k.i),
        fs.nspname, f.relname, f.relkind, f.reltuples::float8,
-       f.relpages::int8 * current_setting('block_size')::int8,
+       f.relpages::int8 * current_setting('block_size')::int8, f.relispartition, NULL::text,
        ARRAY(SELECT a.attname::text FROM unnest(co.confkey) WITH ORDINALITY k(n, i)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.n
              ORDER BY k.i),
@@ -87,6 +87,9 @@ class References:  # (immutable: one empty instance is shared)
         return frozenset(c for fk in self.outgoing for c in fk.columns)
 
 
+NO_REFERENCES = References()
+
+
 @dataclass(frozen=True)
 class Landing:
     """Where a view opens: the row whose ``columns`` hold ``values`` (texts)."""
@@ -106,15 +109,11 @@ class Landing:
         )
 
 
-def _relation(schema: str, name: str, kind: str, tuples: float, size: int) -> Relation:
-    return Relation(schema, name, kind, int(tuples) if tuples >= 0 else None, int(size))
-
-
 def read_references(session: Session, relation: Relation) -> References:
     """Both ways, in one catalog statement (none for a query or a view)."""
     if relation.query is not None or relation.kind not in "rpf":
-        return References()
-    rel = sql.SQL("{}::regclass").format(sql.Literal(relation.identifier().as_string(session.conn)))
+        return NO_REFERENCES
+    rel = relation.regclass(session.conn)
     outgoing, incoming = [], []
     with session.cursor(sql.SQL(REFERENCES_SQL).format(rel=rel)) as cur:
         found = cur.fetchall()  # (catalog rows: not counted as the view's rows fetched)
@@ -122,11 +121,11 @@ def read_references(session: Session, relation: Relation) -> References:
         name, out, into = row[0], row[1], row[2]
         fk = ForeignKey(
             name=name,
-            table=_relation(*row[3:8]),
-            columns=tuple(row[8]),
-            target=_relation(*row[9:14]),
-            target_columns=tuple(row[14]),
-            indexed=bool(row[15]),
+            table=relation_of_row(row[3:10]),
+            columns=tuple(row[10]),
+            target=relation_of_row(row[11:18]),
+            target_columns=tuple(row[18]),
+            indexed=bool(row[19]),
         )
         if out:
             outgoing.append(fk)
@@ -151,6 +150,3 @@ def referencing_filter(fk: ForeignKey, values: tuple[str, ...]) -> str:
     any filter). Untyped literals take each column's own type, so the comparison is the
     column's, and its index serves it."""
     return Landing(fk.columns, values).filter_text()
-
-
-NO_REFERENCES = References()

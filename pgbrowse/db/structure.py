@@ -105,8 +105,7 @@ def read_structure(session: Session, relation: Relation) -> Structure:
     """Every part, one catalog statement each (raises PgBrowseError in plain words)."""
 
     def read() -> Structure:
-        name = relation.identifier().as_string(session.conn)
-        rel = sql.SQL("{}::regclass").format(sql.Literal(name))
+        rel = relation.regclass(session.conn)
         found = Structure(relation)
         for part, query in QUERIES.items():
             found.parts[part] = session.all(sql.SQL(query).format(rel=rel))

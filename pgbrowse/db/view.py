@@ -69,6 +69,15 @@ class View:
         hidden = self.hidden
         return tuple(row[base + hidden.index(n)] for n in names)
 
+    def place_of(self, hidden: tuple[str | None, ...] | list[Any]) -> Any:
+        """A row's place in the order, as an anchor keeps it, from the texts of its hidden
+        columns (``hidden``, in that order): its ctid in physical order, else its values of
+        the order's keys."""
+        values = dict(zip(self.hidden, hidden, strict=True))
+        if self.strategy.by_ctid:
+            return values["ctid"]
+        return tuple(values[k] for k in self.strategy.keys)
+
     def type_of(self, name: str) -> str:
         if name in SYSTEM_TYPES and not any(c.name == name for c in self.columns):
             return SYSTEM_TYPES[name]
