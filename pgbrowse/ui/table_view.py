@@ -209,9 +209,10 @@ class TableView(Grid, can_focus=True):
             self.refresh()
             return
         self.error = None
-        sample = message.rows or self._cached_sample()
-        if self.state.opened and (not self.laid_out or (not self._sampled and sample)):
-            self._layout(sample)
+        if self.state.opened and not (self.laid_out and self._sampled):
+            sample = message.rows or self._cached_sample()  # (only until measured on rows)
+            if not self.laid_out or sample:
+                self._layout(sample)
         self._sync_size()
         if "landed" in self.state.events and self.state.landed is not None:
             # (where it is now: positions that moved since are counted in it)
