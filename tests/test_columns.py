@@ -11,14 +11,19 @@ from pgbrowse.ui.table_view import HEADER_LINES, TableView
 from tests.helpers import fixed_memory, line, open_table, relation, rows_shown, wait_for
 
 
+def wide(demo_factory: ConnectionFactory) -> PgBrowseApp:
+    """The app opening the demo's 49-column lab.wide."""
+    return PgBrowseApp(
+        demo_factory, initial=relation(demo_factory, "lab.wide"), memory_probe=fixed_memory
+    )
+
+
 def names(view: TableView) -> list[str]:
     return [c.name for c in view.state.columns]
 
 
 async def test_the_key_stays_pinned_when_scrolling_right(demo_factory: ConnectionFactory) -> None:
-    app = PgBrowseApp(
-        demo_factory, initial=relation(demo_factory, "lab.wide"), memory_probe=fixed_memory
-    )
+    app = wide(demo_factory)
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_table(app, pilot)
         await wait_for(pilot, lambda: rows_shown(view))
@@ -44,9 +49,7 @@ async def test_the_key_stays_pinned_when_scrolling_right(demo_factory: Connectio
 
 
 async def test_hide_and_show_columns(demo_factory: ConnectionFactory) -> None:
-    app = PgBrowseApp(
-        demo_factory, initial=relation(demo_factory, "lab.wide"), memory_probe=fixed_memory
-    )
+    app = wide(demo_factory)
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_table(app, pilot)
         await wait_for(pilot, lambda: rows_shown(view))
@@ -69,9 +72,7 @@ async def test_hide_and_show_columns(demo_factory: ConnectionFactory) -> None:
 async def test_a_column_cut_at_the_left_keeps_its_name_readable(
     demo_factory: ConnectionFactory,
 ) -> None:
-    app = PgBrowseApp(
-        demo_factory, initial=relation(demo_factory, "lab.wide"), memory_probe=fixed_memory
-    )
+    app = wide(demo_factory)
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_table(app, pilot)
         await wait_for(pilot, lambda: rows_shown(view))

@@ -45,10 +45,23 @@ def cursor_values(view: TableView) -> dict[str, str | None]:
     return {c.name: row[i] for i, c in enumerate(view.state.columns)}
 
 
-async def landed(pilot, app: PgBrowseApp, below: TableScreen) -> TableView:
+async def at_row(pilot, view: TableView, position: int, key: str) -> None:
+    """Go to ``position`` and wait until its row, whose id is ``key``, is drawn."""
+    view.goto(position)
+    await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == key)
+
+
+async def pushed(pilot, app: PgBrowseApp, below: TableScreen) -> TableView:
+    """The table view a key opened on top of ``below``, once its rows are drawn."""
     await wait_for(pilot, lambda: app.screen is not below and isinstance(app.screen, TableScreen))
     view = top(app).view
     await wait_for(pilot, lambda: view.laid_out and rows_shown(view))
+    return view
+
+
+async def landed(pilot, app: PgBrowseApp, below: TableScreen) -> TableView:
+    """The view a followed key opened, with the cursor on the row it landed on."""
+    view = await pushed(pilot, app, below)
     await wait_for(
         pilot, lambda: view.state.landed is not None and view.cursor_row == view.state.landed
     )
@@ -97,8 +110,7 @@ async def test_a_stack_of_keys_there_and_back(
         view = await open_table(app, pilot)
         sessions = pgbrowse_sessions(demo_dsn)
         # Customer 125 was referred by 25, who was referred by 5, referred by 1.
-        view.goto(124)
-        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "125")
+        await at_row(pilot, view, 124, "125")
         await on_column(pilot, view, "referred_by")
         stack = [(top(app), view.cursor_row, view.cursor_col)]
         expected = ["25", "5", "1"]
@@ -131,8 +143,7 @@ async def test_the_rows_that_reference_this_row(
     app = PgBrowseApp(demo_factory, initial=customers, memory_probe=fixed_memory)
     async with app.run_test(size=(120, 30)) as pilot:
         view = await open_table(app, pilot)
-        view.goto(6)
-        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "7")
+        await at_row(pilot, view, 6, "7")
         source = top(app)
         await pilot.press("R")  # two keys point at customers: orders' and referred_by
         await wait_for(pilot, lambda: isinstance(app.screen, ChooseScreen))
@@ -143,11 +154,7 @@ async def test_the_rows_that_reference_this_row(
         for _ in range(index):
             await pilot.press("down")
         await pilot.press("enter")
-        await wait_for(
-            pilot, lambda: app.screen is not source and isinstance(app.screen, TableScreen)
-        )
-        orders = top(app).view
-        await wait_for(pilot, lambda: orders.laid_out and rows_shown(orders))
+        orders = await pushed(pilot, app, source)
         await wait_for(pilot, lambda: orders.state.count_exact)
         ((expected,),) = direct(demo_dsn, "SELECT count(*) FROM shop.orders WHERE customer_id = 7")
         assert orders.state.row_count == expected > 0
@@ -196,8 +203,7 @@ async def test_a_composite_key_with_hostile_names(keyed: ConnectionFactory) -> N
     async with app.run_test(size=(100, 24)) as pilot:
         view = await open_table(app, pilot)
         assert "pb" + FOREIGN_MARK in line(view, 0) and "pa" + FOREIGN_MARK in line(view, 0)
-        view.goto(41)
-        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "42")
+        await at_row(pilot, view, 41, "42")
         await on_column(pilot, view, "pb")
         source = top(app)
         await pilot.press("o")
@@ -210,11 +216,8 @@ async def test_a_composite_key_with_hostile_names(keyed: ConnectionFactory) -> N
         # The other way: the rows referencing this parent (both key columns: child 42 only).
         middle = top(app)
         await pilot.press("R")
-        await wait_for(
-            pilot, lambda: app.screen is not middle and isinstance(app.screen, TableScreen)
-        )
-        kids = top(app).view
-        await wait_for(pilot, lambda: kids.laid_out and rows_shown(kids) and kids.state.count_exact)
+        kids = await pushed(pilot, app, middle)
+        await wait_for(pilot, lambda: kids.state.count_exact)
         assert kids.state.row_count == 1 and cursor_values(kids)["id"] == "42"
         await pilot.press("escape")
         assert app.screen is middle
@@ -227,8 +230,8 @@ async def test_a_row_that_is_gone_is_one_plain_line(keyed: ConnectionFactory) ->
     app = PgBrowseApp(keyed, initial=child, memory_probe=fixed_memory)
     async with app.run_test(size=(100, 24)) as pilot:
         view = await open_table(app, pilot)
-        view.goto(300)  # the orphan, 1000 → (999, 'gone'), allowed in by NOT VALID
-        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "1000")
+        # The orphan, 1000 → (999, 'gone'), allowed in by NOT VALID.
+        await at_row(pilot, view, 300, "1000")
         await on_column(pilot, view, "pa")
         source = top(app)
         await pilot.press("o")
@@ -280,8 +283,7 @@ async def test_into_a_table_without_statistics_and_back_without_an_index(
     app = PgBrowseApp(keyed, initial=kid, memory_probe=fixed_memory)
     async with app.run_test(size=(100, 24)) as pilot:
         view = await open_table(app, pilot)
-        view.goto(9)
-        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "10")
+        await at_row(pilot, view, 9, "10")
         await on_column(pilot, view, "big")
         wanted = cursor_values(view)["big"]
         source = top(app)
@@ -297,12 +299,8 @@ async def test_into_a_table_without_statistics_and_back_without_an_index(
         assert all("LIMIT 400" in s for s in counts)
         middle = top(app)
         await pilot.press("R")
-        await wait_for(
-            pilot, lambda: app.screen is not middle and isinstance(app.screen, TableScreen)
-        )
+        kids = await pushed(pilot, app, middle)
         await wait_for(pilot, lambda: any("No index" in n.message for n in app._notifications))
-        kids = top(app).view
-        await wait_for(pilot, lambda: kids.laid_out and rows_shown(kids))
         assert cursor_values(kids)["big"] == wanted
 
 
@@ -329,8 +327,7 @@ async def test_a_referenced_table_without_an_order_shows_the_row_alone(
     )
     async with app.run_test(size=(100, 24)) as pilot:
         view = await open_table(app, pilot)
-        view.goto(4)
-        await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == "5")
+        await at_row(pilot, view, 4, "5")
         await on_column(pilot, view, "pid")
         source = top(app)
         await pilot.press("o")
