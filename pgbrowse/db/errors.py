@@ -116,7 +116,16 @@ def describe(
                 f"{what}: timed out{after} (the statement timeout; --statement-timeout sets it)",
                 code,
             )
+        if "user request" in reason:  # pgbrowse's own cancel (Esc), or pg_cancel_backend
+            return Cancelled("Cancelled", f"{what}: cancelled", code)
         return Cancelled("Cancelled", f"{what}: {reason}", code)
+    if code == "25006":  # read_only_sql_transaction: something in it writes
+        return QueryError(
+            "Refused: read-only",
+            f"{what}: the server refused it ({reason}); pgbrowse's session is read-only, so"
+            " nothing was changed",
+            code,
+        )
     if code == "55P03":
         after = f"; gave up after {settings.lock_timeout_s:g} s" if settings else ""
         return QueryError(

@@ -1,19 +1,25 @@
 """The first line of defence for SQL a user types: PostgreSQL's own parser (pglast).
 
-A filter must be exactly one SQL expression and a free query exactly one SELECT (``WITH …
-SELECT``, ``VALUES``, ``TABLE``). Both are parsed by libpg_query, PostgreSQL's parser, and
-checked on the parse tree, never by a regex; what is sent to the server is the tree printed
-back (pglast's deparser), so the user's text never reaches pgbrowse's SQL as typed: a ``;``
-cannot stack a statement, a ``)`` cannot close pgbrowse's parenthesis, and a ``--`` or
-``/*`` cannot comment out the clauses pgbrowse appends (comments do not survive a parse).
+A filter must be exactly one SQL expression; the SQL editor's text exactly one statement of
+a kind that only reads: a SELECT (``WITH … SELECT``, ``VALUES``, ``TABLE``), browsed through
+a cursor, or ``EXPLAIN`` of a SELECT or ``SHOW``, run as a plain bounded query (a cursor
+cannot hold them). Both are parsed by libpg_query, PostgreSQL's parser, and checked on the
+parse tree, never by a regex; what is sent to the server is the tree printed back (pglast's
+deparser), so the user's text never reaches pgbrowse's SQL as typed: a ``;`` cannot stack
+a statement, a ``)`` cannot close pgbrowse's parenthesis, and a ``--`` or ``/*`` cannot
+comment out the clauses pgbrowse appends (comments do not survive a parse).
 
-Refused before anything is sent, each with a plain reason: more than one statement,
-anything that is not a SELECT, a data-modifying statement anywhere (a CTE's ``DELETE``),
-``SELECT INTO``, ``FOR UPDATE/SHARE``, and calls to functions known to write or to act on
-other sessions (``WRITING_FUNCTIONS``). The read-only transaction every view runs in is the
-second line of defence; a function with side effects that is not in the list (a user's
-own, or one that opens its own connection) is stopped only by that, which cannot stop a
-function that connects elsewhere. The README's safety section says so.
+Refused before anything is sent, each with a plain reason: more than one statement, a
+statement of another kind (INSERT, COPY, SET, COMMIT…: the parser names it), ``SELECT INTO``
+(a CREATE TABLE AS), and calls to functions that act outside the transaction, which a
+read-only transaction does not stop (``OUTSIDE_FUNCTIONS``: other sessions, settings, the
+server's files, connections of their own). A filter is also refused, before it is sent,
+anything that writes (a CTE's ``DELETE``, ``FOR UPDATE``, ``nextval``…: ``WRITING_FUNCTIONS``):
+it becomes part of pgbrowse's own statements. In a query those are not guessed at: the
+read-only transaction every view runs in refuses them, and the server's message is shown
+as it is. A function with side effects that is in neither list (a user's own, or one that
+opens its own connection) is stopped only by that transaction, which cannot stop a function
+that connects elsewhere. The README's safety section says so.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from pgbrowse.db.errors import FilterError, QueryError
 if TYPE_CHECKING:  # pglast (and its 5 MB parser) loads on the first filter or query
     from pglast import ast
 
-# Functions of PostgreSQL and its contrib modules that write, signal or change other
-# sessions, the server's files or settings, or open connections of their own. Refused by
-# name (with or without a schema), whatever schema they were installed in.
-WRITING_FUNCTIONS = frozenset(
+# Functions of PostgreSQL and its contrib modules that signal or change other sessions, the
+# server's files or settings, or open connections of their own: a read-only transaction
+# lets them run. Refused by name (with or without a schema), whatever schema they were
+# installed in, in filters and queries alike.
+OUTSIDE_FUNCTIONS = frozenset(
     {
         # other sessions and the server
         "pg_terminate_backend",
@@ -78,21 +85,8 @@ WRITING_FUNCTIONS = frozenset(
         "pg_stat_reset_replication_slot",
         "pg_stat_reset_subscription_stats",
         "pg_stat_statements_reset",
-        # sequences
-        "nextval",
-        "setval",
-        # large objects
-        "lo_import",
+        # large objects: writes the server's files (the read-only transaction allows it)
         "lo_export",
-        "lo_create",
-        "lo_creat",
-        "lo_open",
-        "lo_unlink",
-        "lo_put",
-        "lo_from_bytea",
-        "lo_truncate",
-        "lo_truncate64",
-        "lowrite",
         # adminpack: the server's files
         "pg_file_write",
         "pg_file_rename",
@@ -123,8 +117,31 @@ WRITING_FUNCTIONS = frozenset(
         "brin_desummarize_range",
     }
 )
+# Functions that write, which the read-only transaction refuses itself ("cannot execute
+# nextval() in a read-only transaction", measured on PostgreSQL 16): refused before sending
+# in a filter only; in a query the server says so.
+READ_ONLY_REFUSED = frozenset(
+    {
+        "nextval",
+        "setval",
+        "lo_import",
+        "lo_create",
+        "lo_creat",
+        "lo_open",
+        "lo_unlink",
+        "lo_put",
+        "lo_from_bytea",
+        "lo_truncate",
+        "lo_truncate64",
+        "lowrite",
+    }
+)
+WRITING_FUNCTIONS = OUTSIDE_FUNCTIONS | READ_ONLY_REFUSED
 # Advisory locks are held by the session and block others; refused by prefix.
 WRITING_PREFIXES = ("pg_advisory_", "pg_try_advisory_")
+
+
+SELECT, EXPLAIN, SHOW = "select", "explain", "show"  # the kinds of statement a query may be
 
 
 @dataclass(frozen=True)
@@ -133,6 +150,7 @@ class Checked:
 
     text: str  # as the user typed it (for display)
     sql: str
+    kind: str = SELECT  # SELECT (a cursor holds it), EXPLAIN or SHOW (run as a plain query)
 
 
 def check_expression(text: str) -> Checked:
@@ -151,33 +169,48 @@ def check_expression(text: str) -> Checked:
             "a filter is one SQL expression (the part after WHERE), such as id > 10 AND"
             " name LIKE 'a%'",
         )
-    _refuse_writes("Filter error", target)
+    _refuse_writes("Filter error", target, strict=True)
     return Checked(text, _print("Filter error", target))
 
 
-def check_query(text: str) -> Checked:
-    """``text`` if it is exactly one SELECT (WITH … SELECT, VALUES, TABLE) that only reads;
-    raises QueryError("Not a query", reason) otherwise."""
+QUERY_KINDS = (
+    "SELECT, WITH … SELECT, VALUES or TABLE (browsed like a table), EXPLAIN of one, or SHOW"
+)
+
+
+def check_query(text: str, kinds: tuple[str, ...] = (SELECT,)) -> Checked:
+    """``text`` if it is exactly one statement of ``kinds``: a SELECT (WITH … SELECT, VALUES,
+    TABLE), an EXPLAIN of one, a SHOW; raises QueryError("Not a query", reason) otherwise.
+    Whether a SELECT writes is left to the read-only transaction (the server says so), but
+    for the functions it would let act outside it."""
     from pglast import ast
 
     if not text.strip():
         raise QueryError("Not a query", "the query is empty")
     statements = _parse("Not a query", text)
+    allowed = QUERY_KINDS if len(kinds) > 1 else "one SELECT, WITH … SELECT, VALUES or TABLE"
     if len(statements) != 1:
         raise QueryError(
             "Not a query",
-            f"that is {len(statements)} statements; one SELECT, WITH … SELECT, VALUES or TABLE"
-            " can be browsed",
+            f"that is {len(statements)} statements; {allowed} can be run here",
         )
     stmt = statements[0].stmt
-    if not isinstance(stmt, ast.SelectStmt):
+    kind = None
+    if isinstance(stmt, ast.SelectStmt):
+        kind = SELECT
+    elif isinstance(stmt, ast.ExplainStmt) and isinstance(stmt.query, ast.SelectStmt):
+        kind = EXPLAIN
+    elif isinstance(stmt, ast.VariableShowStmt):
+        kind = SHOW
+    if stmt is None or kind is None or kind not in kinds:
+        inner = getattr(stmt, "query", None) if isinstance(stmt, ast.ExplainStmt) else None
+        name = f"EXPLAIN {_statement_name(inner)}" if inner is not None else _statement_name(stmt)
         raise QueryError(
             "Not a query",
-            f"only SELECT, WITH … SELECT, VALUES or TABLE can be browsed; {_statement_name(stmt)}"
-            " is not run here (the session is read-only)",
+            f"{name} is not run here: pgbrowse runs {allowed}; its session is read-only",
         )
-    _refuse_writes("Not a query", stmt)
-    return Checked(text, _print("Not a query", stmt))
+    _refuse_writes("Not a query", stmt, strict=False)
+    return Checked(text, _print("Not a query", stmt), kind)
 
 
 def _error(title: str, message: str) -> QueryError:
@@ -257,22 +290,26 @@ def _nodes(node: object) -> Iterator[ast.Node]:
             stack.extend(item)
 
 
-def _refuse_writes(title: str, tree: ast.Node) -> None:
+def _refuse_writes(title: str, tree: ast.Node, strict: bool) -> None:
+    """Refuse what acts outside the transaction; ``strict`` (a filter): anything that
+    writes, too. A query's writes are left to the read-only transaction."""
     from pglast import ast
 
+    refused = WRITING_FUNCTIONS if strict else OUTSIDE_FUNCTIONS
     for node in _nodes(tree):
-        if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt):
+        dml = ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt
+        if strict and isinstance(node, dml):
             raise _error(
                 title, f"{_statement_name(node)} changes data; pgbrowse only reads (refused)"
             )
         if isinstance(node, ast.SelectStmt):
             if node.intoClause:
                 raise _error(title, "SELECT INTO creates a table; pgbrowse only reads")
-            if node.lockingClause:
+            if strict and node.lockingClause:
                 raise _error(title, "FOR UPDATE/SHARE locks rows for writing; pgbrowse only reads")
         if isinstance(node, ast.FuncCall):
             name = node.funcname[-1].sval.lower() if node.funcname else ""
-            if name in WRITING_FUNCTIONS or name.startswith(WRITING_PREFIXES):
+            if name in refused or name.startswith(WRITING_PREFIXES):
                 raise _error(
                     title,
                     f"{name}() writes or acts on other sessions; pgbrowse does not call it",
@@ -295,6 +332,7 @@ _STATEMENT_NAMES = {
     "MergeStmt": "MERGE",
     "CopyStmt": "COPY",
     "ExplainStmt": "EXPLAIN",
+    "SelectStmt": "SELECT",
     "TransactionStmt": "a transaction command",
     "VariableSetStmt": "SET",
     "DoStmt": "DO",

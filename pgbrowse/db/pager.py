@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from psycopg2 import sql
+
 from pgbrowse import defaults
 from pgbrowse.db.cache import CacheStats, PageCache, Row
 from pgbrowse.db.catalog import Relation, describe_query, list_columns
@@ -403,3 +405,21 @@ class CursorPager(Reordering):
             "reading the server side", lambda: read_server_side(self.session, self.relation)
         )
         return self.server_side
+
+    @owned
+    def explain(self) -> tuple[str, list[str]]:
+        """The statement the view's cursor runs where it now reads (its seek, or the walk
+        from the start or the end) and the planner's plan of it (``EXPLAIN (ANALYZE false)``:
+        planned, never run), in the view's own transaction."""
+
+        def plan() -> tuple[str, list[str]]:
+            anchor = self._anchor
+            assert anchor is not None
+            if anchor.place is Place.END:
+                query = self.view.query(self._bound(anchor, "<"), reverse=True)
+            else:
+                query = self.view.query(self._bound(anchor, ">="))
+            rows = self.session.all(sql.SQL("EXPLAIN (ANALYZE false) {}").format(query))
+            return query.as_string(self.session.conn), [str(row[0]) for row in rows]
+
+        return self._run(f"explaining {self.relation.qualified}", plan)

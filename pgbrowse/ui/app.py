@@ -24,13 +24,15 @@ from pgbrowse import defaults, hangup
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
 from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
+from pgbrowse.db.completion import Catalog
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
 from pgbrowse.db.references import Landing
+from pgbrowse.history import QueryHistory
 from pgbrowse.memory import MemoryProbe, read_memory
 from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.help import HelpScreen, screen_keys
-from pgbrowse.ui.query_screen import QueryScreen
+from pgbrowse.ui.query_screen import PREFILL, QueryScreen
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.safe import TerminalSafe, shown
 from pgbrowse.ui.table_screen import TableScreen
@@ -84,6 +86,9 @@ class PgBrowseApp(App[int]):
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
         self._terminal_safe = TerminalSafe()
+        self.query_draft = PREFILL  # the SQL editor's text, kept while the app runs
+        self.completion = Catalog()  # what the editor completes (read when it first opens)
+        self._history: QueryHistory | None = None
         self._switch_interval = sys.getswitchinterval()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -168,8 +173,15 @@ class PgBrowseApp(App[int]):
             self._exception_event.set()
         self._close_messages_no_wait()
 
+    @property
+    def history(self) -> QueryHistory:
+        """The SQL editor's history (read from the state folder when first wanted)."""
+        if self._history is None:
+            self._history = QueryHistory()
+        return self._history
+
     def action_query(self) -> None:
-        """Ctrl+O: a free SQL query, browsed like a table."""
+        """Ctrl+O: the SQL editor (a query is browsed like a table)."""
         if not isinstance(self.screen, QueryScreen):
             self.push_screen(QueryScreen())
 

@@ -23,6 +23,7 @@ from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
+from pgbrowse.ui.query_screen import QueryScreen
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
@@ -319,11 +320,17 @@ class TableScreen(Following):
             self.query_one("#filter-error", Static).update(message.error.message)
             message.view.error = None
             return
-        if self.step and not message.view.laid_out:
-            # A followed key that leads nowhere (a row gone, a table you may not read): one
-            # plain line where you were, and you stay there.
+        query = self.state.relation.query is not None
+        if (self.step or query) and not message.view.laid_out:
+            # A followed key that leads nowhere (a row gone, a table you may not read), or a
+            # query the server refused (it writes, say): one plain line where you were, and
+            # you stay there, the query's text with it.
+            below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
             self.dismiss()
-            self.app.notify(message.error.message, title=message.error.title, severity="error")
+            if isinstance(below, QueryScreen):
+                below.refused(message.error)
+            else:
+                self.app.notify(message.error.message, title=message.error.title, severity="error")
             return
         gone = message.error.sqlstate == "42P01"  # the relation was dropped: moving won't help
         retry = "" if gone else "  (any move tries again)"

@@ -1,0 +1,150 @@
+"""Completion for the SQL editor: PostgreSQL's keywords, and the schemas, relations and
+columns of the catalog.
+
+The words come from PostgreSQL's own keyword list (pglast, the parser pgbrowse checks SQL
+with) and from two bounded catalog reads: every relation's schema and name once (at most
+``RELATION_LIMIT``), and a relation's columns when the text names it (one small read each,
+remembered). What is inserted is quoted as PostgreSQL needs it (pglast's own quoting), so
+a completed ``"Order Lines"`` is a name the server reads back as it is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from psycopg2 import sql
+
+from pgbrowse.db.catalog import USER_SCHEMAS_SQL
+from pgbrowse.db.session import Session
+
+RELATION_LIMIT = 20_000  # relations read for completion (a huge catalog: the first, by name)
+SHOWN = 12  # candidates offered at once
+
+RELATIONS_SQL = sql.SQL(
+    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND "
+    + USER_SCHEMAS_SQL.replace("%%", "%")
+    + " ORDER BY 1, 2 LIMIT {}"
+).format(sql.Literal(RELATION_LIMIT))
+COLUMNS_SQL = sql.SQL(
+    "SELECT a.attname FROM pg_catalog.pg_attribute a"
+    " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = {} AND c.relname = {} AND a.attnum > 0 AND NOT a.attisdropped"
+    " ORDER BY a.attnum"
+)
+WORD_CHARACTERS = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$."')
+
+
+def keywords() -> list[str]:
+    """PostgreSQL's keywords (upper case), from its own parser's list."""
+    from pglast import keywords as pg
+
+    words = (
+        pg.RESERVED_KEYWORDS
+        | pg.UNRESERVED_KEYWORDS
+        | pg.COL_NAME_KEYWORDS
+        | pg.TYPE_FUNC_NAME_KEYWORDS
+    )
+    return sorted(word.upper() for word in words)
+
+
+def quoted(name: str) -> str:
+    """``name`` as SQL must write it (double quotes where PostgreSQL needs them)."""
+    from pglast.stream import maybe_double_quote_name
+
+    return str(maybe_double_quote_name(name))
+
+
+def word_before(line: str) -> str:
+    """The word the caret ends (``sho``, ``shop.ord``, ``"Ord``): letters, digits, ``_$.``
+    and double quotes back from the end of ``line``."""
+    start = len(line)
+    while start > 0 and line[start - 1] in WORD_CHARACTERS:
+        start -= 1
+    return line[start:]
+
+
+def _bare(name: str) -> str:
+    """A typed name as stored: ``"Ord"`` -> ``Ord``, ``orders`` -> ``orders`` (folded)."""
+    if name.startswith('"'):
+        return name.strip('"').replace('""', '"')
+    return name.lower()
+
+
+@dataclass
+class Catalog:
+    """What completion knows of the database: filled by ``read_relations`` and
+    ``read_columns`` on a worker thread, read on the UI thread."""
+
+    relations: list[tuple[str, str]] = field(default_factory=list)  # (schema, name)
+    columns: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    words: list[str] = field(default_factory=keywords)
+
+    @property
+    def schemas(self) -> list[str]:
+        return sorted({schema for schema, _ in self.relations})
+
+    def read_relations(self, session: Session) -> None:
+        self.relations = [(s, n) for s, n in session.all(RELATIONS_SQL)]
+
+    def named_in(self, text: str) -> list[tuple[str, str]]:
+        """The relations ``text`` names (``orders``, ``shop.orders``, ``"Odd"``), whose
+        columns are not known yet."""
+        tokens = set()
+        for raw in text.replace("(", " ").replace(")", " ").replace(",", " ").split():
+            parts = [_bare(part) for part in raw.split(".") if part]
+            if parts:
+                tokens.add(tuple(parts[-2:]))
+        found = []
+        for schema, name in self.relations:
+            if ((schema, name) in tokens or (name,) in tokens) and (
+                schema,
+                name,
+            ) not in self.columns:
+                found.append((schema, name))
+        return found
+
+    def read_columns(self, session: Session, relations: Iterable[tuple[str, str]]) -> None:
+        for schema, name in relations:
+            rows = session.all(COLUMNS_SQL.format(sql.Literal(schema), sql.Literal(name)))
+            self.columns[(schema, name)] = [row[0] for row in rows]
+
+    def candidates(self, word: str, text: str) -> list[str]:
+        """What ``word`` may complete to (whole words, as they are inserted), best first:
+        after ``schema.`` its relations, after ``relation.`` its columns; otherwise the
+        columns of the relations ``text`` names, relations, schemas, keywords."""
+        head, dot, tail = word.rpartition(".")
+        start = _bare(tail) if tail else ""
+        if dot:
+            qualifier = tuple(_bare(p) for p in head.split("."))[-2:]
+            names: list[str] = []
+            for (schema, name), columns in list(self.columns.items()):
+                if qualifier in ((schema, name), (name,)):
+                    names += columns
+            names += [name for schema, name in self.relations if (schema,) == qualifier]
+            pool = [quoted(n) for n in dict.fromkeys(names)]
+            prefix = head + "."
+        else:
+            keys = self._keys(text)
+            mentioned = [c for key, cols in list(self.columns.items()) if key in keys for c in cols]
+            pool = [quoted(n) for n in dict.fromkeys(mentioned)]
+            pool += [quoted(n) for n in dict.fromkeys(n for _, n in self.relations)]
+            pool += [quoted(s) for s in self.schemas]
+            upper = tail[:1].isupper() or not tail
+            pool += [w if upper else w.lower() for w in self.words]
+            prefix = ""
+        folded = start.lower()
+        out = []
+        for candidate in dict.fromkeys(pool):
+            if _bare(candidate).lower().startswith(folded) and candidate != tail:
+                out.append(prefix + candidate)
+                if len(out) >= SHOWN:
+                    break
+        return out
+
+    def _keys(self, text: str) -> set[tuple[str, str]]:
+        lowered = text.lower()
+        return {key for key in list(self.columns) if key[1].lower() in lowered}
