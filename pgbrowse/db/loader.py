@@ -47,11 +47,12 @@ class PageLoader:
         self._wanted: list[int] = []
         self._stopping = False
         self._find_end = False
-        self._tasks: deque[tuple[Callable[[CursorPager], object], bool]] = deque()
+        self._tasks: deque[tuple[Callable[[CursorPager], object], bool, str]] = deque()
         self._active_at = time.monotonic()  # the last job the user asked for (not background)
         self._busy: int | None = None
         self.job = 0  # counts the jobs taken: a cancel aimed at one job stops at the next
         self.busy_since = 0.0  # time.monotonic() when the job in flight started
+        self.doing = ""  # what the job in flight does, in words ('' for none)
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="pgbrowse-loader", daemon=True)
 
@@ -78,10 +79,13 @@ class PageLoader:
             self._find_end = True
             self._cond.notify()
 
-    def submit(self, task: Callable[[CursorPager], object], background: bool = False) -> None:
-        """Run ``task(pager)`` on the loader thread before any other page (reported as END)."""
+    def submit(
+        self, task: Callable[[CursorPager], object], background: bool = False, doing: str = ""
+    ) -> None:
+        """Run ``task(pager)`` on the loader thread before any other page (reported as END);
+        ``doing`` says what it does while it runs (the position line shows it when slow)."""
         with self._cond:
-            self._tasks.append((task, background))
+            self._tasks.append((task, background, doing))
             self._cond.notify()
 
     def _release_after(self) -> float | None:
@@ -125,14 +129,16 @@ class PageLoader:
                             continue
                         left = after - (time.monotonic() - self._active_at)
                         if left <= 0:  # idle: give it all back
-                            self._tasks.append((CursorPager.release, True))
+                            self._tasks.append((CursorPager.release, True, ""))
                             break
                         self._cond.wait(left)
                     if self._stopping:
                         return
                     self.job += 1
                     self.busy_since = time.monotonic()
-                    task, background = self._tasks.popleft() if self._tasks else (None, False)
+                    task, background, doing = (
+                        self._tasks.popleft() if self._tasks else (None, False, "")
+                    )
                     if not background:  # (the inspector's reads are not the user's activity)
                         self._active_at = time.monotonic()
                     if task is not None:
@@ -140,8 +146,12 @@ class PageLoader:
                     elif self._find_end:
                         self._find_end = False
                         page = self._busy = END
+                        doing = "finding the last row"
                     else:
                         page = self._busy = self._wanted.pop(0)
+                        first = page * self.pager.page_size
+                        doing = f"reading rows {first + 1:,}-{first + self.pager.page_size:,}"
+                    self.doing = doing
                 error: PgBrowseError | None = None
                 rows: list[Row] | None = None
                 try:
@@ -162,6 +172,7 @@ class PageLoader:
                         self._wanted = []  # do not hammer a failing server
                 finally:
                     self._busy = None
+                    self.doing = ""
                     if not background:  # idle time counts from the end of the user's job
                         self._active_at = time.monotonic()
                 self._on_loaded(page, rows, error, self.pager.state())

@@ -102,7 +102,7 @@ class RecordScreen(ModalScreen[None]):
                 return
             self.app.call_from_thread(self._show, number, values)
 
-        self.view.loader.submit(task)
+        self.view.loader.submit(task, doing=f"reading row {number + 1:,}")
 
     def _failed(self, error: PgBrowseError) -> None:
         self.query_one("#record-title", SafeStatic).update(f" {error.title}: {error.message}")

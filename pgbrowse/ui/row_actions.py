@@ -68,7 +68,7 @@ class RowActions(Screen[None]):
                 return
             self.app.call_from_thread(then, column, value)
 
-        self.query_one(TableView).loader.submit(task)
+        self.query_one(TableView).loader.submit(task, doing=f"reading the cell {column.name}")
 
     def action_open_cell(self) -> None:
         """Enter: the cell's whole value (up to 1 MB) in a scrollable view."""

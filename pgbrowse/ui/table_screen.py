@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from pgbrowse.db.counter import RowCounter
-from pgbrowse.db.errors import FilterError, PgBrowseError
+from pgbrowse.db.errors import Cancelled, FilterError, PgBrowseError
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen
@@ -75,6 +75,7 @@ class TableScreen(Following):
         self._footer_at = 0.0
         self._title = ""
         self.searched = ""  # the last search, for n and N
+        self._was_busy = False
 
     def compose(self) -> ComposeResult:
         self.view = TableView(
@@ -110,8 +111,10 @@ class TableScreen(Following):
 
     def _tick(self) -> None:
         """While the server sorts, counts or is slow, keep the spinner and seconds moving."""
-        if self.counter is not None or self.query_one(TableView).busy() is not None:
+        busy = self.counter is not None or self.query_one(TableView).busy() is not None
+        if busy or self._was_busy:  # (and once more when it has ended)
             self.update_position()
+        self._was_busy = busy
 
     def title_text(self) -> str:
         path = self.path()
@@ -198,10 +201,19 @@ class TableScreen(Following):
         row = found[0]
         view = self.query_one(TableView)
         start = view.cursor_row
+        state = self.state
+        way = "back from" if backward else "on from"
+        doing = (
+            f"searching {state.relation.qualified} for {text!r} in {len(state.columns)}"
+            f" columns, {way} row {start + 1:,}"
+        )
 
         def task(pager: CursorPager) -> None:
             try:
                 target = pager.search(start, row, text, backward=backward)
+            except Cancelled:
+                self.app.call_from_thread(self.notify, "Search cancelled: you are where you were")
+                return
             except PgBrowseError as error:
                 self.app.call_from_thread(
                     self.notify, error.message, title=error.title, severity="error"
@@ -209,7 +221,7 @@ class TableScreen(Following):
                 return
             self.app.call_from_thread(self._searched, text, target, backward)
 
-        view.loader.submit(task)
+        view.loader.submit(task, doing=doing)
 
     def _searched(self, text: str, target: int | None, backward: bool) -> None:
         if target is None:
@@ -231,7 +243,9 @@ class TableScreen(Following):
         event.stop()
         text = event.value
         self.query_one("#filter-error", Static).update("checking…")
-        self.query_one(TableView).loader.submit(lambda pager: pager.set_filter(text))
+        self.query_one(TableView).loader.submit(
+            lambda pager: pager.set_filter(text), doing="applying the filter"
+        )
         self._filter_pending = True  # the box closes when the loader reports it taken
 
     def _close_filter(self) -> None:
@@ -350,6 +364,9 @@ class TableScreen(Following):
             self.query_one("#search-bar").display = False
             self.query_one(TableView).focus()
             return
+        view = self.query_one(TableView)
+        if view.loader.doing.startswith("searching") and view.cancel_job():  # or a search
+            return  # (its job says "search cancelled" when it has stopped)
         if self.query_one(TableView).cancel_sort():  # or a sort the server is still doing
             self.notify("Sort cancelled: back to the order before it")
             return

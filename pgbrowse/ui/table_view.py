@@ -389,14 +389,25 @@ class TableView(Grid, can_focus=True):
         self.sort_started = time.monotonic()
         self.loader.submit(lambda pager: pager.set_order(*(wanted or (None,))))
 
-    def busy(self, slow_s: float = 1.0) -> Busy | None:
+    def busy(self, slow_s: float = 0.5) -> Busy | None:
         """What the server is doing for the view that the user waits on: a sort, or any
-        statement running for ``slow_s`` (a seek on a slow server, a wait for a pool)."""
+        statement running for ``slow_s`` (a search, a seek on a slow server, a wait for a
+        pool), in the loader's words."""
         if self.sorting is not None:
             return Busy(f"sorting by {self.sorting[0]}", self.sort_started)
-        if self.loader.in_flight is not None and time.monotonic() - self.loader.busy_since > slow_s:
-            return Busy("waiting for the server", self.loader.busy_since)
+        loader = self.loader
+        if loader.in_flight is not None and time.monotonic() - loader.busy_since > slow_s:
+            doing = loader.doing
+            if not doing or doing.startswith(("reading rows", "finding")):
+                doing = f"waiting for the server ({doing})" if doing else "waiting for the server"
+            return Busy(doing, loader.busy_since)
         return None
+
+    def cancel_job(self) -> bool:
+        """Cancel whatever job runs now (a search: Esc at any time)."""
+        if self.loader.in_flight is None:
+            return False
+        return self._cancel_job(self.loader.job)
 
     def cancel_slow(self, after_s: float = 0.5) -> bool:
         """Cancel the view's statement if one has run for ``after_s`` (a long walk, the end
