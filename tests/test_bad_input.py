@@ -12,7 +12,7 @@ import pytest
 from pgbrowse.crashlog import write_crash_log
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.errors import QueryError
-from pgbrowse.db.export import CsvExport
+from pgbrowse.db.export import Export
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.export_screen import ExportScreen
@@ -40,7 +40,7 @@ def test_a_full_disk_is_said_and_leaves_no_partial_file(demo_factory, tmp_path: 
     pager = CursorPager(demo_factory, relation(demo_factory, "shop.orders"))
     try:
         out = full_disk(tmp_path / "orders.csv")
-        export = CsvExport(demo_factory, pager.export_query(), out, "shop.orders")
+        export = Export(demo_factory, pager.export_query(), out, "shop.orders")
         with pytest.raises(QueryError) as caught:
             export.run()
         assert caught.value.title == "Could not write the file"

@@ -17,7 +17,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.export import CsvExport
+from pgbrowse.db.export import Export
 from pgbrowse.db.pager import CursorPager
 from tests.helpers import relation
 
@@ -43,7 +43,7 @@ def test_an_export_of_a_million_rows_is_psqls_copy_and_memory_flat(
         out = tmp_path / "orders.csv"
         progress: list[tuple[int, int | None]] = []
         tracemalloc.start()
-        done = CsvExport(demo_factory, query, out, "shop.orders").run(
+        done = Export(demo_factory, query, out, "shop.orders").run(
             lambda written, rows: progress.append((written, rows))
         )
         _, peak = tracemalloc.get_traced_memory()
@@ -85,7 +85,7 @@ def test_a_cancelled_export_leaves_no_file(scratch, scratch_dsn: str, tmp_path: 
         )
     factory = ConnectionFactory(scratch_dsn)
     out = tmp_path / "slow.csv"
-    export = CsvExport(factory, sql.SQL("SELECT * FROM slow_export"), out, "slow_export")
+    export = Export(factory, sql.SQL("SELECT * FROM slow_export"), out, "slow_export")
     errors: list[PgBrowseError] = []
 
     def run() -> None:
@@ -119,7 +119,7 @@ def test_hostile_values_round_trip_through_export(scratch, scratch_dsn: str, tmp
     try:
         shown = pager.rows(0, 50)
         out = tmp_path / "weird.csv"
-        CsvExport(factory, pager.export_query(), out, "weird").run()
+        Export(factory, pager.export_query(), out, "weird").run()
     finally:
         pager.close()
     with out.open(newline="", encoding="utf-8") as file:

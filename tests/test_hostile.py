@@ -19,7 +19,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.catalog import Relation, list_relations
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.export import CsvExport
+from pgbrowse.db.export import Export
 from pgbrowse.db.pager import CursorPager
 
 RESERVED = [
@@ -141,7 +141,7 @@ def test_hostile_names_and_random_values(scratch, scratch_dsn: str, spec) -> Non
                 assert got == cur.fetchall()
             with tempfile.TemporaryDirectory() as folder:  # and out again, through export
                 out = Path(folder) / "out.csv"
-                CsvExport(factory, pager.export_query(), out, table).run()
+                Export(factory, pager.export_query(), out, table).run()
                 with out.open(newline="", encoding="utf-8") as file:
                     header, *exported = list(csv.reader(file))
             assert header == names

@@ -1,6 +1,10 @@
-"""CsvExport: a view's rows streamed to a CSV file by the server's COPY, memory flat.
+"""Export: a view's rows streamed to a file by the server's COPY, memory flat: CSV, TSV or
+JSON lines.
 
-``COPY (query) TO STDOUT WITH (FORMAT csv, HEADER)`` on a connection of its own, written to
+``COPY (query) TO STDOUT WITH (FORMAT csv, HEADER)`` on a connection of its own (TSV:
+COPY's text format, PostgreSQL's own tab-separated form, with a header line of the column
+names; JSON lines: one object per row built on the server, ``json_object`` of the column
+names and each value's text as CSV has it, so nothing is rounded), written to
 ``<file>.partial`` in chunks as they arrive (the client holds one chunk at a time) and renamed
 when complete. Progress: bytes written, and rows from ``pg_stat_progress_copy`` (PostgreSQL
 14+) read on a second connection. A cancel stops it on the server and removes the partial
@@ -28,6 +32,20 @@ from pgbrowse.db.errors import Cancelled, PgBrowseError, QueryError
 from pgbrowse.db.session import Session
 
 CHUNK = 64 * 1024
+FORMATS = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON lines"}  # format -> its name
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def format_of(path: Path) -> str | None:
+    """The format a file name asks for by its extension (None: no known extension)."""
+    return EXTENSIONS.get(path.suffix.lower())
+
+
+def tsv_field(text: str) -> str:
+    """``text`` as COPY's text format writes a value (backslash escapes)."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 REPORT_EVERY_S = 0.1
 Progress = Callable[[int, int | None], None]  # bytes written, rows (None if unknown)
 
@@ -60,14 +78,26 @@ class _Counting:
         return len(data)
 
 
-class CsvExport:
+class Export:
     """One export; ``run`` on a worker thread, ``cancel`` from any other."""
 
     def __init__(
-        self, factory: ConnectionFactory, query: sql.Composed, path: Path, what: str
+        self,
+        factory: ConnectionFactory,
+        query: sql.Composed,
+        path: Path,
+        what: str,
+        format: str = "csv",
+        header: tuple[str, ...] = (),
     ) -> None:
+        """``query``: the rows (for JSON lines, one JSON text per row); ``header``: the
+        column names (a TSV's first line)."""
+        if format not in FORMATS:
+            raise ValueError(f"unknown export format {format!r}")
         self.factory = factory
         self.query = query
+        self.format = format
+        self.header = header
         self.path = path
         self.partial = path.with_name(path.name + ".partial")
         self.what = what
@@ -79,9 +109,16 @@ class CsvExport:
         self._pid: int | None = None
 
     def copy_statement(self, conn: psycopg2.extensions.connection) -> str:
+        options = {
+            "csv": "FORMAT csv, HEADER",
+            "tsv": "FORMAT text",
+            # A JSON text never holds a raw control character (JSON escapes them), so CSV
+            # with these as quote and delimiter writes each one as it is, one per line.
+            "jsonl": "FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02'",
+        }[self.format]
         return (
-            sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)")
-            .format(self.query)
+            sql.SQL("COPY ({}) TO STDOUT WITH ({})")
+            .format(self.query, sql.SQL(options))
             .as_string(conn)
         )
 
@@ -99,6 +136,8 @@ class CsvExport:
             self.sent.append(statement)
             with self.partial.open("wb") as file:  # (again from the start after a reconnect)
                 counting = _Counting(file, lambda written: report(written, self._rows))
+                if self.format == "tsv" and self.header:
+                    counting.write(("\t".join(map(tsv_field, self.header)) + "\n").encode())
                 with conn.cursor() as cur:
                     cur.copy_expert(statement, counting, size=CHUNK)
                     rows = cur.rowcount

@@ -166,8 +166,16 @@ class CursorPager(Reordering):
             landed=self.landed,
         )
 
-    def export_query(self) -> Any:
-        return self.view.export_query()
+    def export_query(self, format: str = "csv") -> Any:
+        return self.view.export_query(format)
+
+    @owned
+    def view_sql(self) -> str:
+        """The view as shown (its filter and order, every value whole) as one SELECT's text:
+        what compare mode reads both ways."""
+        return self._run(
+            "composing the view", lambda: self.view.export_query().as_string(self.session.conn)
+        )
 
     # -- any thread ------------------------------------------------------------------
     def cached_pages(self) -> dict[int, int]:

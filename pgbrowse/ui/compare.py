@@ -70,8 +70,12 @@ class CompareScreen(ModalScreen[None]):
         probe: MemoryProbe,
         limit_rows: int,
         limit_mb: int,
+        *,
+        title: str = "",
     ) -> None:
+        """``title``: what ``relation`` is, in words (a filtered or sorted view's query)."""
         super().__init__()
+        self.title_text = title or relation.qualified
         self.factory = factory
         self.relation = relation
         self.probe = probe
@@ -84,7 +88,7 @@ class CompareScreen(ModalScreen[None]):
         with Vertical():
             yield SafeStatic(
                 Content.assemble(
-                    plain(self.relation.qualified, "bold"),
+                    plain(self.title_text, "bold"),
                     ": naive (a client-side cursor, as fetchall() reads, up to"
                     f" {self.limit_rows:,} rows or {self.limit_mb:,} MB) vs lazy (a named"
                     " cursor's first page)",

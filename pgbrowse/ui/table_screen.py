@@ -12,11 +12,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
+from pgbrowse.db.catalog import QUERY_ALIAS, QUERY_KIND, Relation
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import Cancelled, FilterError, PgBrowseError
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.compare import CompareScreen
-from pgbrowse.ui.export_screen import ExportScreen
+from pgbrowse.ui.export_screen import ExportScreen, what_is_written
 from pgbrowse.ui.follow import Following
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
@@ -44,7 +45,7 @@ class TableScreen(Following):
         Binding("number_sign", "count", "Count rows"),
         Binding("i", "inspector", "Inspector"),
         Binding("c", "compare", "Naive vs lazy"),
-        Binding("e", "export", "Export CSV"),
+        Binding("e", "export", "Export"),
         Binding("f", "filter", "Filter"),
         Binding("slash", "search", "Search"),
         Binding("n", "search_next", "Next match"),
@@ -258,9 +259,29 @@ class TableScreen(Following):
             self.app.push_screen(ExportScreen(self.factory, self.state))
 
     def action_compare(self) -> None:
-        """The naive way and the lazy way of reading this relation, side by side."""
+        """The naive way and the lazy way of reading this view (its filter and order), side
+        by side."""
         probe, (rows, mb) = self.browser.memory_probe, self.browser.compare_limits
-        self.app.push_screen(CompareScreen(self.factory, self.state.relation, probe, rows, mb))
+        state = self.state
+        if not (state.filter or state.order):
+            screen = CompareScreen(self.factory, state.relation, probe, rows, mb)
+            self.app.push_screen(screen)
+            return
+        what = what_is_written(state)
+
+        def compose(pager: CursorPager) -> None:
+            try:
+                text = pager.view_sql()
+            except PgBrowseError as error:
+                self.app.call_from_thread(
+                    self.notify, error.message, title=error.title, severity="error"
+                )
+                return
+            view = Relation("", QUERY_ALIAS, QUERY_KIND, None, 0, query=text)
+            screen = CompareScreen(self.factory, view, probe, rows, mb, title=what)
+            self.app.call_from_thread(self.app.push_screen, screen)
+
+        self.view.loader.submit(compose, doing="composing the view")
 
     def action_inspector(self) -> None:
         """Show or hide the paging inspector beside the table."""

@@ -19,7 +19,7 @@ import psycopg2
 
 from pgbrowse.db.catalog import find_relation
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.export import CsvExport
+from pgbrowse.db.export import Export
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.demo.embedded import EmbeddedServer
 
@@ -65,7 +65,7 @@ def main() -> None:
         sampler = threading.Thread(target=sample)
         sampler.start()
         started = time.perf_counter()
-        result = CsvExport(factory, query, Path(folder) / "big.csv", "big").run()
+        result = Export(factory, query, Path(folder) / "big.csv", "big").run()
         seconds = time.perf_counter() - started
         done.set()
         sampler.join()
