@@ -31,7 +31,7 @@ from pgbrowse.db.references import Landing
 from pgbrowse.history import QueryHistory
 from pgbrowse.memory import MemoryProbe, read_memory
 from pgbrowse.ui.error_screen import ErrorScreen
-from pgbrowse.ui.help import HelpScreen, screen_keys
+from pgbrowse.ui.help import HelpScreen, key_name, screen_keys
 from pgbrowse.ui.query_screen import PREFILL, QueryScreen
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.safe import TerminalSafe, shown
@@ -46,6 +46,7 @@ class PgBrowseApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "pgbrowse"
+    HELP_GROUP = "Anywhere"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Keys"),
@@ -90,6 +91,10 @@ class PgBrowseApp(App[int]):
         self.completion = Catalog()  # what the editor completes (read when it first opens)
         self._history: QueryHistory | None = None
         self._switch_interval = sys.getswitchinterval()
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys named one way everywhere (``Ctrl+R``, ``Esc``, ``PgDn``): help, key bars."""
+        return key_name(binding.key)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters (no colour, dimming), then ``TerminalSafe``: no control or bidi

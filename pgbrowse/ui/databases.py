@@ -10,11 +10,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from pgbrowse.db.connect import where_of
 from pgbrowse.db.errors import PgBrowseError, describe
 from pgbrowse.memory import human_bytes
+from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.safe import SafeStatic, plain_text
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ ORDER BY d.datname
 
 class DatabaseScreen(Screen[None]):
     HELP_TITLE = "the databases"
+    HELP_GROUP = "The databases"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "connect", "Connect", priority=True),
@@ -61,7 +63,7 @@ class DatabaseScreen(Screen[None]):
             table.add_column(label, key=label)
         yield table
         yield SafeStatic(" listing the databases…", id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

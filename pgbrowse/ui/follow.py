@@ -32,6 +32,7 @@ SYSTEM_IDENTITY = {"ctid", "tableoid"}  # not a key a person reads: a row number
 class Following(RowActions):
     """o, R and C of the table screen, and the path of the views followed to get here."""
 
+    HELP_GROUP = "Foreign keys and columns"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "follow", "Follow key"),
         Binding("R", "referencing", "Referencing rows"),

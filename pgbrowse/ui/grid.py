@@ -38,6 +38,7 @@ FOREIGN_MARK = "→"  # after the name of a column in a foreign key (o follows i
 class Grid(ScrollView):
     """The column half of a TableView (which sets the state, cache and error it draws)."""
 
+    HELP_GROUP = "Columns"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left,h", "cursor_left", "Left", show=False),
         Binding("right,l", "cursor_right", "Right", show=False),

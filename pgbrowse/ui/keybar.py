@@ -42,7 +42,12 @@ class KeyBar(Static):
         """(key, what it does) for each shown binding active now, once per action."""
         seen: set[str] = set()
         out = []
-        for active in self.screen.active_bindings.values():
+        screen = self.screen
+        # The app's keys first (? lists every key, so it must always fit), then the
+        # screen's own, then the focused widget's.
+        rank = {id(self.app): 0, id(screen): 1}
+        actives = sorted(screen.active_bindings.values(), key=lambda a: rank.get(id(a.node), 2))
+        for active in actives:
             binding = active.binding
             if not binding.show or not binding.description or binding.action in seen:
                 continue

@@ -21,14 +21,15 @@ class Busy:
 
 
 def title_line(state: ViewState, database: str = "") -> str:
-    """What is shown, and from where: the relation (in ``database``), the filter, how the
-    connection goes, and how the view finds its rows."""
+    """What is shown, and from where: the relation, how the view finds its rows (its
+    warning, such as "far jumps walk the rows"), the filter, the database and how the
+    connection goes. The most needed first: a narrow terminal cuts the end of the line."""
     relation = state.relation
     why = f"  · {state.why}" if state.why else ""
     where = f"  · filter: {state.filter}" if state.filter else ""
     connection = f"  · {state.connection}" if state.connection else ""
-    database = f" in {database}" if database else ""
-    return f" {relation.qualified}  ({relation.kind_name}){database}{where}{connection}{why}"
+    database = f"  · in {database}" if database else ""
+    return f" {relation.qualified}  ({relation.kind_name}){why}{where}{database}{connection}"
 
 
 def position_line(state: ViewState, row: int, col: int, busy: Busy | None) -> str:

@@ -40,6 +40,11 @@ class QueryScreen(Screen[None]):
     """Ctrl+R runs the text; Esc goes back (the text is kept)."""
 
     HELP_TITLE = "the SQL editor"
+    HELP_GROUP = "The editor"
+    HELP_EXTRA = (  # keys the editor reads itself
+        (("Tab",), "Complete the word (keywords, schemas, relations, columns)"),
+        (("↑", "↓"), "On the first or last line: an older or newer query from the history"),
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run"),
         Binding("ctrl+f", "history", "Search history"),

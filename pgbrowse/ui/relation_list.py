@@ -14,13 +14,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from pgbrowse.db.catalog_index import CatalogIndex, read_all, read_first
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe, first_line
 from pgbrowse.db.listing import Listing
 from pgbrowse.ui.catalog_view import CatalogView
+from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.safe import SafeStatic
 
@@ -34,6 +35,7 @@ class RelationListScreen(Screen[None]):
     """The first screen: schema, name, kind, estimated rows, size, comment."""
 
     HELP_TITLE = "the relation list"
+    HELP_GROUP = "The relation list"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", priority=True),
@@ -72,7 +74,7 @@ class RelationListScreen(Screen[None]):
         yield CatalogView(self.listing, id="relations")
         yield SafeStatic(" loading the catalog…", id="status")
         yield MemoryFooter(self.browser.memory_probe)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

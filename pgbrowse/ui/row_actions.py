@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 class RowActions(Screen[None]):
     """Enter, y, Y, r, p and d of the table screen (TableScreen is one of these)."""
 
+    HELP_GROUP = "The row and its column"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "record", "Record view"),
         Binding("p", "profile", "Column profile"),

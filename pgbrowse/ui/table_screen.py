@@ -23,6 +23,7 @@ from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.memory_footer import MemoryFooter
+from pgbrowse.ui.plan_screen import StatementScreen
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
 from pgbrowse.ui.query_screen import QueryScreen
 from pgbrowse.ui.safe import SafeStatic
@@ -38,12 +39,14 @@ class TableScreen(Following):
     """Browse one relation; Esc or q goes back to the list and closes the cursor."""
 
     HELP_TITLE = "a table"
+    HELP_GROUP = "The view"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "back", "Back"),
         Binding("colon,ctrl+g", "goto", "Go to"),
         Binding("number_sign", "count", "Count rows"),
         Binding("i", "inspector", "Inspector"),
+        Binding("x", "explain", "Explain"),
         Binding("c", "compare", "Naive vs lazy"),
         Binding("e", "export", "Export"),
         Binding("f", "filter", "Filter"),
@@ -282,6 +285,29 @@ class TableScreen(Following):
             self.app.call_from_thread(self.app.push_screen, screen)
 
         self.view.loader.submit(compose, doing="composing the view")
+
+    def action_explain(self) -> None:
+        """x: the plan of the statement the view's cursor runs where it reads now (EXPLAIN
+        without ANALYZE, in the view's transaction), as a tree."""
+        what = self.state.relation.qualified
+
+        def task(pager: CursorPager) -> None:
+            try:
+                statement, lines = pager.explain()
+            except PgBrowseError as error:
+                self.app.call_from_thread(
+                    self.notify, error.message, title=error.title, severity="error"
+                )
+                return
+            screen = StatementScreen(
+                self.factory,
+                statement,
+                title=f"EXPLAIN (ANALYZE false) of the view's cursor on {what}: {statement}",
+                lines=lines,
+            )
+            self.app.call_from_thread(self.app.push_screen, screen)
+
+        self.view.loader.submit(task, doing=f"explaining {what}")
 
     def action_inspector(self) -> None:
         """Show or hide the paging inspector beside the table."""

@@ -55,6 +55,7 @@ class TableView(Grid, can_focus=True):
     it becomes exact, when the view shifts by the difference and keeps the same rows in sight.
     """
 
+    HELP_GROUP = "Moving"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("down,j", "cursor_down", "Down", show=False),
