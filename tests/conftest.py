@@ -22,6 +22,19 @@ DEMO_ROWS = 1_000_000
 SEEK_ROWS = 1_000_000
 
 
+@pytest.fixture(scope="session", autouse=True)
+def state_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The suite's own state folder (query history, crash logs), never the user's."""
+    before = os.environ.get("XDG_STATE_HOME")
+    folder = str(tmp_path_factory.mktemp("state"))
+    os.environ["XDG_STATE_HOME"] = folder
+    yield folder
+    if before is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[EmbeddedServer | None]:
     """The embedded server, or None when the suite runs against PGBROWSE_TEST_DSN."""

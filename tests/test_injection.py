@@ -110,12 +110,17 @@ def test_refusals_name_the_function(untouched: Path) -> None:
         ("PG_CATALOG.PG_CANCEL_BACKEND(1)", "pg_cancel_backend"),
         ("public.dblink_exec('x', 'y') = ''", "dblink_exec"),
         ("pg_reload_conf()", "pg_reload_conf"),
-        ("lo_unlink(1) = 1", "lo_unlink"),
+        ("set_config('a.b', 'c', false) = 'c'", "set_config"),
     ]:
         with pytest.raises(QueryError, match=f"{name}\\(\\)"):
             check_expression(text)
         with pytest.raises(QueryError, match=f"{name}\\(\\)"):
             check_query(f"SELECT {text}")
+    # A write the read-only transaction refuses itself: refused in a filter (it becomes
+    # part of pgbrowse's statements), left to the server in a query.
+    with pytest.raises(QueryError, match="lo_unlink\\(\\)"):
+        check_expression("lo_unlink(1) = 1")
+    assert check_query("SELECT lo_unlink(1)").kind == "select"
 
 
 QUERY_ATTACKS = [
@@ -124,15 +129,11 @@ QUERY_ATTACKS = [
     "SELECT 1) x; COPY (SELECT 1) TO PROGRAM 'id > /some/file'; SELECT * FROM (SELECT 1",
     "COPY (SELECT 1) TO PROGRAM 'id > /some/file'",
     "SELECT 1; COPY (SELECT 1) TO PROGRAM 'id > /some/file'",
-    "WITH d AS (DELETE FROM victim RETURNING *) SELECT * FROM d",
-    "WITH u AS (UPDATE victim SET t = '' RETURNING *) SELECT 1",
     "SELECT * INTO victim_copy FROM victim",
-    "SELECT * FROM victim FOR UPDATE",
-    "SELECT * FROM victim FOR SHARE SKIP LOCKED",
-    "(SELECT 1) UNION (SELECT 2 FOR NO KEY UPDATE)",
     "DELETE FROM victim",
     "COMMIT",
-    "SELECT nextval('victim_seq')",
+    "SET default_transaction_read_only = off",
+    "EXPLAIN DELETE FROM victim",
     "SELECT set_config('default_transaction_read_only', 'off', false)",
     "SELECT 1 -- \n; DELETE FROM victim",
     "SELECT $$;$$; DELETE FROM victim",
@@ -147,6 +148,37 @@ def test_a_query_cannot_write_or_run_commands(
     with pytest.raises(QueryError) as caught:
         Relation.of_query(attack.replace("/some/file", str(untouched)))
     assert caught.value.title == "Not a query" and caught.value.message
+
+
+# One SELECT by the parser, with a write inside it: sent, and refused by the read-only
+# transaction, whose message is said plainly; nothing changes.
+SERVER_REFUSED = [
+    "WITH d AS (DELETE FROM victim RETURNING *) SELECT * FROM d",
+    "WITH u AS (UPDATE victim SET t = '' RETURNING *) SELECT 1",
+    "SELECT * FROM victim FOR UPDATE",
+    "SELECT * FROM victim FOR SHARE SKIP LOCKED",
+    "(SELECT 1) UNION (SELECT 2 FOR NO KEY UPDATE)",
+    "SELECT nextval('victim_seq')",
+    "SELECT setval('victim_seq', 99)",
+    "SELECT lo_create(0)",
+]
+
+
+@pytest.mark.parametrize("attack", SERVER_REFUSED)
+def test_a_write_inside_a_query_is_refused_by_the_server(
+    victim_dsn: str, untouched: Path, attack: str
+) -> None:
+    pager = CursorPager(ConnectionFactory(victim_dsn), Relation.of_query(attack))
+    try:
+        with pytest.raises(QueryError) as caught:
+            pager.rows(0, 10)
+    finally:
+        pager.close()
+    message = caught.value.message
+    assert caught.value.sqlstate in ("25006", "0A000"), message  # read-only, or not in a cursor
+    if caught.value.sqlstate == "25006":
+        assert caught.value.title == "Refused: read-only"
+        assert "read-only transaction" in message and "nothing was changed" in message
 
 
 def test_a_comment_cannot_drop_the_order(pager: CursorPager) -> None:

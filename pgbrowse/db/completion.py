@@ -59,12 +59,45 @@ def quoted(name: str) -> str:
 
 
 def word_before(line: str) -> str:
-    """The word the caret ends (``sho``, ``shop.ord``, ``"Ord``): letters, digits, ``_$.``
-    and double quotes back from the end of ``line``."""
-    start = len(line)
-    while start > 0 and line[start - 1] in WORD_CHARACTERS:
-        start -= 1
+    """The word the caret ends (``sho``, ``shop.ord``, ``"Ed [x]".re``): letters, digits,
+    ``_$.`` and double-quoted parts back from the end of ``line``."""
+    start, quoted = 0, False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted  # (a doubled "" inside a name toggles twice)
+        elif not quoted and ch not in WORD_CHARACTERS:
+            start = i + 1
     return line[start:]
+
+
+def _words(text: str) -> list[str]:
+    """Every name in ``text`` (dotted, double-quoted parts kept whole)."""
+    out, current, quoted = [], "", False
+    for ch in text + " ":
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch not in WORD_CHARACTERS:
+            if current:
+                out.append(current)
+            current = ""
+            continue
+        current += ch
+    return out
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """A dotted name's parts as stored (``"Ed [x]".Readings`` -> ``Ed [x]``, ``readings``)."""
+    parts, current, quoted = [], "", False
+    for ch in name:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    parts.append(current)
+    return tuple(_bare(part) for part in parts if part)
 
 
 def _bare(name: str) -> str:
@@ -93,11 +126,7 @@ class Catalog:
     def named_in(self, text: str) -> list[tuple[str, str]]:
         """The relations ``text`` names (``orders``, ``shop.orders``, ``"Odd"``), whose
         columns are not known yet."""
-        tokens = set()
-        for raw in text.replace("(", " ").replace(")", " ").replace(",", " ").split():
-            parts = [_bare(part) for part in raw.split(".") if part]
-            if parts:
-                tokens.add(tuple(parts[-2:]))
+        tokens = {_parts(word)[-2:] for word in _words(text)}
         found = []
         for schema, name in self.relations:
             if ((schema, name) in tokens or (name,) in tokens) and (
@@ -116,10 +145,13 @@ class Catalog:
         """What ``word`` may complete to (whole words, as they are inserted), best first:
         after ``schema.`` its relations, after ``relation.`` its columns; otherwise the
         columns of the relations ``text`` names, relations, schemas, keywords."""
-        head, dot, tail = word.rpartition(".")
+        parts = _parts(word)
+        dot = word.endswith(".") or len(parts) > 1
+        tail = "" if word.endswith(".") else word[len(word) - len(word.rsplit(".", 1)[-1]) :]
+        head = word[: len(word) - len(tail) - 1] if dot else ""
         start = _bare(tail) if tail else ""
         if dot:
-            qualifier = tuple(_bare(p) for p in head.split("."))[-2:]
+            qualifier = _parts(head)[-2:]
             names: list[str] = []
             for (schema, name), columns in list(self.columns.items()):
                 if qualifier in ((schema, name), (name,)):

@@ -138,6 +138,9 @@ class SqlEditor(TextArea):
                 event.stop()
                 event.prevent_default()
                 return
+        if event.key == "escape":  # the screen's (back, the text kept), not a focus move
+            event.prevent_default()
+            return
         if event.key == "tab" and self.selection.is_empty and self.complete():
             event.stop()
             event.prevent_default()
