@@ -287,7 +287,7 @@ async def test_compare_and_export_follow_a_filtered_view(
             await pilot.pause()
             assert export.format == fmt
             await pilot.press("enter")
-            await wait_for(pilot, lambda: export.result is not None, 30)
+            await wait_for(pilot, lambda e=export: e.result is not None, 30)
             assert export.result.rows == count, export.result
             files[fmt] = tmp_path / f"orders.{fmt}"
             await pilot.press("escape")
