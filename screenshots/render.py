@@ -83,6 +83,19 @@ async def main() -> None:
         # An order line → its order → that order's customer: o follows the cursor's key.
         follow = ("j", "j", "o", "wait", "l", "o", "wait")
         await shoot(factory, "shop.order_lines", "follow.svg", (110, 24), follow)
+        # The SQL editor: highlighting, and completion of a column of the relations named.
+        typed = "o.id, o.amount, c.name FROM shop.orders o JOIN shop.customers c "
+        typed += "ON c.id = o.customer_id WHERE o.amount > 500 AND c"
+        editor = ("ctrl+o", "wait", *typing(typed), "wait", "tab")
+        await shoot(factory, None, "editor.svg", (100, 20), editor)
+        # x at the end of a large table: the plan of the cursor pgbrowse reads it with.
+        await shoot(factory, "shop.orders", "explain.svg", (100, 16), ("G", "wait", "x"))
+
+
+def typing(text: str) -> tuple[str, ...]:
+    """The keys that type ``text``."""
+    names = {" ": "space", ".": "full_stop", ",": "comma", ">": "greater_than_sign"}
+    return tuple(names.get(ch, ch) for ch in text)
 
 
 if __name__ == "__main__":

@@ -417,17 +417,20 @@ class CursorPager(Reordering):
     @owned
     def explain(self) -> tuple[str, list[str]]:
         """The statement the view's cursor runs where it now reads (its seek, or the walk
-        from the start or the end) and the planner's plan of it (``EXPLAIN (ANALYZE false)``:
+        from the start or the end; its columns left out of the text) and the planner's plan
+        of it (``EXPLAIN (ANALYZE false)``:
         planned, never run), in the view's own transaction."""
 
         def plan() -> tuple[str, list[str]]:
             anchor = self._anchor
             assert anchor is not None
-            if anchor.place is Place.END:
-                query = self.view.query(self._bound(anchor, "<"), reverse=True)
-            else:
-                query = self.view.query(self._bound(anchor, ">="))
+            view, backward = self.view, anchor.place is Place.END
+            bound = self._bound(anchor, "<" if backward else ">=")
+            query = view.query(bound, reverse=backward)
             rows = self.session.all(sql.SQL("EXPLAIN (ANALYZE false) {}").format(query))
-            return query.as_string(self.session.conn), [str(row[0]) for row in rows]
+            outline = sql.SQL("SELECT … FROM {}{}{}").format(  # (the columns left out)
+                view.relation.source(), view.where(bound), view.order_by(reverse=backward)
+            )
+            return outline.as_string(self.session.conn), [str(row[0]) for row in rows]
 
         return self._run(f"explaining {self.relation.qualified}", plan)

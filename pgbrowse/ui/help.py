@@ -126,7 +126,7 @@ class HelpScreen(ModalScreen[None]):
     def table(self) -> Table:
         table = Table(box=None, expand=True, show_header=False)
         table.add_column("Keys", no_wrap=True)
-        table.add_column("Does")
+        table.add_column("Does", ratio=1)  # (the keys take what they need)
         group = None
         for item in self.keys:
             if item.group != group:

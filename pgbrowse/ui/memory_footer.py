@@ -27,6 +27,7 @@ class MemoryFooter(Static):
         self.probe = probe
         self.cache = cache
         self.statements = log
+        self._drawn = ""
 
     def on_mount(self) -> None:
         self.update_figures()
@@ -51,4 +52,8 @@ class MemoryFooter(Static):
         return " │ ".join(parts)
 
     def update_figures(self) -> None:
-        self.update(self.figures())
+        """Redrawn only when a figure changed, and without a relayout (one line, always)."""
+        text = self.figures()
+        if text != self._drawn:
+            self._drawn = text
+            self.update(text, layout=False)

@@ -80,6 +80,7 @@ class TableScreen(Following):
         self._title = ""
         self.searched = ""  # the last search, for n and N
         self._was_busy = False
+        self._position = ""
 
     def compose(self) -> ComposeResult:
         self.view = TableView(
@@ -133,7 +134,12 @@ class TableScreen(Following):
         return position_line(self.state, view.cursor_row, view.cursor_col, busy)
 
     def update_position(self) -> None:
-        self.query_one("#position", Static).update(self.position_text())
+        """Redrawn only when it changed, without a relayout (it is one line whatever it says:
+        a relayout per key redrew the whole screen)."""
+        text = self.position_text()
+        if text != self._position:
+            self._position = text
+            self.query_one("#position", Static).update(text, layout=False)
 
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
         self.update_position()
@@ -395,9 +401,8 @@ class TableScreen(Following):
             return
         gone = message.error.sqlstate == "42P01"  # the relation was dropped: moving won't help
         retry = "" if gone else "  (any move tries again)"
-        self.query_one("#position", Static).update(
-            f" {message.error.title}: {message.error.message}{retry}"
-        )
+        self._position = f" {message.error.title}: {message.error.message}{retry}"
+        self.query_one("#position", Static).update(self._position, layout=False)
         self.notify(message.error.message, title=message.error.title, severity="error")
 
     def action_back(self) -> None:
