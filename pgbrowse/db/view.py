@@ -29,6 +29,22 @@ WALK = Walk()
 NOT_NULL = "CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE left(concat({c}), {n}) END"
 
 
+SLICED_TYPES = ("text", "character varying")  # binary-coercible to text: sliced as stored
+
+
+def text_of(column: Column) -> sql.Composable:
+    """A column's value as text, as psql shows it. text and varchar are their text, cast
+    without conversion, so ``left()`` of it reads only the first TOAST chunks of a huge
+    value (and decompresses only its start, PostgreSQL 13+); every other type goes through
+    its output function (``concat``), whole (json too: its cast to text is its output
+    function, measured to read every chunk)."""
+    name = sql.Identifier(column.name)
+    type_name = column.type_name
+    if type_name.split("(")[0] in SLICED_TYPES and not type_name.endswith("]"):
+        return sql.SQL("{}::text").format(name)
+    return sql.SQL("concat({})").format(name)
+
+
 @dataclass(frozen=True)
 class View:
     relation: Relation
@@ -100,9 +116,9 @@ class View:
         NULL fields is ``(,)``, as psql prints it (``c IS NULL`` would be true for it)."""
         cut = sql.Literal(self.truncate + 1)  # one more than shown, to know it was cut
         items: list[sql.Composable] = [
-            sql.SQL(
-                "CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE left(concat({c}), {n}) END"
-            ).format(c=sql.Identifier(c.name), n=cut)
+            sql.SQL("CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE left({text}, {n}) END").format(
+                c=sql.Identifier(c.name), text=text_of(c), n=cut
+            )
             for c in self.columns
         ]
         items += [
