@@ -13,6 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 import pgserver
+import pytest
 from psycopg2 import sql
 
 from pgbrowse.db.connect import ConnectionFactory
@@ -163,3 +164,28 @@ async def test_export_from_the_app(demo_factory: ConnectionFactory, tmp_path: Pa
         rows = list(csv.reader(file))
     assert len(rows) == 5_001  # the header and every row
     assert max(len(v) for row in rows for v in row) > 20 * 10**6
+
+
+def test_an_export_outlasts_the_browsing_timeout(scratch, scratch_dsn: str, tmp_path: Path) -> None:
+    """The statement timeout bounds a view's statements, not an export: only a cancel does."""
+    from pgbrowse.db.connect import SessionSettings
+
+    factory = ConnectionFactory(scratch_dsn, SessionSettings(statement_timeout_s=0.3))
+    slow = sql.SQL(
+        "SELECT g, CASE WHEN g % 100 = 0 THEN pg_sleep(0.02)::text END FROM generate_series(1, 3000) g"
+    )
+    with pytest.raises(PgBrowseError, match="timed out"):  # (a view's statement would stop)
+        pager_like = factory.connect()
+        try:
+            with pager_like.cursor() as cur:
+                cur.execute(slow)
+        except Exception as error:
+            from pgbrowse.db.errors import describe
+
+            raise describe(error, "reading") from None
+        finally:
+            pager_like.close()
+    out = tmp_path / "slow.tsv"
+    done = Export(factory, slow, out, "slow", "tsv", header=("g", "nap")).run()
+    assert done.rows == 3000 and done.seconds > 0.3
+    assert out.read_text().splitlines()[:2] == ["g\tnap", "1\t\\N"]

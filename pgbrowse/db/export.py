@@ -59,23 +59,40 @@ class Exported:
 
 
 class _Counting:
-    """A binary file that counts what is written to it (COPY writes its chunks here, as
-    the server sent them: the file holds the server's bytes exactly)."""
+    """A binary file that counts what is written to it and writes it in blocks (COPY hands
+    over one row at a time: a write per row cost an export 15 % of psql's throughput, so a
+    row costs one append here). The file holds the server's bytes exactly."""
+
+    BLOCK = 256 * 1024  # written to the file a block at a time; progress reported then
 
     def __init__(self, file: IO[bytes], on_write: Callable[[int], None]) -> None:
         self.file = file
-        self.written = 0
         self.on_write = on_write
+        self._flushed = 0
         self._reported = 0.0
+        self._pending = bytearray()
+
+    @property
+    def written(self) -> int:
+        return self._flushed + len(self._pending)
 
     def write(self, data: bytes) -> int:
-        self.file.write(data)  # (COPY hands over one row at a time)
-        self.written += len(data)
-        now = time.monotonic()
-        if now - self._reported >= REPORT_EVERY_S:  # not a report per row
-            self._reported = now
-            self.on_write(self.written)
+        pending = self._pending
+        pending += data
+        if len(pending) >= self.BLOCK:
+            self.flush()
         return len(data)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self.file.write(self._pending)
+        self._flushed += len(self._pending)
+        self._pending.clear()
+        now = time.monotonic()
+        if now - self._reported >= REPORT_EVERY_S:  # not a report per block
+            self._reported = now
+            self.on_write(self._flushed)
 
 
 class Export:
@@ -134,13 +151,19 @@ class Export:
             self._pid = conn.get_backend_pid()
             statement = self.copy_statement(conn)
             self.sent.append(statement)
-            with self.partial.open("wb") as file:  # (again from the start after a reconnect)
+            with self.partial.open(
+                "wb", buffering=0
+            ) as file:  # (again from the start after a reconnect)
                 counting = _Counting(file, lambda written: report(written, self._rows))
                 if self.format == "tsv" and self.header:
                     counting.write(("\t".join(map(tsv_field, self.header)) + "\n").encode())
                 with conn.cursor() as cur:
+                    # Bounded by the user's cancel, not the browsing timeout: a large export
+                    # on a slow server takes longer than any statement of a view should.
+                    cur.execute("SET LOCAL statement_timeout = 0")
                     cur.copy_expert(statement, counting, size=CHUNK)
                     rows = cur.rowcount
+                counting.flush()
             return rows, counting.written
 
         watcher = threading.Thread(target=self._watch_rows, daemon=True)
