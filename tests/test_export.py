@@ -172,7 +172,8 @@ def test_an_export_outlasts_the_browsing_timeout(scratch, scratch_dsn: str, tmp_
 
     factory = ConnectionFactory(scratch_dsn, SessionSettings(statement_timeout_s=0.3))
     slow = sql.SQL(
-        "SELECT g, CASE WHEN g % 100 = 0 THEN pg_sleep(0.02)::text END FROM generate_series(1, 3000) g"
+        "SELECT g, CASE WHEN g % 100 = 0 THEN pg_sleep(0.02)::text END"
+        " FROM generate_series(1, 3000) g"
     )
     with pytest.raises(PgBrowseError, match="timed out"):  # (a view's statement would stop)
         pager_like = factory.connect()
