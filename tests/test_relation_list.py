@@ -271,3 +271,27 @@ async def test_a_failed_catalog_read_keeps_the_list_and_says_why(catalog_dsn) ->
         await wait_for(pilot, lambda: "Timed out" in str(status.render()))
         assert list(screen.listing.lines) == before and app.screen is screen
         assert "Ctrl+R tries again" in str(status.render())
+
+
+async def test_a_table_opened_from_the_command_line_leaves_the_list_unread(catalog_dsn) -> None:
+    """The list under a table opened directly reads nothing until it is in front (issue 17:
+    building a large catalog's list on the UI thread slowed the table's keys)."""
+    from tests.helpers import direct, relation
+
+    factory = ConnectionFactory(catalog_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "tree.p_a"), memory_probe=fixed_memory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_table(app, pilot)
+        await pilot.pause(0.5)
+        (listing,) = app.screen_stack[:1]
+        assert isinstance(listing, RelationListScreen)
+        assert not listing.loaded and listing.listing.index.count == 0  # nothing read
+        ((reading,),) = direct(  # and no catalog read on the server
+            catalog_dsn,
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbrowse'"
+            " AND query LIKE '%relnamespace%' AND state = 'active'",
+        )
+        assert reading == 0
+        await pilot.press("escape")  # in front: now it reads
+        await wait_for(pilot, lambda: listed(app) > 0, 20)
+        assert listing.loaded

@@ -57,6 +57,7 @@ class RelationListScreen(Screen[None]):
         super().__init__()
         self.listing = Listing(CatalogIndex())
         self.loaded = False  # the whole catalog is in
+        self._started = False  # its read has begun (when the list was first in front)
         self.error: PgBrowseError | None = None
 
     @property
@@ -78,7 +79,18 @@ class RelationListScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self.load()
+
+    def on_screen_resume(self) -> None:
+        """The catalog is read when the list is first in front: a table opened from the
+        command line covers it, and nothing the user does not look at may cost the UI
+        thread (building the list of 10,000 relations made End there 15 times slower)."""
+        if not self._started:
+            self.call_after_refresh(self._load_if_in_front)
+
+    def _load_if_in_front(self) -> None:
+        if not self._started and self.app.screen is self:
+            self._started = True
+            self.load()
 
     # -- loading -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="catalog", exit_on_error=False)
@@ -217,6 +229,7 @@ class RelationListScreen(Screen[None]):
         self.action_reload()
 
     def action_reload(self) -> None:
+        self._started = True
         self.query_one("#status", Static).update(" loading the catalog…")
         self.load()
 
