@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.widgets import Static
 
 from pgbrowse.db.cache import PageCache
@@ -10,6 +12,8 @@ from pgbrowse.memory import MemoryProbe, human_bytes
 from pgbrowse.ui.safe import shown
 
 STATEMENT_WIDTH = 60
+ACTIVE_S = 5.0  # after the last move, the figures are sampled every second for this long
+IDLE_SAMPLE_S = 10.0  # then every this often (idle: no redraw, no CPU, nothing written)
 
 
 class MemoryFooter(Static):
@@ -28,10 +32,16 @@ class MemoryFooter(Static):
         self.cache = cache
         self.statements = log
         self._drawn = ""
+        self._moved = self._sampled = time.monotonic()
 
     def on_mount(self) -> None:
         self.update_figures()
-        self.set_interval(1.0, self.update_figures)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now - self._moved < ACTIVE_S or now - self._sampled >= IDLE_SAMPLE_S:
+            self.update_figures(moved=False)
 
     def figures(self) -> str:
         m = self.probe()
@@ -51,8 +61,13 @@ class MemoryFooter(Static):
                 parts.append(f"{text} {last.ms:.1f} ms")
         return " │ ".join(parts)
 
-    def update_figures(self) -> None:
-        """Redrawn only when a figure changed, and without a relayout (one line, always)."""
+    def update_figures(self, moved: bool = True) -> None:
+        """Redrawn only when a figure changed, and without a relayout (one line, always).
+        ``moved``: the user did something (the figures are sampled every second a while)."""
+        now = time.monotonic()
+        self._sampled = now
+        if moved:
+            self._moved = now
         text = self.figures()
         if text != self._drawn:
             self._drawn = text

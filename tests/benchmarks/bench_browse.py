@@ -50,12 +50,21 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 12
 READY = "screen"  # or "cache": see --ready
 
 
+CHROME = 4  # the table screen's lines besides the view: title, position, memory, keys
+
+
+def laid_out_rows(view: TableView) -> int:
+    """The data rows the view shows once its screen is laid out at the terminal's size (a
+    view is first laid out small, so a wait for "drawn" could end on a one-row view)."""
+    return view.app.size.height - CHROME - HEADER_LINES - 1  # (- 1: the horizontal scrollbar)
+
+
 def drawn(view: TableView) -> bool:
     """Every visible line has its row (no placeholder left): the view has been told of
     every visible page (``--ready screen``), or, as issue 3's figures were taken, the
     pages are in the pager's cache, whether or not the view has heard yet (``cache``)."""
-    if not view.laid_out or view.scrollable_content_region.height <= HEADER_LINES:
-        return False  # (not laid out yet: no rows are visible)
+    if not view.laid_out or view.data_height < laid_out_rows(view):
+        return False  # (not laid out yet, or laid out for fewer rows than the screen holds)
     if READY == "cache":
         size = view.pager.page_size
         return all(view.pager.cached(r // size) is not None for r in view.visible_rows())
@@ -88,7 +97,8 @@ async def one_run(dsn: str, table: str, pagedowns: int) -> dict[str, float | lis
 
         latencies = []
         for _ in range(pagedowns):
-            target = view.cursor_row + view.data_height
+            # (a small table ends before 30 pages: the last PageDown stops at its last row)
+            target = min(view.cursor_row + view.data_height, view.row_count - 1)
             latencies.append(
                 await timed_key(
                     pilot, "pagedown", lambda t=target: view.cursor_row == t and drawn(view)
