@@ -53,6 +53,7 @@ class PageLoader:
         self.job = 0  # counts the jobs taken: a cancel aimed at one job stops at the next
         self.busy_since = 0.0  # time.monotonic() when the job in flight started
         self.doing = ""  # what the job in flight does, in words ('' for none)
+        self.on_work: Callable[[], None] = lambda: None  # told (on the caller's thread) of work
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="pgbrowse-loader", daemon=True)
 
@@ -67,6 +68,7 @@ class PageLoader:
     def want(self, pages: Sequence[int]) -> None:
         """Replace the wish list (the page in flight is skipped; pages already cached are
         skipped by the loader thread when it gets to them)."""
+        self.on_work()
         with self._cond:
             self._active_at = time.monotonic()  # a move: the user is here
             self._wanted = [p for p in dict.fromkeys(pages) if p != self._busy]
@@ -75,6 +77,7 @@ class PageLoader:
 
     def want_end(self) -> None:
         """Find the real end (exact row count) before any other page."""
+        self.on_work()
         with self._cond:
             self._find_end = True
             self._cond.notify()
@@ -84,6 +87,8 @@ class PageLoader:
     ) -> None:
         """Run ``task(pager)`` on the loader thread before any other page (reported as END);
         ``doing`` says what it does while it runs (the position line shows it when slow)."""
+        if not background:
+            self.on_work()
         with self._cond:
             self._tasks.append((task, background, doing))
             self._cond.notify()

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +43,17 @@ from pgbrowse.ui.welcome import WelcomeScreen
 from pgbrowse.version import __version__
 
 STARTUP_S = 1.5  # after this, what the app has built is frozen out of the collector
+
+
+class _NoWaitExecutor(ThreadPoolExecutor):
+    """The event loop's default executor, where Textual runs thread workers: at exit it does
+    not wait for them. asyncio.run joins the default executor's threads when the app ends,
+    so one worker waiting on a server that stopped answering (a catalog read connecting to
+    a hung host: up to the connect timeout) kept the app from quitting; what a worker still
+    does is given up at exit (hangup.finished ends the process soon after)."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 class PgBrowseApp(App[int]):
@@ -142,6 +154,7 @@ class PgBrowseApp(App[int]):
         # to the switch interval (5 ms by default) per statement. Measured: a goto's four
         # statements took 4-10 ms each at 5 ms and about 1 ms each at 0.5 ms.
         sys.setswitchinterval(0.0005)
+        asyncio.get_running_loop().set_default_executor(_NoWaitExecutor())
         self._watch_signals()
         # What startup built (modules, classes, styles: about 70,000 objects) lives as long
         # as the app: out of the cyclic collector's way, so that its full collections (40-57

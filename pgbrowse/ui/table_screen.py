@@ -112,14 +112,19 @@ class TableScreen(Following):
 
     def on_mount(self) -> None:
         self.query_one(TableView).focus()
-        self.set_interval(0.1, self._tick)
+        # The spinner's clock runs only while something does: idle, no timer wakes the app.
+        self._ticker = self.set_interval(0.1, self._tick)
+        self.view.loader.on_work = self._ticker.resume
 
     def _tick(self) -> None:
         """While the server sorts, counts or is slow, keep the spinner and seconds moving."""
-        busy = self.counter is not None or self.query_one(TableView).busy() is not None
+        view = self.query_one(TableView)
+        busy = self.counter is not None or view.busy() is not None
         if busy or self._was_busy:  # (and once more when it has ended)
             self.update_position()
         self._was_busy = busy
+        if not busy and self.counter is None and view.loader.in_flight is None:
+            self._ticker.pause()  # (until the loader is given work again)
 
     def title_text(self) -> str:
         path = self.path()
