@@ -120,7 +120,9 @@ class Grid(ScrollView):
         return self._row_line(row, width)
 
     def _line(self, gutter: Segment, cells: list[Segment], width: int, base: Style) -> Strip:
-        return Strip([gutter, *cells]).adjust_cell_length(width, base)
+        """One line; neighbouring segments of one style joined (each segment is written to
+        the terminal with its own style sequences: a row of plain cells becomes one)."""
+        return Strip([gutter, *cells]).adjust_cell_length(width, base).simplify()
 
     def _pieces(self, width: int) -> list[Piece]:
         return self.column_layout.pieces(int(self.scroll_x), width - self._gutter)
