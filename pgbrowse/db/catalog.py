@@ -84,7 +84,13 @@ class Relation:
     def of_query(cls, text: str) -> Relation:
         """A relation for a free query; raises QueryError ("Not a query") unless ``text``
         is exactly one SELECT that only reads."""
-        return cls("", QUERY_ALIAS, QUERY_KIND, None, 0, query=check_query(text).sql)
+        return cls.of_sql(check_query(text).sql)
+
+    @classmethod
+    def of_sql(cls, query: str) -> Relation:
+        """A relation for one SELECT that is already checked (``check_query``'s tree printed
+        back) or composed by pgbrowse (a view's own SELECT)."""
+        return cls("", QUERY_ALIAS, QUERY_KIND, None, 0, query=query)
 
     @property
     def kind_name(self) -> str:

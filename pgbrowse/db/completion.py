@@ -58,35 +58,32 @@ def quoted(name: str) -> str:
     return str(maybe_double_quote_name(name))
 
 
-def word_before(line: str) -> str:
-    """The word the caret ends (``sho``, ``shop.ord``, ``"Ed [x]".re``): letters, digits,
-    ``_$.`` and double-quoted parts back from the end of ``line``."""
-    start, quoted = 0, False
-    for i, ch in enumerate(line):
+def _words(text: str) -> list[str]:
+    """Every name in ``text`` in order: letters, digits, ``_$.`` and double-quoted parts
+    kept whole (``"Ed [x]".readings`` is one), an unclosed quote running to the end."""
+    out, current, quoted = [], "", False
+    for ch in text:
         if ch == '"':
             quoted = not quoted  # (a doubled "" inside a name toggles twice)
-        elif not quoted and ch not in WORD_CHARACTERS:
-            start = i + 1
-    return line[start:]
-
-
-def _words(text: str) -> list[str]:
-    """Every name in ``text`` (dotted, double-quoted parts kept whole)."""
-    out, current, quoted = [], "", False
-    for ch in text + " ":
-        if ch == '"':
-            quoted = not quoted
         elif not quoted and ch not in WORD_CHARACTERS:
             if current:
                 out.append(current)
             current = ""
             continue
         current += ch
+    if current:
+        out.append(current)
     return out
 
 
-def _parts(name: str) -> tuple[str, ...]:
-    """A dotted name's parts as stored (``"Ed [x]".Readings`` -> ``Ed [x]``, ``readings``)."""
+def word_before(line: str) -> str:
+    """The word the caret ends (``sho``, ``shop.ord``, ``"Ed [x]".re``; '' after a space)."""
+    words = _words(line)
+    return words[-1] if words and line.endswith(words[-1]) else ""
+
+
+def _split(name: str) -> list[str]:
+    """A dotted name's parts as typed, split at the dots outside double quotes."""
     parts, current, quoted = [], "", False
     for ch in name:
         if ch == '"':
@@ -97,7 +94,12 @@ def _parts(name: str) -> tuple[str, ...]:
             continue
         current += ch
     parts.append(current)
-    return tuple(_bare(part) for part in parts if part)
+    return parts
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """A dotted name's parts as stored (``"Ed [x]".Readings`` -> ``Ed [x]``, ``readings``)."""
+    return tuple(_bare(part) for part in _split(name) if part)
 
 
 def _bare(name: str) -> str:
@@ -123,18 +125,14 @@ class Catalog:
     def read_relations(self, session: Session) -> None:
         self.relations = [(s, n) for s, n in session.all(RELATIONS_SQL)]
 
-    def named_in(self, text: str) -> list[tuple[str, str]]:
-        """The relations ``text`` names (``orders``, ``shop.orders``, ``"Odd"``), whose
-        columns are not known yet."""
+    def _named(self, text: str) -> list[tuple[str, str]]:
+        """The relations ``text`` names (``orders``, ``shop.orders``, ``"Odd"``)."""
         tokens = {_parts(word)[-2:] for word in _words(text)}
-        found = []
-        for schema, name in self.relations:
-            if ((schema, name) in tokens or (name,) in tokens) and (
-                schema,
-                name,
-            ) not in self.columns:
-                found.append((schema, name))
-        return found
+        return [(s, n) for s, n in self.relations if (s, n) in tokens or (n,) in tokens]
+
+    def named_in(self, text: str) -> list[tuple[str, str]]:
+        """The relations ``text`` names whose columns are not known yet."""
+        return [key for key in self._named(text) if key not in self.columns]
 
     def read_columns(self, session: Session, relations: Iterable[tuple[str, str]]) -> None:
         for schema, name in relations:
@@ -145,30 +143,26 @@ class Catalog:
         """What ``word`` may complete to (whole words, as they are inserted), best first:
         after ``schema.`` its relations, after ``relation.`` its columns; otherwise the
         columns of the relations ``text`` names, relations, schemas, keywords."""
-        parts = _parts(word)
-        dot = word.endswith(".") or len(parts) > 1
-        tail = "" if word.endswith(".") else word[len(word) - len(word.rsplit(".", 1)[-1]) :]
-        head = word[: len(word) - len(tail) - 1] if dot else ""
-        start = _bare(tail) if tail else ""
-        if dot:
-            qualifier = _parts(head)[-2:]
+        *typed_qualifier, tail = _split(word)
+        columns = dict(self.columns)  # (a copy: a worker may be adding to it)
+        if typed_qualifier:
+            qualifier = tuple(_bare(part) for part in typed_qualifier if part)[-2:]
             names: list[str] = []
-            for (schema, name), columns in list(self.columns.items()):
+            for (schema, name), known in columns.items():
                 if qualifier in ((schema, name), (name,)):
-                    names += columns
+                    names += known
             names += [name for schema, name in self.relations if (schema,) == qualifier]
             pool = [quoted(n) for n in dict.fromkeys(names)]
-            prefix = head + "."
+            prefix = ".".join(typed_qualifier) + "."
         else:
-            keys = self._keys(text)
-            mentioned = [c for key, cols in list(self.columns.items()) if key in keys for c in cols]
+            mentioned = [c for key in self._named(text) for c in columns.get(key, ())]
             pool = [quoted(n) for n in dict.fromkeys(mentioned)]
             pool += [quoted(n) for n in dict.fromkeys(n for _, n in self.relations)]
             pool += [quoted(s) for s in self.schemas]
             upper = tail[:1].isupper() or not tail
             pool += [w if upper else w.lower() for w in self.words]
             prefix = ""
-        folded = start.lower()
+        folded = _bare(tail).lower()
         out = []
         for candidate in dict.fromkeys(pool):
             if _bare(candidate).lower().startswith(folded) and candidate != tail:
@@ -176,7 +170,3 @@ class Catalog:
                 if len(out) >= SHOWN:
                     break
         return out
-
-    def _keys(self, text: str) -> set[tuple[str, str]]:
-        lowered = text.lower()
-        return {key for key in list(self.columns) if key[1].lower() in lowered}

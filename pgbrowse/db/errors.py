@@ -51,6 +51,10 @@ class Cancelled(QueryError):
     """The statement was cancelled (by the user, or by the server for a reason it gave)."""
 
 
+class UserCancelled(Cancelled):
+    """Cancelled on request: pgbrowse's own cancel (Esc), or pg_cancel_backend."""
+
+
 class TimedOut(Cancelled):
     """The statement ran past the statement timeout."""
 
@@ -117,7 +121,7 @@ def describe(
                 code,
             )
         if "user request" in reason:  # pgbrowse's own cancel (Esc), or pg_cancel_backend
-            return Cancelled("Cancelled", f"{what}: cancelled", code)
+            return UserCancelled("Cancelled", f"{what}: cancelled", code)
         return Cancelled("Cancelled", f"{what}: {reason}", code)
     if code == "25006":  # read_only_sql_transaction: something in it writes
         return QueryError(

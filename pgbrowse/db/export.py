@@ -151,9 +151,8 @@ class Export:
             self._pid = conn.get_backend_pid()
             statement = self.copy_statement(conn)
             self.sent.append(statement)
-            with self.partial.open(
-                "wb", buffering=0
-            ) as file:  # (again from the start after a reconnect)
+            # (again from the start after a reconnect; unbuffered: _Counting writes blocks)
+            with self.partial.open("wb", buffering=0) as file:
                 counting = _Counting(file, lambda written: report(written, self._rows))
                 if self.format == "tsv" and self.header:
                     counting.write(("\t".join(map(tsv_field, self.header)) + "\n").encode())

@@ -296,8 +296,8 @@ def _refuse_writes(title: str, tree: ast.Node, strict: bool) -> None:
     from pglast import ast
 
     refused = WRITING_FUNCTIONS if strict else OUTSIDE_FUNCTIONS
+    dml = ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt
     for node in _nodes(tree):
-        dml = ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt
         if strict and isinstance(node, dml):
             raise _error(
                 title, f"{_statement_name(node)} changes data; pgbrowse only reads (refused)"

@@ -151,11 +151,12 @@ class PageLoader:
                     elif self._find_end:
                         self._find_end = False
                         page = self._busy = END
-                        doing = "finding the last row"
+                        doing = "waiting for the server (finding the last row)"
                     else:
                         page = self._busy = self._wanted.pop(0)
-                        first = page * self.pager.page_size
-                        doing = f"reading rows {first + 1:,}-{first + self.pager.page_size:,}"
+                        size = self.pager.page_size
+                        span = f"{page * size + 1:,}-{(page + 1) * size:,}"
+                        doing = f"waiting for the server (reading rows {span})"
                     self.doing = doing
                 error: PgBrowseError | None = None
                 rows: list[Row] | None = None

@@ -418,8 +418,8 @@ class CursorPager(Reordering):
     def explain(self) -> tuple[str, list[str]]:
         """The statement the view's cursor runs where it now reads (its seek, or the walk
         from the start or the end; its columns left out of the text) and the planner's plan
-        of it (``EXPLAIN (ANALYZE false)``:
-        planned, never run), in the view's own transaction."""
+        of it (``EXPLAIN (ANALYZE false)``: planned, never run), in the view's own
+        transaction."""
 
         def plan() -> tuple[str, list[str]]:
             anchor = self._anchor

@@ -26,9 +26,6 @@ Row = tuple[str | None, ...]
 SYSTEM_TYPES = {"ctid": "tid", "tableoid": "oid"}
 CELL_LIMIT = 1_000_000  # characters of a value the cell view fetches at most
 WALK = Walk()
-NOT_NULL = "CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE left(concat({c}), {n}) END"
-
-
 SLICED_TYPES = ("text", "character varying")  # binary-coercible to text: sliced as stored
 
 
@@ -43,6 +40,18 @@ def text_of(column: Column) -> sql.Composable:
     if type_name.split("(")[0] in SLICED_TYPES and not type_name.endswith("]"):
         return sql.SQL("{}::text").format(name)
     return sql.SQL("concat({})").format(name)
+
+
+def value_text(column: Column, limit: int | None = None) -> sql.Composable:
+    """A column's value as psql shows it (cut at ``limit`` characters on the server, or
+    whole), NULL only for a NULL value: a composite of NULL fields is ``(,)``, as psql
+    prints it (``c IS NULL`` would be true for it)."""
+    text = text_of(column)
+    if limit is not None:
+        text = sql.SQL("left({}, {})").format(text, sql.Literal(limit))
+    return sql.SQL("CASE WHEN num_nulls({}) = 1 THEN NULL ELSE {} END").format(
+        sql.Identifier(column.name), text
+    )
 
 
 @dataclass(frozen=True)
@@ -114,13 +123,8 @@ class View:
         """Every visible column as its type's output (as psql and COPY print it), cut on the
         server; then the hidden columns as text. NULL is only a NULL value: a composite of
         NULL fields is ``(,)``, as psql prints it (``c IS NULL`` would be true for it)."""
-        cut = sql.Literal(self.truncate + 1)  # one more than shown, to know it was cut
-        items: list[sql.Composable] = [
-            sql.SQL("CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE left({text}, {n}) END").format(
-                c=sql.Identifier(c.name), text=text_of(c), n=cut
-            )
-            for c in self.columns
-        ]
+        # (one character more than shown, to know it was cut)
+        items: list[sql.Composable] = [value_text(c, self.truncate + 1) for c in self.columns]
         items += [
             sql.SQL("{}::text AS {}").format(sql.Identifier(k), sql.Identifier(f"pgbrowse_key_{i}"))
             for i, k in enumerate(self.hidden)
@@ -236,12 +240,7 @@ class View:
         takes at most 100 arguments)."""
         if format == "jsonl":
             names = sql.SQL(", ").join(sql.Literal(c.name) for c in self.columns)
-            values = sql.SQL(", ").join(
-                sql.SQL("CASE WHEN num_nulls({c}) = 1 THEN NULL ELSE concat({c}) END").format(
-                    c=sql.Identifier(c.name)
-                )
-                for c in self.columns
-            )
+            values = sql.SQL(", ").join(value_text(c) for c in self.columns)
             columns: sql.Composable = sql.SQL(
                 "json_object(ARRAY[{}]::text[], ARRAY[{}]::text[])::text"
             ).format(names, values)
@@ -360,8 +359,8 @@ class View:
         )
         wanted = range(len(self.columns)) if columns is None else columns
         targets: sql.Composable = sql.SQL(", ").join(
-            sql.SQL(NOT_NULL + ", length(concat({c}))").format(
-                c=sql.Identifier(self.columns[i].name), n=sql.Literal(limit)
+            sql.SQL("{}, length(concat({}))").format(
+                value_text(self.columns[i], limit), sql.Identifier(self.columns[i].name)
             )
             for i in wanted
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from psycopg2 import sql
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -108,15 +109,12 @@ class StatementScreen(ReportScreen[Result]):
         return " running… (Esc cancels)"
 
     def fetch(self, session: Session) -> Result:
-        statement = self.statement
+        statement = sql.SQL(self.statement)  # (the parse tree printed back: guard.py)
 
         def run() -> Result:
-            started = session.clock()
-            with session.conn.cursor() as cur:
-                cur.execute(statement)
+            with session.cursor(statement) as cur:  # (logged, as every statement is)
                 names = [d.name for d in cur.description or ()]
                 rows = cur.fetchmany(ROW_LIMIT + 1) if cur.description else []
-            session.record(statement, len(rows), started)
             return names, rows[:ROW_LIMIT], len(rows) > ROW_LIMIT
 
         return session.run("running the statement", run)

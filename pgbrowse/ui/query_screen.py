@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from pgbrowse.db.catalog import QUERY_ALIAS, QUERY_KIND, Relation, describe_query, list_columns
+from pgbrowse.db.catalog import Relation, describe_query, list_columns
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe
 from pgbrowse.db.guard import EXPLAIN, SELECT, SHOW, check_query
 from pgbrowse.db.session import Session
@@ -167,7 +167,7 @@ class QueryScreen(Screen[None]):
             self.app.push_screen(StatementScreen(self.browser.factory, checked.sql))
             return
         self.say("checking…")
-        self._check(Relation("", QUERY_ALIAS, QUERY_KIND, None, 0, query=checked.sql))
+        self._check(Relation.of_sql(checked.sql))
 
     @work(thread=True, exclusive=True, group="query", exit_on_error=False)
     def _check(self, relation: Relation) -> None:

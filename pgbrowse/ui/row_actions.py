@@ -5,13 +5,13 @@ module stays readable)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from pgbrowse.db.catalog import Column
-from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.errors import PgBrowseError, UserCancelled
 from pgbrowse.db.pager import CellValue, CursorPager, Row
 from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cell_screen import CellScreen
@@ -23,6 +23,9 @@ from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
     from pgbrowse.db.connect import ConnectionFactory
+
+
+T = TypeVar("T")
 
 
 class RowActions(Screen[None]):
@@ -51,6 +54,32 @@ class RowActions(Screen[None]):
             return None  # not here yet
         return rows[index], view.cursor_col
 
+    def on_loader(
+        self,
+        work: Callable[[CursorPager], T],
+        then: Callable[[T], object],
+        doing: str,
+        cancelled: str = "",
+    ) -> None:
+        """``work(pager)`` on the view's loader thread (``doing`` says what it does while it
+        is slow), its result to ``then`` here; a failure is one notification, and the user's
+        cancel (Esc) the plain ``cancelled`` line where one is given."""
+
+        def task(pager: CursorPager) -> None:
+            try:
+                result = work(pager)
+            except PgBrowseError as error:
+                if cancelled and isinstance(error, UserCancelled):
+                    self.app.call_from_thread(self.notify, cancelled)
+                else:
+                    self.app.call_from_thread(
+                        self.notify, error.message, title=error.title, severity="error"
+                    )
+                return
+            self.app.call_from_thread(then, result)
+
+        self.query_one(TableView).loader.submit(task, doing=doing)
+
     def _fetch_cell(self, then: Callable[[Column, CellValue], None]) -> None:
         """The cursor's cell, whole, fetched on the loader thread; ``then`` gets it here."""
         found = self.cursor_row_values()
@@ -58,18 +87,11 @@ class RowActions(Screen[None]):
             return
         row, col = found
         column = self.state.columns[col]
-
-        def task(pager: CursorPager) -> None:
-            try:
-                value = pager.fetch_cell(row, col)
-            except PgBrowseError as error:
-                self.app.call_from_thread(
-                    self.notify, error.message, title=error.title, severity="error"
-                )
-                return
-            self.app.call_from_thread(then, column, value)
-
-        self.query_one(TableView).loader.submit(task, doing=f"reading the cell {column.name}")
+        self.on_loader(
+            lambda pager: pager.fetch_cell(row, col),
+            lambda value: then(column, value),
+            f"reading the cell {column.name}",
+        )
 
     def action_open_cell(self) -> None:
         """Enter: the cell's whole value (up to 1 MB) in a scrollable view."""

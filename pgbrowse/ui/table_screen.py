@@ -12,9 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
-from pgbrowse.db.catalog import QUERY_ALIAS, QUERY_KIND, Relation
+from pgbrowse.db.catalog import Relation
 from pgbrowse.db.counter import RowCounter
-from pgbrowse.db.errors import Cancelled, FilterError, PgBrowseError
+from pgbrowse.db.errors import FilterError, PgBrowseError
 from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen, what_is_written
@@ -80,6 +80,7 @@ class TableScreen(Following):
         self._title = ""
         self.searched = ""  # the last search, for n and N
         self._was_busy = False
+        self._search_doing = ""  # what the last search's job says (Esc cancels it at once)
         self._position = ""
 
     def compose(self) -> ComposeResult:
@@ -214,8 +215,7 @@ class TableScreen(Following):
         if not text or found is None:
             return
         row = found[0]
-        view = self.query_one(TableView)
-        start = view.cursor_row
+        start = self.query_one(TableView).cursor_row
         state = self.state
         way = "back from" if backward else "on from"
         doing = (
@@ -223,20 +223,13 @@ class TableScreen(Following):
             f" columns, {way} row {start + 1:,}"
         )
 
-        def task(pager: CursorPager) -> None:
-            try:
-                target = pager.search(start, row, text, backward=backward)
-            except Cancelled:
-                self.app.call_from_thread(self.notify, "Search cancelled: you are where you were")
-                return
-            except PgBrowseError as error:
-                self.app.call_from_thread(
-                    self.notify, error.message, title=error.title, severity="error"
-                )
-                return
-            self.app.call_from_thread(self._searched, text, target, backward)
-
-        view.loader.submit(task, doing=doing)
+        self._search_doing = doing  # (Esc cancels this job at once)
+        self.on_loader(
+            lambda pager: pager.search(start, row, text, backward=backward),
+            lambda target: self._searched(text, target, backward),
+            doing,
+            cancelled="Search cancelled: you are where you were",
+        )
 
     def _searched(self, text: str, target: int | None, backward: bool) -> None:
         if target is None:
@@ -283,42 +276,23 @@ class TableScreen(Following):
             return
         what = what_is_written(state)
 
-        def compose(pager: CursorPager) -> None:
-            try:
-                text = pager.view_sql()
-            except PgBrowseError as error:
-                self.app.call_from_thread(
-                    self.notify, error.message, title=error.title, severity="error"
-                )
-                return
-            view = Relation("", QUERY_ALIAS, QUERY_KIND, None, 0, query=text)
-            screen = CompareScreen(self.factory, view, probe, rows, mb, title=what)
-            self.app.call_from_thread(self.app.push_screen, screen)
+        def compare(text: str) -> None:
+            view = Relation.of_sql(text)
+            self.app.push_screen(CompareScreen(self.factory, view, probe, rows, mb, title=what))
 
-        self.view.loader.submit(compose, doing="composing the view")
+        self.on_loader(CursorPager.view_sql, compare, "composing the view")
 
     def action_explain(self) -> None:
         """x: the plan of the statement the view's cursor runs where it reads now (EXPLAIN
         without ANALYZE, in the view's transaction), as a tree."""
         what = self.state.relation.qualified
 
-        def task(pager: CursorPager) -> None:
-            try:
-                statement, lines = pager.explain()
-            except PgBrowseError as error:
-                self.app.call_from_thread(
-                    self.notify, error.message, title=error.title, severity="error"
-                )
-                return
-            screen = StatementScreen(
-                self.factory,
-                statement,
-                title=f"EXPLAIN (ANALYZE false) of the view's cursor on {what}: {statement}",
-                lines=lines,
-            )
-            self.app.call_from_thread(self.app.push_screen, screen)
+        def show(plan: tuple[str, list[str]]) -> None:
+            statement, lines = plan
+            title = f"EXPLAIN (ANALYZE false) of the view's cursor on {what}: {statement}"
+            self.app.push_screen(StatementScreen(self.factory, statement, title=title, lines=lines))
 
-        self.view.loader.submit(task, doing=f"explaining {what}")
+        self.on_loader(CursorPager.explain, show, f"explaining {what}")
 
     def action_inspector(self) -> None:
         """Show or hide the paging inspector beside the table."""
@@ -422,7 +396,8 @@ class TableScreen(Following):
             self.query_one(TableView).focus()
             return
         view = self.query_one(TableView)
-        if view.loader.doing.startswith("searching") and view.cancel_job():  # or a search
+        searching = bool(self._search_doing) and view.loader.doing == self._search_doing
+        if searching and view.cancel_slow(after_s=0):  # or a search, at once
             return  # (its job says "search cancelled" when it has stopped)
         if self.query_one(TableView).cancel_sort():  # or a sort the server is still doing
             self.notify("Sort cancelled: back to the order before it")

@@ -398,17 +398,8 @@ class TableView(Grid, can_focus=True):
             return Busy(f"sorting by {self.sorting[0]}", self.sort_started)
         loader = self.loader
         if loader.in_flight is not None and time.monotonic() - loader.busy_since > slow_s:
-            doing = loader.doing
-            if not doing or doing.startswith(("reading rows", "finding")):
-                doing = f"waiting for the server ({doing})" if doing else "waiting for the server"
-            return Busy(doing, loader.busy_since)
+            return Busy(loader.doing or "waiting for the server", loader.busy_since)
         return None
-
-    def cancel_job(self) -> bool:
-        """Cancel whatever job runs now (a search: Esc at any time)."""
-        if self.loader.in_flight is None:
-            return False
-        return self._cancel_job(self.loader.job)
 
     def cancel_slow(self, after_s: float = 0.5) -> bool:
         """Cancel the view's statement if one has run for ``after_s`` (a long walk, the end
