@@ -9,7 +9,8 @@ at an edge draws the part shown, and in the header its name and type fitted into
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections import OrderedDict
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -33,6 +34,19 @@ MIN_COLUMN_WIDTH = 4
 PLACEHOLDER = "·"
 CURSOR_MARK = "▸"
 FOREIGN_MARK = "→"  # after the name of a column in a foreign key (o follows it)
+LINES_KEPT = 400  # drawn row lines kept for redrawing (about 8 screens of 50 lines)
+
+
+class _Styles(NamedTuple):
+    """The styles a row line is drawn with (looked up once, not per line)."""
+
+    base: Style
+    cursor: Style
+    rownum: Style
+    cursor_rownum: Style
+    null: Style
+    placeholder: Style
+    cursor_cell: Style
 
 
 class Grid(ScrollView):
@@ -60,6 +74,17 @@ class Grid(ScrollView):
         self.laid_out = False  # the columns are known (there may be none: a zero-column table)
         self._sampled = False  # the widths were measured on rows (not only the header)
         self._gutter = 0
+        # Drawn row lines, as DataTable keeps them: a line is drawn again only when its row,
+        # the cursor on it, the columns shown or the styles changed. Key: the row, the
+        # cursor's column on it (-1: not the cursor row), the scroll, the width and
+        # ``_drawn_version`` (bumped when the columns or styles change); the value keeps the
+        # row's values object, so a row read again (a new page, a new frame) is redrawn.
+        self._lines: OrderedDict[tuple[int, int, int, int, int, int], tuple[object, Strip]] = (
+            OrderedDict()
+        )
+        self._drawn_version = 0
+        self._styles: _Styles | None = None
+        self._pieces_for: tuple[tuple[int, int, int, int], list[Piece]] | None = None
 
     @property
     def widths(self) -> list[int]:
@@ -94,6 +119,7 @@ class Grid(ScrollView):
                 self.call_after_refresh(self.show_column, names.index(self.start_column))
         else:
             self.column_layout.widths = widths
+        self._redraw_all()
         self._sampled = bool(sample)
         self.laid_out = True
 
@@ -105,6 +131,37 @@ class Grid(ScrollView):
             self.virtual_size = size
 
     # -- drawing ---------------------------------------------------------------------------
+    def _redraw_all(self) -> None:
+        """Forget every drawn line (the columns, their widths or the styles changed)."""
+        self._drawn_version += 1
+        self._lines.clear()
+        self._styles = None
+        self._pieces_for = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._redraw_all()  # (a new theme, a focus style)
+
+    def _row_styles(self) -> _Styles:
+        if self._styles is None:
+            base = self.rich_style
+            cursor = base + self.get_component_rich_style("tableview--cursor")
+
+            def part(name: str) -> Style:
+                return self.get_component_rich_style(f"tableview--{name}", partial=True)
+
+            rownum = part("rownum")
+            self._styles = _Styles(
+                base,
+                cursor,
+                base + rownum,
+                cursor + rownum,
+                part("null"),
+                part("placeholder"),
+                part("cursor-cell"),
+            )
+        return self._styles
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if not self.laid_out:
@@ -125,7 +182,10 @@ class Grid(ScrollView):
         return Strip([gutter, *cells]).adjust_cell_length(width, base).simplify()
 
     def _pieces(self, width: int) -> list[Piece]:
-        return self.column_layout.pieces(int(self.scroll_x), width - self._gutter)
+        key = (int(self.scroll_x), width, self._gutter, self._drawn_version)
+        if self._pieces_for is None or self._pieces_for[0] != key:
+            self._pieces_for = (key, self.column_layout.pieces(key[0], width - self._gutter))
+        return self._pieces_for[1]
 
     @staticmethod
     def _cut(text: str, style: Style, piece: Piece) -> list[Segment]:
@@ -158,36 +218,54 @@ class Grid(ScrollView):
 
     def _row_line(self, row: int, width: int) -> Strip:
         page = self.cache.get(self.state.frame, row // self.state.page_size)
-        base = self.rich_style
-        is_cursor = row == self.cursor_row
-        if is_cursor:
-            base = base + self.get_component_rich_style("tableview--cursor")
-        gutter = Segment(
-            # The cursor row is marked with a glyph too, not only a colour (NO_COLOR, mono).
-            f"{row + 1:>{self._gutter - 1},}{CURSOR_MARK if is_cursor else ' '}",
-            base + self.get_component_rich_style("tableview--rownum", partial=True),
-        )
         values: Row | None = None
         if page is not None:
             index = row % self.state.page_size
             values = page[index] if index < len(page) else None
+        is_cursor = row == self.cursor_row
+        key = (
+            row,
+            self.cursor_col if is_cursor else -1,
+            int(self.scroll_x),
+            width,
+            self.state.frame,
+            self._drawn_version,
+        )
+        kept = self._lines.get(key)
+        if kept is not None and kept[0] is values and values is not None:
+            self._lines.move_to_end(key)
+            return kept[1]
+        line = self._draw_row(row, values, is_cursor, width)
+        if values is not None:  # (a placeholder line is drawn again when the row comes)
+            self._lines[key] = (values, line)
+            if len(self._lines) > LINES_KEPT:
+                self._lines.popitem(last=False)
+        return line
+
+    def _draw_row(self, row: int, values: Row | None, is_cursor: bool, width: int) -> Strip:
+        styles = self._row_styles()
+        base = styles.cursor if is_cursor else styles.base
+        gutter = Segment(
+            # The cursor row is marked with a glyph too, not only a colour (NO_COLOR, mono).
+            f"{row + 1:>{self._gutter - 1},}{CURSOR_MARK if is_cursor else ' '}",
+            styles.cursor_rownum if is_cursor else styles.rownum,
+        )
         cells: list[Segment] = []
-        null = self.get_component_rich_style("tableview--null", partial=True)
-        placeholder = self.get_component_rich_style("tableview--placeholder", partial=True)
-        cursor_cell = self.get_component_rich_style("tableview--cursor-cell", partial=True)
         columns = self.state.columns
+        truncate = self.state.truncate
+        widths = self.widths
         for piece in self._pieces(width):
             i = piece.index
-            column, w = columns[i], self.widths[i]
+            column, w = columns[i], widths[i]
             if values is None:
-                text, style = fit(PLACEHOLDER, w), base + placeholder
+                text, style = fit(PLACEHOLDER, w), base + styles.placeholder
             elif (value := values[i]) is None:
-                text, style = fit(NULL_TEXT, w, column.numeric), base + null
+                text, style = fit(NULL_TEXT, w, column.numeric), base + styles.null
             else:
-                text = fit(visible(value, self.state.truncate), w, column.numeric)
+                text = fit(visible(value, truncate), w, column.numeric)
                 style = base
             if is_cursor and i == self.cursor_col:
-                style = style + cursor_cell
+                style = style + styles.cursor_cell
             if piece.partial:
                 cells += self._cut(text + " ", style, piece)
             else:
@@ -244,6 +322,7 @@ class Grid(ScrollView):
         self._columns_changed()
 
     def _columns_changed(self) -> None:
+        self._redraw_all()
         self._sync_size()
         self.refresh()
         self.show_column(self.column_layout.nearest(self.cursor_col))

@@ -9,6 +9,7 @@ from textual.widgets import Static
 from pgbrowse.db.cache import PageCache
 from pgbrowse.db.session import StatementLog
 from pgbrowse.memory import MemoryProbe, human_bytes
+from pgbrowse.ui.frame import in_this_frame
 from pgbrowse.ui.safe import shown
 
 STATEMENT_WIDTH = 60
@@ -72,3 +73,5 @@ class MemoryFooter(Static):
         if text != self._drawn:
             self._drawn = text
             self.update(text, layout=False)
+            if moved:
+                in_this_frame(self)  # (with the rows the key moved)

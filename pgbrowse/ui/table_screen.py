@@ -19,6 +19,7 @@ from pgbrowse.db.pager import CursorPager
 from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen, what_is_written
 from pgbrowse.ui.follow import Following
+from pgbrowse.ui.frame import in_this_frame
 from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.keybar import KeyBar
@@ -145,7 +146,9 @@ class TableScreen(Following):
         text = self.position_text()
         if text != self._position:
             self._position = text
-            self.query_one("#position", Static).update(text, layout=False)
+            line = self.query_one("#position", Static)
+            line.update(text, layout=False)
+            in_this_frame(line)
 
     def on_table_view_cursor_moved(self, message: TableView.CursorMoved) -> None:
         self.update_position()
