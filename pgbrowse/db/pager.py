@@ -13,6 +13,7 @@ any other thread raises ``WrongThread``; only ``cached``, ``cached_pages``, ``st
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from pgbrowse import defaults
 from pgbrowse.db.cache import CacheStats, PageCache, Row
 from pgbrowse.db.catalog import Relation, describe_query, list_columns
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import Refused
+from pgbrowse.db.errors import Refused, UserCancelled
 from pgbrowse.db.finder import CellValue
 from pgbrowse.db.guard import check_expression
 from pgbrowse.db.ownership import WrongThread, owned
@@ -384,6 +385,15 @@ class CursorPager(Reordering):
             lo, hi = max(start, base) - base, min(start + count, base + len(rows)) - base
             out.extend(row[:width] for row in rows[lo:hi])
         return out
+
+    @owned
+    def prepare_sort(self) -> None:
+        """A sort of every row whose first pages came from a top-N query: let the cursor
+        sort them all now (the loader runs this in the background once they are shown).
+        Cancelled (Esc, or a new order or filter asked for meanwhile): the next read past
+        the first pages sorts instead; nothing is lost and no error is shown."""
+        with contextlib.suppress(UserCancelled):
+            self._run(f"sorting {self.relation.qualified}", self._prepare_sort)
 
     @owned
     def find_end(self) -> None:

@@ -29,6 +29,7 @@ WALK_PAGES = 4  # a jump further than this many pages seeks instead of walking t
 SMALL_TABLE_ROWS = 10_000  # walking anywhere in fewer rows costs under a millisecond
 MAX_WINDOW_BLOCKS = 8192  # ctid: the widest span one probe for a non-empty block scans
 SAMPLE_BLOCKS = 256  # ctid seeks over unevenly spread rows: blocks sampled to find them
+TOP_PAGES = 3  # a sort of every row: its first pages come from one top-N query
 
 
 class Place(enum.Enum):
@@ -80,6 +81,7 @@ class Anchor:
     key: Any = None
     forward: Cursor | None = None
     backward: Cursor | Blocks | None = None
+    top: list[Any] | None = None  # the first rows of a sort of every row (``_from_top``)
 
 
 class AnchorReader:
@@ -255,6 +257,11 @@ class AnchorReader:
         return rows
 
     def _read_forward(self, anchor: Anchor, i: int, count: int) -> list[Row] | None:
+        top_first = anchor.top is not None or self._sorts_top_first()
+        if anchor.place is Place.START and anchor.forward is None and top_first:
+            rows = self._from_top(anchor, i, count)
+            if rows is not None:
+                return rows
         f = anchor.forward
         if f is not None and f.end is not None and i >= f.end:
             return []
@@ -284,6 +291,52 @@ class AnchorReader:
                 if not self._learn_end(anchor, f.end):
                     return None
         return rows
+
+    # -- a sort of every row: the first pages first ------------------------------------
+    def _sorts_top_first(self) -> bool:
+        """The order needs a sort of every row (no index gives it) and is total (ties broken
+        by the identity), in a view larger than the first pages."""
+        limit = TOP_PAGES * self.page_size
+        return (
+            self.view.strategy.sorts_everything
+            and self.view.total_order
+            and (self.row_count > limit)
+        )
+
+    def _from_top(self, anchor: Anchor, i: int, count: int) -> list[Row] | None:
+        """Rows ``[i, i + count)`` of the sorted view from its first ``TOP_PAGES`` pages,
+        read with ``ORDER BY … LIMIT n``: the server keeps the n first rows in a heap while
+        it reads the table once (a top-N sort, nothing written to disk), instead of sorting
+        every row before the cursor's first. None: not among them (the cursor reads it).
+
+        The same rows, in the same places, as the cursor's first: the order is total and both
+        read the transaction's one snapshot (REPEATABLE READ). ``prepare_sort`` then lets
+        the cursor sort everything, in the background, before a row past them is wanted."""
+        limit = TOP_PAGES * self.page_size
+        if anchor.top is None:
+            if i + count > limit:
+                return None
+            anchor.top = self.session.all(self.view.top_query(self._bound(anchor, ">="), limit))
+            if len(anchor.top) < limit:  # the whole view: its count is exact
+                self._learn_end(anchor, len(anchor.top))
+        top = anchor.top
+        if i + count <= len(top) or len(top) < limit:
+            return top[i : i + count]
+        return None
+
+    def _prepare_sort(self) -> None:
+        """After a top-N first page: open the sorted cursor and walk it past the rows the
+        top-N read (the server's sort of every row happens here, while those are shown)."""
+        anchor = self._anchor
+        if anchor is None or anchor.place is not Place.START or anchor.forward is not None:
+            return
+        top = anchor.top
+        if top is None or len(top) < TOP_PAGES * self.page_size:
+            return
+        f = self._forward(anchor)
+        f.next = self.session.move(f.name, len(top))
+        if f.next < len(top):  # (not in one snapshot; never expected)
+            f.end, f.next = f.next, f.next + 1
 
     def _forward(self, anchor: Anchor) -> Cursor:
         if anchor.forward is None:

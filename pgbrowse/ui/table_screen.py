@@ -165,9 +165,14 @@ class TableScreen(Following):
         if sorting and state.sorts_everything and self._warned_sort != sorting:
             self._warned_sort = sorting
             rows = f"~{self.state.row_count:,}" if not self.state.count_exact else "all"
+            first = (
+                "the first rows come from one pass over the table, then the server sorts"
+                f" {rows} rows for the rest"
+                if state.view.total_order
+                else f"the server sorts {rows} rows before the first one shows"
+            )
             self.notify(
-                f"No index on {sorting[0]}: the server sorts {rows} rows before the first"
-                " one shows. Esc cancels.",
+                f"No index on {sorting[0]}: {first}. Esc cancels.",
                 title="Sorting everything",
                 severity="warning",
             )
@@ -254,6 +259,7 @@ class TableScreen(Following):
         event.stop()
         text = event.value
         self.query_one("#filter-error", Static).update("checking…")
+        self.query_one(TableView).cancel_preparing()
         self.query_one(TableView).loader.submit(
             lambda pager: pager.set_filter(text), doing="applying the filter"
         )
