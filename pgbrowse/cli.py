@@ -11,17 +11,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from pgbrowse import hangup
 from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
-from pgbrowse.db.catalog import Relation, find_relation
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings, where_of
+from pgbrowse.db.catalog import Relation
+from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.errors import ConnectError, PgBrowseError
+from pgbrowse.db.opening import Opening, resolve_relation
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.text import shown
 from pgbrowse.version import __version__
+
+if TYPE_CHECKING:
+    from pgbrowse.db.pager import CursorPager
 
 EXIT_USAGE = 2
 
@@ -107,21 +111,6 @@ def _ask_password(factory: ConnectionFactory) -> str:
         raise ConnectError("Could not connect", "no password given") from None
 
 
-def _resolve(factory: ConnectionFactory, name: str | None) -> tuple[str, Relation | None]:
-    """Check the connection once (for a one-line error) and find the relation asked for."""
-    conn = factory.connect()
-    try:
-        where = where_of(conn)
-        if name is None:
-            return where, None
-        relation = find_relation(conn, name)
-        if relation is None:
-            raise PgBrowseError("No such relation", f"{name!r} is not a table or view here")
-        return where, relation
-    finally:
-        conn.close()
-
-
 def entry() -> None:
     """The ``pgbrowse`` command: hangups end the process within 2 s, whatever happens."""
     hangup.install()
@@ -172,15 +161,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                     progress=lambda step: print(f"pgbrowse: demo: {step}", file=sys.stderr),
                 )
             factory = ConnectionFactory(dsn, settings)
+
+            def pager_for(relation: Relation) -> CursorPager:
+                from pgbrowse.db.pager import CursorPager
+
+                return CursorPager(
+                    factory,
+                    relation,
+                    page_size=config.page_size,
+                    cache_bytes=config.cache_mb * 2**20,
+                    truncate=config.truncate,
+                )
+
+            # The relation is found and its first page read on a thread, while Textual and
+            # the screens are imported here (opening.py); errors are said before any screen.
+            opening: Opening | None = Opening(factory, table, pager_for).start()
+            from pgbrowse.ui.app import PgBrowseApp  # Textual loads only once there is an app
+
             try:
-                where, relation = _resolve(factory, table)
+                assert opening is not None
+                where, relation = opening.resolved()
             except ConnectError as error:
                 if "no password supplied" not in error.message or not _may_prompt(args):
                     raise
                 factory = factory.with_password(_ask_password(factory))
-                where, relation = _resolve(factory, table)
-
-        from pgbrowse.ui.app import PgBrowseApp  # Textual loads only once there is an app
+                opening = None
+                where, relation = resolve_relation(factory, table)
 
         app = PgBrowseApp(
             factory,
@@ -192,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             theme=config.theme,
             idle_release_s=config.idle_release,
             welcome_rows=config.demo_rows if args.demo else None,
+            opening=opening,
             compare_limits=(config.compare_rows, config.compare_mb),
         )
         app.run()

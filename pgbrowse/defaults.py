@@ -22,3 +22,4 @@ THEME = "textual-dark"
 DEMO_ROWS = 1_000_000
 COMPARE_ROWS = 200_000  # compare mode: the most rows the naive way may load
 COMPARE_MB = 256  # compare mode: the most MB of client memory it may load
+QUERY_PREFILL = "SELECT "  # what the SQL editor opens with, the caret after it

@@ -116,7 +116,15 @@ class Catalog:
 
     relations: list[tuple[str, str]] = field(default_factory=list)  # (schema, name)
     columns: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    words: list[str] = field(default_factory=keywords)
+    _words: list[str] | None = None
+
+    @property
+    def words(self) -> list[str]:
+        """The keywords, read from the parser's list when first completed (not at start:
+        importing pglast for them cost the first screen 38 ms)."""
+        if self._words is None:
+            self._words = keywords()
+        return self._words
 
     @property
     def schemas(self) -> list[str]:

@@ -37,11 +37,15 @@ class PageLoader:
         on_loaded: LoadedCallback,
         *,
         idle_release_s: float = 0.0,
+        first: Callable[[], tuple[list[Row] | None, Exception | None]] | None = None,
     ) -> None:
         """``idle_release_s`` > 0: after that long with nothing to do, the pager gives its
         transaction back (``CursorPager.release``) until the next page is wanted; behind a
-        pooler or on a standby sooner, even when it is 0 (``CursorPager.release_after``)."""
+        pooler or on a standby sooner, even when it is 0 (``CursorPager.release_after``).
+        ``first``: the pager's first page was read before the loader (``Opening``): its
+        rows, or what reading them raised, are reported first."""
         self.pager = pager
+        self._first = first
         self.idle_release_s = idle_release_s
         self._on_loaded = on_loaded
         self._wanted: list[int] = []
@@ -119,8 +123,20 @@ class PageLoader:
         if self._thread.is_alive():
             self.pager.session.abandon()
 
+    def _error(self, exc: Exception) -> PgBrowseError:
+        """An error as the view reports it (an unexpected one with its traceback's log)."""
+        if isinstance(exc, PgBrowseError):
+            return exc
+        log = write_crash_log(exc)
+        where = f" (the traceback is in {log})" if log else ""
+        return PgBrowseError("Unexpected error", one_line(exc) + where)
+
     def _run(self) -> None:
         try:
+            if self._first is not None:  # (read on the opening thread, now done)
+                first, failed = self._first()
+                reported = None if failed is None else self._error(failed)
+                self._on_loaded(0, first, reported, self.pager.state())
             while True:
                 with self._cond:
                     while True:
@@ -168,12 +184,7 @@ class PageLoader:
                     else:
                         rows = self.pager.load(page)
                 except Exception as exc:  # reported to the view, never lost in the thread
-                    if isinstance(exc, PgBrowseError):
-                        error = exc
-                    else:
-                        log = write_crash_log(exc)
-                        where = f" (the traceback is in {log})" if log else ""
-                        error = PgBrowseError("Unexpected error", one_line(exc) + where)
+                    error = self._error(exc)
                     with self._cond:
                         self._wanted = []  # do not hammer a failing server
                 finally:

@@ -28,18 +28,16 @@ from pgbrowse.crashlog import one_line, write_crash_log
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.completion import Catalog
 from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.opening import Opening
 from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
 from pgbrowse.db.references import Landing
 from pgbrowse.history import QueryHistory
 from pgbrowse.memory import MemoryProbe, read_memory
-from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.help import HelpScreen, key_name, screen_keys
-from pgbrowse.ui.query_screen import PREFILL, QueryScreen
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.safe import TerminalSafe, shown
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
-from pgbrowse.ui.welcome import WelcomeScreen
 from pgbrowse.version import __version__
 
 STARTUP_S = 1.5  # after this, what the app has built is frozen out of the collector
@@ -85,12 +83,15 @@ class PgBrowseApp(App[int]):
         idle_release_s: float = DEFAULT_IDLE_RELEASE_S,
         welcome_rows: int | None = None,
         compare_limits: tuple[int, int] = (defaults.COMPARE_ROWS, defaults.COMPARE_MB),
+        opening: Opening | None = None,
     ) -> None:
+        """``opening``: the initial relation's pager, opened while the app was imported."""
         super().__init__()
         self.theme = theme
         self.factory = factory
         self.where = where
         self.initial = initial
+        self.opening = opening
         self.memory_probe = memory_probe
         self.page_size = page_size
         self.cache_bytes = cache_bytes
@@ -102,7 +103,7 @@ class PgBrowseApp(App[int]):
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
         self._terminal_safe = TerminalSafe()
-        self.query_draft = PREFILL  # the SQL editor's text, kept while the app runs
+        self.query_draft = defaults.QUERY_PREFILL  # the SQL editor's text, kept while the app runs
         self.completion = Catalog()  # what the editor completes (read when it first opens)
         self._history: QueryHistory | None = None
         self._switch_interval = sys.getswitchinterval()
@@ -177,8 +178,10 @@ class PgBrowseApp(App[int]):
         # ms each, every few dozen keys) do not land on a key.
         self.set_timer(STARTUP_S, gc.freeze)
         if self.initial is not None:
-            self.open_relation(self.initial)
+            self.open_relation(self.initial, self.opening)
         elif self.welcome_rows is not None:
+            from pgbrowse.ui.welcome import WelcomeScreen
+
             self.push_screen(WelcomeScreen(self.welcome_rows))
 
     async def run_action(
@@ -197,6 +200,8 @@ class PgBrowseApp(App[int]):
             if len(self.crashes) > 5:  # failing over and over: stop, as below
                 self._handle_exception(error)
             else:
+                from pgbrowse.ui.error_screen import ErrorScreen
+
                 self.push_screen(ErrorScreen(one_line(error), log))
             return True
 
@@ -223,6 +228,8 @@ class PgBrowseApp(App[int]):
 
     def action_query(self) -> None:
         """Ctrl+O: the SQL editor (a query is browsed like a table)."""
+        from pgbrowse.ui.query_screen import QueryScreen
+
         if not isinstance(self.screen, QueryScreen):
             self.push_screen(QueryScreen())
 
@@ -300,6 +307,10 @@ class PgBrowseApp(App[int]):
             filter=filter,
         )
 
-    def open_relation(self, relation: Relation) -> None:
-        """Open ``relation`` in a table view over a connection and cursor of its own."""
-        self.push_screen(TableScreen(self.pager_for(relation)))
+    def open_relation(self, relation: Relation, opening: Opening | None = None) -> None:
+        """Open ``relation`` in a table view over a connection and cursor of its own (the
+        pager ``opening`` opened for it, if given)."""
+        if opening is not None and opening.pager is not None:
+            self.push_screen(TableScreen(opening.pager, opening=opening))
+        else:
+            self.push_screen(TableScreen(self.pager_for(relation)))

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from pgbrowse import defaults
 from pgbrowse.db.catalog import Relation, describe_query, list_columns
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe
 from pgbrowse.db.guard import EXPLAIN, SELECT, SHOW, check_query
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 import psycopg2
 
-PREFILL = "SELECT "
+PREFILL = defaults.QUERY_PREFILL
 
 
 class QueryScreen(Screen[None]):

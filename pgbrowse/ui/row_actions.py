@@ -14,11 +14,7 @@ from pgbrowse.db.catalog import Column
 from pgbrowse.db.errors import PgBrowseError, UserCancelled
 from pgbrowse.db.pager import CellValue, CursorPager, Row
 from pgbrowse.db.state import ViewState
-from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.cells import tsv_line
-from pgbrowse.ui.profile_screen import ProfileScreen
-from pgbrowse.ui.record_screen import RecordScreen
-from pgbrowse.ui.structure_screen import StructureScreen
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
@@ -99,12 +95,16 @@ class RowActions(Screen[None]):
         """Enter: the cell's whole value (up to 1 MB) in a scrollable view."""
 
         def show(column: Column, value: CellValue) -> None:
+            from pgbrowse.ui.cell_screen import CellScreen
+
             self.app.push_screen(CellScreen(column, value))
 
         self._fetch_cell(show)
 
     def action_record(self) -> None:
         """r: the cursor's row as a vertical list, every value whole (wide tables)."""
+        from pgbrowse.ui.record_screen import RecordScreen
+
         self.app.push_screen(RecordScreen(self))
 
     def action_copy_cell(self) -> None:
@@ -132,6 +132,8 @@ class RowActions(Screen[None]):
         if not state.columns:
             return
         column = state.columns[min(self.view.cursor_col, len(state.columns) - 1)]
+        from pgbrowse.ui.profile_screen import ProfileScreen
+
         self.app.push_screen(ProfileScreen(self.factory, state.relation, column))
 
     def action_structure(self) -> None:
@@ -140,4 +142,6 @@ class RowActions(Screen[None]):
         if relation.query is not None:
             self.notify("A query has no structure in the catalog", severity="warning")
             return
+        from pgbrowse.ui.structure_screen import StructureScreen
+
         self.app.push_screen(StructureScreen(self.factory, relation))

@@ -15,18 +15,14 @@ from textual.widgets import Input, Static
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.counter import RowCounter
 from pgbrowse.db.errors import FilterError, PgBrowseError
+from pgbrowse.db.opening import Opening
 from pgbrowse.db.pager import CursorPager
-from pgbrowse.ui.compare import CompareScreen
-from pgbrowse.ui.export_screen import ExportScreen, what_is_written
 from pgbrowse.ui.follow import Following
 from pgbrowse.ui.frame import in_this_frame
-from pgbrowse.ui.goto import GotoScreen
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.memory_footer import MemoryFooter
-from pgbrowse.ui.plan_screen import StatementScreen
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
-from pgbrowse.ui.query_screen import QueryScreen
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
@@ -66,10 +62,12 @@ class TableScreen(Following):
         trail: tuple[str, ...] = (),
         step: str = "",
         column: str | None = None,
+        opening: Opening | None = None,
     ) -> None:
         """``trail`` and ``step``: the path of followed keys that led here (Following);
-        ``column``: the column the cursor starts on."""
+        ``column``: the column the cursor starts on; ``opening``: what opened the pager."""
         super().__init__()
+        self.opening = opening
         self.trail, self.step, self.start_column = trail, step, column
         self.pager = pager  # handed to the view's loader: its thread alone calls it
         self.factory = pager.factory  # for connections of their own (count, export, compare)
@@ -89,6 +87,7 @@ class TableScreen(Following):
             self.pager,
             idle_release_s=self.browser.idle_release_s,
             start_column=self.start_column,
+            opening=self.opening,
             id="table",
         )
         view = self.view
@@ -272,6 +271,8 @@ class TableScreen(Following):
     def action_export(self) -> None:
         """The view (its order) to a CSV file, streamed by the server's COPY."""
         if self.state.opened:
+            from pgbrowse.ui.export_screen import ExportScreen
+
             self.app.push_screen(ExportScreen(self.factory, self.state))
 
     def action_compare(self) -> None:
@@ -280,13 +281,19 @@ class TableScreen(Following):
         probe, (rows, mb) = self.browser.memory_probe, self.browser.compare_limits
         state = self.state
         if not (state.filter or state.order):
+            from pgbrowse.ui.compare import CompareScreen
+
             screen = CompareScreen(self.factory, state.relation, probe, rows, mb)
             self.app.push_screen(screen)
             return
+        from pgbrowse.ui.export_screen import what_is_written
+
         what = what_is_written(state)
 
         def compare(text: str) -> None:
             view = Relation.of_sql(text)
+            from pgbrowse.ui.compare import CompareScreen
+
             self.app.push_screen(CompareScreen(self.factory, view, probe, rows, mb, title=what))
 
         self.on_loader(CursorPager.view_sql, compare, "composing the view")
@@ -299,6 +306,8 @@ class TableScreen(Following):
         def show(plan: tuple[str, list[str]]) -> None:
             statement, lines = plan
             title = f"EXPLAIN (ANALYZE false) of the view's cursor on {what}: {statement}"
+            from pgbrowse.ui.plan_screen import StatementScreen
+
             self.app.push_screen(StatementScreen(self.factory, statement, title=title, lines=lines))
 
         self.on_loader(CursorPager.explain, show, f"explaining {what}")
@@ -314,6 +323,8 @@ class TableScreen(Following):
         view = self.query_one(TableView)
         if not self.state.row_count:
             return
+        from pgbrowse.ui.goto import GotoScreen
+
         self.app.push_screen(
             GotoScreen(self.state.row_count, not self.state.count_exact),
             callback=lambda row: view.goto(row) if row is not None else None,
@@ -380,6 +391,8 @@ class TableScreen(Following):
             # A followed key that leads nowhere (a row gone, a table you may not read), or a
             # query the server refused (it writes, say): one plain line where you were, and
             # you stay there, the query's text with it.
+            from pgbrowse.ui.query_screen import QueryScreen
+
             below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
             self.dismiss()
             if isinstance(below, QueryScreen):

@@ -20,6 +20,7 @@ from textual.scrollbar import ScrollDown, ScrollUp
 from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.loader import END, PageLoader
+from pgbrowse.db.opening import Opening
 from pgbrowse.db.pager import CursorPager, Row
 from pgbrowse.db.state import ViewState
 from pgbrowse.ui.grid import CURSOR_MARK, FOREIGN_MARK, HEADER_LINES, PLACEHOLDER, Grid
@@ -138,6 +139,7 @@ class TableView(Grid, can_focus=True):
         *,
         idle_release_s: float = 0.0,
         start_column: str | None = None,
+        opening: Opening | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -148,7 +150,12 @@ class TableView(Grid, can_focus=True):
         self.cache = pager.cache
         self.statements = pager.statements
         self.state = ViewState.initial(pager.relation, pager.page_size, pager.truncate)
-        self.loader = PageLoader(pager, self._on_loaded, idle_release_s=idle_release_s)
+        self.loader = PageLoader(
+            pager,
+            self._on_loaded,
+            idle_release_s=idle_release_s,
+            first=opening.first_page if opening is not None else None,
+        )
         self._cancelled_job = 0  # the loader job last cancelled (Esc)
         self._last_top = 0
         self._going_to_end = False
