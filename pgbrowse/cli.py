@@ -19,13 +19,12 @@ from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.errors import ConnectError, PgBrowseError
 from pgbrowse.db.opening import Opening, resolve_relation
-from pgbrowse.demo.data import create_demo
-from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.text import shown
 from pgbrowse.version import __version__
 
 if TYPE_CHECKING:
     from pgbrowse.db.pager import CursorPager
+    from pgbrowse.demo.embedded import EmbeddedServer
 
 EXIT_USAGE = 2
 
@@ -151,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _terminate_on_signals():
             dsn = args.dsn
             if args.demo:
+                from pgbrowse.demo.data import create_demo  # (only the demo needs them)
+                from pgbrowse.demo.embedded import EmbeddedServer
+
                 print("pgbrowse: starting an embedded PostgreSQL…", file=sys.stderr)
                 server = EmbeddedServer().start()
                 hangup.register(server.kill_now)
