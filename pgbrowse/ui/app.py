@@ -117,12 +117,13 @@ class PgBrowseApp(App[int]):
         the whole front screen: 14 KB written to the terminal each second after a key, on
         a 200x50 pty. A screen under an opaque one is redrawn when it comes back in front
         (Textual repaints a resumed screen, and lays it out again if the size changed)."""
+        below = super()._background_screens
+        if not below:  # (one screen: asked on every refresh, so first the cheap answer)
+            return below
         try:
-            if self.screen.styles.background.a == 1:
-                return []
+            return [] if self.screen.styles.background.a == 1 else below
         except ScreenStackError:  # (no screen yet)
             return []
-        return super()._background_screens
 
     def get_key_display(self, binding: Binding) -> str:
         """Keys named one way everywhere (``Ctrl+R``, ``Esc``, ``PgDn``): help, key bars."""

@@ -84,7 +84,12 @@ class RelationListScreen(Screen[None]):
         """The catalog is read when the list is first in front: a table opened from the
         command line covers it, and nothing the user does not look at may cost the UI
         thread (building the list of 10,000 relations made End there 15 times slower)."""
-        if not self._started:
+        if self._started:
+            return
+        browser = self.browser
+        if browser.initial is None and browser.welcome_rows is None:
+            self._load_if_in_front()  # (nothing will cover it: read at once)
+        else:  # (once the app has put what covers it in front)
             self.call_after_refresh(self._load_if_in_front)
 
     def _load_if_in_front(self) -> None:
