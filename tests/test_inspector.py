@@ -140,7 +140,10 @@ def test_a_spilled_sort_shows_its_temp_files(demo_factory: ConnectionFactory) ->
         side = pager.read_server_side()
         assert side is not None and side.temp_bytes == 0  # an index scan: nothing on disk
         pager.set_order("note", False)  # no index: 1,000,000 rows sorted past work_mem
-        pager.load(0)
+        pager.load(0)  # (the first pages from a top-N: a heap of 300 rows, nothing on disk)
+        side = pager.read_server_side()
+        assert side is not None and side.temp_bytes == 0
+        pager.prepare_sort()  # (the app runs it in the background): every row sorted
         side = pager.read_server_side()
         assert side is not None and side.temp_bytes is not None
         assert side.temp_bytes > 1_000_000  # the sort's runs, held while the cursor is open
