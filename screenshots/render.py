@@ -73,6 +73,8 @@ async def main() -> None:
         await shoot(factory, "lab.samples", "samples.svg", (110, 24), ("l", "l"))
         await shoot(factory, "lab.wide", "wide-80x24.svg", (80, 24), ("l",) * 12)
         await shoot(factory, "shop.orders", "orders-end.svg", (110, 30), ("G",))
+        # A sort no index gives: the first rows from one pass (top-N), the rest meanwhile.
+        await shoot(factory, "shop.orders", "sort.svg", (110, 24), ("l", "l", "l", "s", "wait"))
         await shoot(factory, None, "relations-80x24.svg", (80, 24))
         await shoot(factory, "shop.orders", "help-80x24.svg", (80, 24), ("question_mark",))
         await shoot(factory, "shop.orders", "inspector.svg", (130, 32), ("i", "G"))

@@ -79,8 +79,12 @@ async def test_a_column_cut_at_the_left_keeps_its_name_readable(
         index = names(view).index("col_05")
         width = view.widths[index]
         assert width >= 12
-        view.scroll_to(x=view.column_layout.offset(index) + 4, animate=False, immediate=True)
+        target = view.column_layout.offset(index) + 4
+        # (the view's width laid out first: before its scrollbar is, Textual ignores a scroll)
+        await wait_for(pilot, lambda: view.allow_horizontal_scroll and view.max_scroll_x >= target)
+        view.scroll_to(x=target, animate=False, immediate=True)
         await pilot.pause()
+        assert int(view.scroll_x) == target
         header, types = line(view, 0).split(), line(view, 1).split()
         assert header[1] == "id" and header[2] == "col_05"  # not "05" or a cropped middle
         kind = view.state.columns[index].type_name
