@@ -274,8 +274,12 @@ def plan_sorted(
                     keys=keys,
                     descending=descending,
                     sorts_everything=True,
-                    why=f"sorted by {column} ({arrow}) with no index to read it from: the"
-                    " server sorts every row first, and far jumps walk",
+                    why=f"sorted by {column} ({arrow}) with no index to read it from: "
+                    + (
+                        "the first rows from one pass, the rest sorted meanwhile; far jumps walk"
+                        if identity  # (a total order: reader.py's top-N first pages)
+                        else "the server sorts every row first, and far jumps walk"
+                    ),
                 ),
                 identity,
                 first_key_nullable=not not_null,
