@@ -10,7 +10,7 @@ from typing import Any
 from textual._compositor import CompositorUpdate
 
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.memory import MemoryReading
+from pgbrowse.memory import MemoryProbe, MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import TableView
 from tests.helpers import FIXED_MEMORY, fixed_memory, open_table, relation, wait_for
@@ -38,6 +38,11 @@ class Frames:
         return self.sent[mark:]
 
 
+def orders(factory: ConnectionFactory, probe: MemoryProbe = fixed_memory) -> PgBrowseApp:
+    """The app on the demo's 1,000,000-row shop.orders."""
+    return PgBrowseApp(factory, initial=relation(factory, "shop.orders"), memory_probe=probe)
+
+
 def growing_memory() -> Iterator[MemoryReading]:
     rss = FIXED_MEMORY.rss_bytes
     while True:
@@ -48,9 +53,7 @@ def growing_memory() -> Iterator[MemoryReading]:
 async def test_a_pagedown_is_one_frame_with_its_position_line(
     demo_factory: ConnectionFactory,
 ) -> None:
-    app = PgBrowseApp(
-        demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
-    )
+    app = orders(demo_factory)
     async with app.run_test(size=SIZE) as pilot:
         view = await open_table(app, pilot)
         await wait_for(pilot, lambda: view.loader.in_flight is None)
@@ -72,11 +75,7 @@ async def test_a_screen_under_another_draws_nothing(demo_factory: ConnectionFact
     every second here): nothing of it reaches the terminal, and the table is not repainted
     (Textual repainted the whole front screen for each change under it)."""
     readings = growing_memory()
-    app = PgBrowseApp(
-        demo_factory,
-        initial=relation(demo_factory, "shop.orders"),
-        memory_probe=lambda: next(readings),
-    )
+    app = orders(demo_factory, lambda: next(readings))
     async with app.run_test(size=SIZE) as pilot:
         view = await open_table(app, pilot)
         await wait_for(pilot, lambda: view.loader.in_flight is None)
@@ -93,9 +92,7 @@ async def test_a_screen_under_another_draws_nothing(demo_factory: ConnectionFact
 async def test_rows_drawn_once_are_drawn_from_the_line_cache(
     demo_factory: ConnectionFactory,
 ) -> None:
-    app = PgBrowseApp(
-        demo_factory, initial=relation(demo_factory, "shop.orders"), memory_probe=fixed_memory
-    )
+    app = orders(demo_factory)
     async with app.run_test(size=SIZE) as pilot:
         view = await open_table(app, pilot)
         drawn: list[int] = []
