@@ -113,6 +113,12 @@ async def test_rows_drawn_once_are_drawn_from_the_line_cache(
         # Back on rows already drawn: at most the cursor's old and new lines are drawn again.
         assert view.cursor_row == 0
         assert set(drawn) <= {0, view.data_height}, drawn
+        # Row numbers grown a digit wider (an estimate that became a larger count): drawn
+        # again, not the kept line of the narrower numbers.
+        narrow = "".join(seg.text for seg in view.render_line(3))
+        view._gutter += 2
+        assert "".join(seg.text for seg in view.render_line(3)) != narrow
+        view._gutter -= 2
         before = [seg.style for seg in view.render_line(3)]
         drawn.clear()
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"

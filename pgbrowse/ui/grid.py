@@ -76,12 +76,11 @@ class Grid(ScrollView):
         self._gutter = 0
         # Drawn row lines, as DataTable keeps them: a line is drawn again only when its row,
         # the cursor on it, the columns shown or the styles changed. Key: the row, the
-        # cursor's column on it (-1: not the cursor row), the scroll, the width and
-        # ``_drawn_version`` (bumped when the columns or styles change); the value keeps the
-        # row's values object, so a row read again (a new page, a new frame) is redrawn.
-        self._lines: OrderedDict[tuple[int, int, int, int, int, int], tuple[object, Strip]] = (
-            OrderedDict()
-        )
+        # cursor's column on it (-1: not the cursor row), the scroll, the width, the row
+        # numbers' width, the frame and ``_drawn_version`` (bumped when the columns or
+        # styles change); the value keeps the row's values object, so a row read again (a
+        # new page, a new frame) is redrawn.
+        self._lines: OrderedDict[tuple[int, ...], tuple[object, Strip]] = OrderedDict()
         self._drawn_version = 0
         self._styles: _Styles | None = None
         self._pieces_for: tuple[tuple[int, int, int, int], list[Piece]] | None = None
@@ -228,6 +227,7 @@ class Grid(ScrollView):
             self.cursor_col if is_cursor else -1,
             int(self.scroll_x),
             width,
+            self._gutter,  # (the row numbers' width: the count's digits)
             self.state.frame,
             self._drawn_version,
         )
