@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -164,6 +165,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(asyncio.run(measure(args.child))))
         return
+    # SIGTERM (a timeout, say) ends the run through the with: its server is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with EmbeddedServer() as server:
         table: dict[int, dict[str, float]] = {}
         for size in args.sizes:

@@ -37,6 +37,7 @@ import re
 import select
 import shlex
 import shutil
+import signal
 import statistics
 import struct
 import subprocess
@@ -408,6 +409,8 @@ def main() -> None:
     if "tmux" in kinds and shutil.which("tmux") is None:
         print("tmux is not installed: the pty only", file=sys.stderr)
         kinds.remove("tmux")
+    # SIGTERM (a timeout, say) ends the run through the with: its server is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with server() as dsn:
         create_tables(dsn, args)
         print(f"pgbrowse ({args.source or 'this checkout'}); events {args.rows:,} rows,"
