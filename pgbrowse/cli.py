@@ -163,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     progress=lambda step: print(f"pgbrowse: demo: {step}", file=sys.stderr),
                 )
             factory = ConnectionFactory(dsn, settings)
+            cache_bytes = config.cache_mb * 2**20  # (the pager's settings: as the app's)
 
             def pager_for(relation: Relation) -> CursorPager:
                 from pgbrowse.db.pager import CursorPager
@@ -171,18 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     factory,
                     relation,
                     page_size=config.page_size,
-                    cache_bytes=config.cache_mb * 2**20,
+                    cache_bytes=cache_bytes,
                     truncate=config.truncate,
                 )
 
             # The relation is found and its first page read on a thread, while Textual and
             # the screens are imported here (opening.py); errors are said before any screen.
-            opening: Opening | None = Opening(factory, table, pager_for).start()
+            started = Opening(factory, table, pager_for).start()
+            opening: Opening | None = started  # (None: it gave way to a password prompt)
             from pgbrowse.ui.app import PgBrowseApp  # Textual loads only once there is an app
 
             try:
-                assert opening is not None
-                where, relation = opening.resolved()
+                where, relation = started.resolved()
             except ConnectError as error:
                 if "no password supplied" not in error.message or not _may_prompt(args):
                     raise
@@ -195,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             where=where + (" (demo)" if args.demo else ""),
             initial=relation,
             page_size=config.page_size,
-            cache_bytes=config.cache_mb * 2**20,
+            cache_bytes=cache_bytes,
             truncate=config.truncate,
             theme=config.theme,
             idle_release_s=config.idle_release,

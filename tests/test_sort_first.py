@@ -121,3 +121,27 @@ def _shown_id(view: TableView, row: int) -> int | None:
     y = row - int(view.scroll_y) + HEADER_LINES
     parts = line(view, y).split()
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+async def test_what_the_user_asks_does_not_wait_behind_the_background_sort(
+    scored_dsn: str,
+) -> None:
+    """A new sort asked for while every row is being sorted for the last one cancels that
+    sort on the server (it is not finished first), and no error is shown."""
+    factory = ConnectionFactory(scored_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "scored"), memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_table(app, pilot)
+        await pilot.press("l", "l", "s")  # label (no index), ascending
+        await wait_for(pilot, lambda: view.loader.doing.startswith("sorting every row"))
+        await pilot.press("s")  # descending, while the ascending sort of 1,000,000 rows runs
+        await wait_for(pilot, lambda: view.pager.order == ("label", True), timeout=5)
+        await wait_for(pilot, lambda: _shown_id(view, 0) is not None)
+        sent = [s.sql for s in view.statements]
+        tops = [i for i, s in enumerate(sent) if f"LIMIT {TOP_PAGES * 100}" in s]
+        assert len(tops) >= 2, sent[-10:]
+        between = sent[tops[0] : tops[1]]
+        assert not any(s.startswith("MOVE FORWARD") for s in between), between
+        assert view.error is None
+        first = direct(scored_dsn, "SELECT id FROM scored ORDER BY label DESC, id DESC LIMIT 1")
+        assert _shown_id(view, 0) == first[0][0]

@@ -51,7 +51,8 @@ class PageLoader:
         self._wanted: list[int] = []
         self._stopping = False
         self._find_end = False
-        self._tasks: deque[tuple[Callable[[CursorPager], object], bool, str]] = deque()
+        self._tasks: deque[tuple[Callable[[CursorPager], object], bool, str, bool]] = deque()
+        self._yielding = 0  # the job in flight if it gives way to the user's (0: none)
         self._active_at = time.monotonic()  # the last job the user asked for (not background)
         self._busy: int | None = None
         self.job = 0  # counts the jobs taken: a cancel aimed at one job stops at the next
@@ -87,15 +88,24 @@ class PageLoader:
             self._cond.notify()
 
     def submit(
-        self, task: Callable[[CursorPager], object], background: bool = False, doing: str = ""
+        self,
+        task: Callable[[CursorPager], object],
+        background: bool = False,
+        doing: str = "",
+        yields: bool = False,
     ) -> None:
         """Run ``task(pager)`` on the loader thread before any other page (reported as END);
-        ``doing`` says what it does while it runs (the position line shows it when slow)."""
+        ``doing`` says what it does while it runs (the position line shows it when slow).
+        ``yields`` (a background task): a task the user asks for while it runs cancels it on
+        the server instead of waiting behind it (the task must take its cancel quietly)."""
         if not background:
             self.on_work()
         with self._cond:
-            self._tasks.append((task, background, doing))
+            self._tasks.append((task, background, doing, yields))
             self._cond.notify()
+            job = self._yielding
+        if not background and job and self._busy is not None:
+            keep_cancelling(self.pager.cancel, lambda: self.job != job or self._busy is None)
 
     def _release_after(self) -> float | None:
         """Idle seconds before the transaction is given back (None: never); the pager
@@ -135,6 +145,7 @@ class PageLoader:
         try:
             if self._first is not None:  # (read on the opening thread, now done)
                 first, failed = self._first()
+                self._first = None
                 reported = None if failed is None else self._error(failed)
                 self._on_loaded(0, first, reported, self.pager.state())
             while True:
@@ -150,16 +161,17 @@ class PageLoader:
                             continue
                         left = after - (time.monotonic() - self._active_at)
                         if left <= 0:  # idle: give it all back
-                            self._tasks.append((CursorPager.release, True, ""))
+                            self._tasks.append((CursorPager.release, True, "", False))
                             break
                         self._cond.wait(left)
                     if self._stopping:
                         return
                     self.job += 1
                     self.busy_since = time.monotonic()
-                    task, background, doing = (
-                        self._tasks.popleft() if self._tasks else (None, False, "")
+                    task, background, doing, yields = (
+                        self._tasks.popleft() if self._tasks else (None, False, "", False)
                     )
+                    self._yielding = self.job if yields else 0
                     if not background:  # (the inspector's reads are not the user's activity)
                         self._active_at = time.monotonic()
                     if task is not None:
@@ -189,6 +201,7 @@ class PageLoader:
                         self._wanted = []  # do not hammer a failing server
                 finally:
                     self._busy = None
+                    self._yielding = 0
                     self.doing = ""
                     if not background:  # idle time counts from the end of the user's job
                         self._active_at = time.monotonic()

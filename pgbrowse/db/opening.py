@@ -38,7 +38,7 @@ def resolve_relation(factory: ConnectionFactory, name: str | None) -> tuple[str,
 
 
 class Opening:
-    """``resolve_relation`` and then the relation's first page, on a thread started by ``start``."""
+    """``resolve_relation``, then the relation's first page, on a thread ``start`` starts."""
 
     def __init__(
         self,
@@ -90,6 +90,9 @@ class Opening:
         return self._resolved
 
     def first_page(self) -> tuple[list[Row] | None, Exception | None]:
-        """The first page's rows, or what reading it raised (waits for the thread)."""
+        """The first page's rows, or what reading it raised (waits for the thread); given
+        once, and not kept here (the pager's cache holds the rows, the view the error)."""
         self._thread.join()
-        return self._first, self._first_failed
+        taken = self._first, self._first_failed
+        self._first = self._first_failed = None
+        return taken

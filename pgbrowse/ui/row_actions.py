@@ -74,9 +74,7 @@ class RowActions(Screen[None]):
                 return
             self.app.call_from_thread(then, result)
 
-        view = self.query_one(TableView)
-        view.cancel_preparing()  # (the user's ask does not wait behind a background sort)
-        view.loader.submit(task, doing=doing)
+        self.query_one(TableView).loader.submit(task, doing=doing)
 
     def _fetch_cell(self, then: Callable[[Column, CellValue], None]) -> None:
         """The cursor's cell, whole, fetched on the loader thread; ``then`` gets it here."""

@@ -258,7 +258,6 @@ class TableScreen(Following):
         event.stop()
         text = event.value
         self.query_one("#filter-error", Static).update("checking…")
-        self.query_one(TableView).cancel_preparing()
         self.query_one(TableView).loader.submit(
             lambda pager: pager.set_filter(text), doing="applying the filter"
         )

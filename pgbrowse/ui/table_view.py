@@ -164,7 +164,6 @@ class TableView(Grid, can_focus=True):
         self.sorting: tuple[str, bool] | None = None  # a sort asked for, until its rows land
         self._sort_before: tuple[str, bool] | None = None
         self.sort_started = 0.0  # time.monotonic() when the sort was asked for
-        self._preparing = ""  # what the background sort after a top-N first page says
         self.error: PgBrowseError | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -235,10 +234,9 @@ class TableView(Grid, can_focus=True):
             self._request_pages()
         if self.sorting is not None and message.page != END:
             if self.state.sorts_everything:  # (from a top-N query): the rest, meanwhile
-                self._preparing = (
-                    f"sorting every row by {self.sorting[0]} for the rows past the first pages"
-                )
-                self.loader.submit(CursorPager.prepare_sort, True, self._preparing)
+                doing = f"sorting every row by {self.sorting[0]} for the rows past the first pages"
+                # (what the user asks meanwhile cancels it rather than waiting behind it)
+                self.loader.submit(CursorPager.prepare_sort, True, doing, yields=True)
             self.sorting = None  # its first rows are here
         followed = self._follow_positions()
         if not followed and (
@@ -398,7 +396,6 @@ class TableView(Grid, can_focus=True):
         """Sort by the cursor's column: ascending, then descending, then the natural order."""
         if not self.state.columns or self.sorting is not None:
             return
-        self.cancel_preparing()
         column = self.state.columns[self.cursor_col].name
         current = self.state.order
         if current is None or current[0] != column:
@@ -432,13 +429,6 @@ class TableView(Grid, can_focus=True):
             return False
         self._going_to_end = False
         return True
-
-    def cancel_preparing(self) -> None:
-        """Stop the background sort of every row (``CursorPager.prepare_sort``) if it runs:
-        what the user asks for now does not wait behind it (a read past the first pages
-        sorts instead)."""
-        if self._preparing and self.loader.doing == self._preparing:
-            self._cancel_job(self.loader.job)
 
     def cancel_sort(self) -> bool:
         """Cancel a sort whose first rows have not come yet (the server stops sorting)."""
