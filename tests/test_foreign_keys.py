@@ -39,16 +39,32 @@ async def on_column(pilot, view: TableView, name: str) -> None:
 
 
 def cursor_values(view: TableView) -> dict[str, str | None]:
+    values = cursor_values_held(view)
+    assert values is not None
+    return values
+
+
+def cursor_values_held(view: TableView) -> dict[str, str | None] | None:
+    """The cursor row's values, or None while its page is still being read."""
     page = view.cache.get(view.state.frame, view.cursor_row // view.state.page_size)
-    assert page is not None
+    if page is None:
+        return None
     row = page[view.cursor_row % view.state.page_size]
     return {c.name: row[i] for i, c in enumerate(view.state.columns)}
 
 
 async def at_row(pilot, view: TableView, position: int, key: str) -> None:
     """Go to ``position`` and wait until its row, whose id is ``key``, is drawn."""
+    # goto stops at the last row known: wait for the count that includes it (the count
+    # of a small table comes after its first page).
+    await wait_for(pilot, lambda: view.row_count > position)
     view.goto(position)
-    await wait_for(pilot, lambda: rows_shown(view) and cursor_values(view)["id"] == key)
+
+    def there() -> bool:
+        values = cursor_values_held(view)
+        return rows_shown(view) and values is not None and values["id"] == key
+
+    await wait_for(pilot, there)
 
 
 async def pushed(pilot, app: PgBrowseApp, below: TableScreen) -> TableView:
