@@ -377,10 +377,10 @@ class TableView(Grid, can_focus=True):
         self.move_to(0)
 
     def goto(self, row: int) -> None:
-        """Show ``row`` at the top of the view with the cursor on it (far: the pager seeks)."""
-        row = max(0, min(row, self.row_count - 1))
-        self.scroll_to(y=row, animate=False, immediate=True)
-        self.move_to(row)
+        """Show ``row`` at the top of the view with the cursor on it (far: the pager seeks).
+        As a landing: right after a page made the table longer, the scroll would be held to
+        the old size (the cursor off screen, its page never wanted) until the next layout."""
+        self._land(row)
 
     def action_last(self) -> None:
         if self.state.count_exact or self.state.seeks:
