@@ -55,8 +55,7 @@ def cursor_values_held(view: TableView) -> dict[str, str | None] | None:
 
 async def at_row(pilot, view: TableView, position: int, key: str) -> None:
     """Go to ``position`` and wait until its row, whose id is ``key``, is drawn."""
-    # goto stops at the last row known: wait for the count that includes it (the count
-    # of a small table comes after its first page).
+    # goto stops at the last row the view knows of (an estimate until it has counted).
     await wait_for(pilot, lambda: view.row_count > position)
     view.goto(position)
 

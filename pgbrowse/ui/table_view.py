@@ -225,7 +225,7 @@ class TableView(Grid, can_focus=True):
         if "landed" in self.state.events and self.state.landed is not None:
             # (where it is now: positions that moved since are counted in it)
             self._shift, self._frame = self.state.shift, self.state.frame
-            self._land(self.state.landed)
+            self._show_at_top(self.state.landed)
         if "restarted" in self.state.events:
             self._frame, self._shift = self.state.frame, self.state.shift
             self.refresh()
@@ -273,15 +273,17 @@ class TableView(Grid, can_focus=True):
         pages = self.cache.pages_of(self.state.frame)
         return (self.cache.get(self.state.frame, min(pages)) or []) if pages else []
 
-    def _land(self, row: int, again: bool = True) -> None:
-        """Show the landed row at the top, with the cursor on it; no page is wanted before
-        the scroll is there (a page near row 0 would read from the start instead)."""
+    def _show_at_top(self, row: int, again: bool = True) -> None:
+        """Show ``row`` (a landed row, a goto's) at the top, with the cursor on it; no page
+        is wanted before the scroll is there (a page near row 0 would read from the start
+        instead). Right after a page made the table longer, the scroll is held to the old
+        size until the next layout: it is set again then."""
         row = max(0, min(row, self.row_count - 1))
         # (set, not scroll_to: before the next layout the view may not allow scrolling yet)
         self.scroll_target_y = self.scroll_y = float(min(row, self.max_scroll_y))
         self.move_to(row)
         if again and int(self.scroll_y) != min(row, int(self.max_scroll_y)):
-            self.call_after_refresh(self._land, row, False)  # (the new size is not laid out)
+            self.call_after_refresh(self._show_at_top, row, False)  # (the new size is not laid out)
             return
         self._landing = False
         self._request_pages()
@@ -377,10 +379,8 @@ class TableView(Grid, can_focus=True):
         self.move_to(0)
 
     def goto(self, row: int) -> None:
-        """Show ``row`` at the top of the view with the cursor on it (far: the pager seeks).
-        As a landing: right after a page made the table longer, the scroll would be held to
-        the old size (the cursor off screen, its page never wanted) until the next layout."""
-        self._land(row)
+        """Show ``row`` at the top of the view with the cursor on it (far: the pager seeks)."""
+        self._show_at_top(row)
 
     def action_last(self) -> None:
         if self.state.count_exact or self.state.seeks:
