@@ -101,13 +101,18 @@ def demo_factory(demo_dsn: str) -> ConnectionFactory:
 
 @pytest.fixture(scope="session")
 def seek_dsn(scratch_dsn: str) -> str:
-    """A 1,000,000-row table without a key, and views with and without one."""
+    """A 1,000,000-row table without a key, and views with and without one.
+
+    The suite's shared big tables are never autovacuumed: a worker's vacuum of a freshly
+    loaded table holds a lock a DDL probe waits a second on (it is cancelled only after
+    ``deadlock_timeout``), and its cleanup ends a standby's sessions; both only by chance."""
     conn = psycopg2.connect(scratch_dsn)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS heap_1m CASCADE")
         cur.execute(
-            "CREATE TABLE heap_1m AS SELECT g AS id, md5(g::text) AS label"
+            "CREATE TABLE heap_1m WITH (autovacuum_enabled = off) AS"
+            " SELECT g AS id, md5(g::text) AS label"
             f" FROM generate_series(1, {SEEK_ROWS}) g"
         )
         cur.execute("ANALYZE heap_1m")
@@ -123,7 +128,8 @@ def scored_dsn(seek_dsn: str) -> str:
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS scored")
         cur.execute(  # 1,000,003 is prime: every score is different
-            "CREATE TABLE scored AS SELECT g AS id, (g::int8 * 7919) % 1000003 AS score,"
+            "CREATE TABLE scored WITH (autovacuum_enabled = off) AS"
+            " SELECT g AS id, (g::int8 * 7919) % 1000003 AS score,"
             f" md5(g::text) AS label FROM generate_series(1, {SEEK_ROWS}) g"
         )
         cur.execute("ALTER TABLE scored ADD PRIMARY KEY (id)")

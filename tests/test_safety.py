@@ -48,8 +48,9 @@ def session(dsn: str, table: str) -> tuple[str, bool, bool]:
     return rows[0]
 
 
-def ddl_gets_through(dsn: str, table: str) -> bool:
-    """Can a migration take its ACCESS EXCLUSIVE lock on ``table`` within a second?"""
+def ddl_blockers(dsn: str, table: str) -> list[tuple[str, str]]:
+    """Who keeps a migration from its ACCESS EXCLUSIVE lock on ``table`` for a second:
+    (backend type, application) of each session holding a lock on it; [] when it got it."""
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
@@ -58,11 +59,21 @@ def ddl_gets_through(dsn: str, table: str) -> bool:
                 cur.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS migrated int")
                 cur.execute(f"ALTER TABLE {table} DROP COLUMN migrated")
             except psycopg2.errors.LockNotAvailable:
-                return False
+                conn.rollback()
+                cur.execute(
+                    "SELECT DISTINCT a.backend_type, a.application_name FROM pg_locks l"
+                    " JOIN pg_stat_activity a USING (pid)"
+                    " WHERE l.granted AND l.relation = %s::regclass AND a.pid <> pg_backend_pid()",
+                    (table,),
+                )
+                return cur.fetchall() or [("gone", "")]
         conn.commit()
-        return True
+        return []
     finally:
         conn.close()
+
+
+PGBROWSE = ("client backend", "pgbrowse")
 
 
 @pytest.mark.parametrize(
@@ -83,11 +94,11 @@ def test_an_idle_release_holds_nothing_and_resumes_in_place(
             pager.load(p)
         assert pager.positions_exact == exact
         assert session(scored_dsn, name) == ("idle in transaction", True, True)
-        assert not ddl_gets_through(scored_dsn, name)  # an open cursor blocks a migration
+        assert ddl_blockers(scored_dsn, name) == [PGBROWSE]  # an open cursor blocks a migration
 
         assert pager.release()
         assert session(scored_dsn, name) == ("idle", False, False)  # no snapshot, no lock
-        assert ddl_gets_through(scored_dsn, name)
+        assert ddl_blockers(scored_dsn, name) == []
 
         before = len(pager.statements)
         last = pager.load(first_page + 2)  # cached: no statement at all
@@ -520,6 +531,6 @@ async def test_suspending_gives_the_transaction_back_first(scored_dsn: str) -> N
         assert session(scored_dsn, "scored") == ("idle in transaction", True, True)
         await pilot.press("ctrl+z")
         await wait_for(pilot, lambda: session(scored_dsn, "scored") == ("idle", False, False))
-        assert ddl_gets_through(scored_dsn, "scored")
+        assert ddl_blockers(scored_dsn, "scored") == []
         await pilot.press("pagedown")  # and the next key reads again
         await wait_for(pilot, lambda: rows_shown(view) and view.state.holds_transaction)
