@@ -55,9 +55,12 @@ def test_demo_leaves_no_server_behind(sig: signal.Signals) -> None:
             except OSError:
                 time.sleep(0.05)
         assert proc.returncode == 128 + sig
-        time.sleep(0.5)
-        assert not (marked_server_dirs(mark) & ours)
-        assert not any(os.path.exists(d) for d in ours)
+        # Killed at once, gone within seconds: a loaded machine gives the killed server and
+        # the detached removal of its files their CPU a little later.
+        deadline = time.monotonic() + 10
+        while marked_server_dirs(mark) & ours or any(os.path.exists(d) for d in ours):
+            assert time.monotonic() < deadline, (marked_server_dirs(mark), ours)
+            time.sleep(0.1)
     finally:
         if proc.poll() is None:
             proc.kill()
