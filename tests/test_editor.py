@@ -19,6 +19,7 @@ from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.plan_screen import StatementScreen
 from pgbrowse.ui.query_screen import HistoryScreen, QueryScreen
 from pgbrowse.ui.table_screen import TableScreen
+from pgbrowse.ui.table_view import TableView
 from tests.helpers import (
     SIZE,
     direct,
@@ -164,6 +165,37 @@ async def test_a_write_is_refused_by_the_server_with_its_message(scratch, scratc
         await pilot.press("ctrl+r")
         assert "INSERT is not run here" in error_line(screen)
     assert direct(scratch_dsn, "SELECT last_value FROM editor_seq") == [(before,)]
+
+
+async def test_every_page_refused_goes_back_once(scratch, scratch_dsn: str) -> None:
+    """A refused query's view asks again (a resize, a scroll) before the UI has heard of
+    the first failure, as on a loaded machine: two failures queue up; it goes back to the
+    editor once, and the second does not take the editor away too."""
+    execute(scratch_dsn, "CREATE SEQUENCE IF NOT EXISTS editor_seq")
+    app = PgBrowseApp(ConnectionFactory(scratch_dsn), memory_probe=fixed_memory)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_editor(app, pilot)
+        screen.editor.set_text(  # (its first row comes after a second: time to look)
+            "SELECT nextval('editor_seq') FROM generate_series(1, 500), pg_sleep(1)"
+        )
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: view.loader.job > 0)  # the view has asked for its pages
+
+        def failed_again(jobs: int) -> None:  # (the UI's loop does not run meanwhile)
+            deadline = time.monotonic() + 10
+            while view.loader.job <= jobs or view.loader.in_flight is not None:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+
+        failed_again(0)
+        view.loader.want([0, 1])
+        failed_again(1)
+        await wait_for(pilot, lambda: "read-only" in error_line(screen))
+        await pilot.pause(0.3)
+        assert app.screen is screen
+        assert screen.editor.text.startswith("SELECT nextval")
 
 
 async def test_explain_and_show(demo_factory: ConnectionFactory) -> None:

@@ -81,6 +81,7 @@ class TableScreen(Following):
         self._was_busy = False
         self._search_doing = ""  # what the last search's job says (Esc cancels it at once)
         self._position = ""
+        self._gone_back = False  # a failed open went back: later failures of it are moot
 
     def compose(self) -> ComposeResult:
         self.view = TableView(
@@ -380,19 +381,23 @@ class TableScreen(Following):
         self.update_position()
 
     def on_table_view_failed(self, message: TableView.Failed) -> None:
+        if self._gone_back:  # (another page of the same refused open: dismissing again
+            return  # would take away the screen below, the editor with the query's text)
         if isinstance(message.error, FilterError):  # inline, by the box; the view stays
             self._filter_pending = False
             self.query_one("#filter-error", Static).update(message.error.message)
             message.view.error = None
             return
         query = self.state.relation.query is not None
-        if (self.step or query) and not message.view.laid_out:
+        if (self.step or query) and not message.view.laid_out and self.app.screen is self:
             # A followed key that leads nowhere (a row gone, a table you may not read), or a
             # query the server refused (it writes, say): one plain line where you were, and
-            # you stay there, the query's text with it.
+            # you stay there, the query's text with it. (Under a screen the user opened
+            # meanwhile, it is said here instead: dismissing would close that one.)
             from pgbrowse.ui.query_screen import QueryScreen
 
             below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
+            self._gone_back = True
             self.dismiss()
             if isinstance(below, QueryScreen):
                 below.refused(message.error)
