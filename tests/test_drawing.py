@@ -59,8 +59,9 @@ async def test_a_pagedown_is_one_frame_with_its_position_line(
         await wait_for(pilot, lambda: view.loader.in_flight is None)
         frames = Frames(app)
         for _ in range(3):
-            mark = len(frames.sent)
+            mark, before = len(frames.sent), view.cursor_row
             await pilot.press("pagedown")
+            await wait_for(pilot, lambda before=before: view.cursor_row != before)
             row = view.cursor_row + 1
 
             def draws_row(frame: str, row: int = row) -> bool:  # the row, with the cursor
