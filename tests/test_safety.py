@@ -527,10 +527,18 @@ async def test_suspending_gives_the_transaction_back_first(scored_dsn: str) -> N
     async with app.run_test(size=SIZE) as pilot:
         view = await open_table(app, pilot)
         await pilot.press("pagedown")
-        await wait_for(pilot, lambda: rows_shown(view))
+        await wait_for(pilot, lambda: view.cursor_row > 0 and rows_shown(view))
         assert session(scored_dsn, "scored") == ("idle in transaction", True, True)
         await pilot.press("ctrl+z")
         await wait_for(pilot, lambda: session(scored_dsn, "scored") == ("idle", False, False))
         assert ddl_blockers(scored_dsn, "scored") == []
-        await pilot.press("pagedown")  # and the next key reads again
-        await wait_for(pilot, lambda: rows_shown(view) and view.state.holds_transaction)
+        sent, row = len(view.pager.statements), view.cursor_row
+        await pilot.press("pagedown")  # and the next key reads again (a page not read yet)
+        try:
+            await wait_for(pilot, lambda: rows_shown(view) and view.state.holds_transaction)
+        except AssertionError:  # (seen once under load: say what the view did instead)
+            statements = [s.sql.split(" FOR ")[0] for s in list(view.pager.statements)[sent:]]
+            raise AssertionError(
+                f"cursor {row} -> {view.cursor_row}, cached {view.pager.cached_pages()},"
+                f" sent {statements}, session {session(scored_dsn, 'scored')}"
+            ) from None
