@@ -12,8 +12,8 @@ from textual._compositor import CompositorUpdate
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.memory import MemoryProbe, MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
-from pgbrowse.ui.table_view import CURSOR_MARK, TableView
-from tests.helpers import FIXED_MEMORY, fixed_memory, open_table, relation, wait_for
+from pgbrowse.ui.table_view import HEADER_LINES, TableView
+from tests.helpers import FIXED_MEMORY, fixed_memory, line, open_table, relation, wait_for
 
 SIZE = (120, 30)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -64,15 +64,16 @@ async def test_a_pagedown_is_one_frame_with_its_position_line(
             await wait_for(pilot, lambda before=before: view.cursor_row != before)
             row = view.cursor_row + 1
 
-            def draws_row(frame: str, row: int = row) -> bool:  # the row, with the cursor
-                return f"{row:,}{CURSOR_MARK}" in frame
-
-            # (A loaded machine may flush a frame of something else first: the scrollbar,
-            # the screen as it was before the key.)
-            await wait_for(pilot, lambda mark=mark: any(map(draws_row, frames.since(mark))))
-            first = next(f for f in frames.since(mark) if draws_row(f))
-            # The frame that draws the new rows also says where the cursor is.
-            assert f"row {row:,} of" in first, first
+            said = f"row {row:,} of"
+            # The frame that says where the cursor is (a loaded machine may flush a frame of
+            # something else first: the scrollbar, the screen as it was before the key)...
+            await wait_for(
+                pilot, lambda mark=mark, said=said: any(said in f for f in frames.since(mark))
+            )
+            frame = next(f for f in frames.since(mark) if said in f)
+            # ...draws the cursor's new row too: the frame that draws the new rows says it.
+            y = view.cursor_row - int(view.scroll_y) + HEADER_LINES
+            assert line(view, y).strip() and view.render_line(y).text in frame, frame
 
 
 async def test_a_screen_under_another_draws_nothing(demo_factory: ConnectionFactory) -> None:
