@@ -127,7 +127,14 @@ class Grid(ScrollView):
         width = self._gutter + self.column_layout.pinned_width + self.column_layout.scroll_width
         size = Size(width, self.row_count + HEADER_LINES)
         if size != self.virtual_size:
+            longer_or_shorter = size.height != self.virtual_size.height
             self.virtual_size = size
+            if longer_or_shorter:  # (a scroll before the next layout is held to the old size)
+                self.call_after_refresh(self._size_settled)
+
+    def _size_settled(self) -> None:
+        """The view has been laid out at a new number of rows (a subclass shows its cursor
+        and wants the pages in sight then)."""
 
     # -- drawing ---------------------------------------------------------------------------
     def _redraw_all(self) -> None:

@@ -365,10 +365,21 @@ class TableView(Grid, can_focus=True):
     def action_cursor_down(self) -> None:
         self.move_to(self.cursor_row + 1)
 
+    def _size_settled(self) -> None:
+        # A key that scrolled while the table was longer or shorter than laid out was held
+        # to the old size: the cursor is shown, and the pages in sight wanted, at the new one.
+        if not self._landing:
+            self.move_to(self.cursor_row)
+            self._request_pages()
+
     def action_page_down(self) -> None:
         step = self.data_height
-        self.scroll_to(y=int(self.scroll_y) + step, animate=False, immediate=True)
+        top = int(self.scroll_y) + step
+        self.scroll_to(y=top, animate=False, immediate=True)
         self.move_to(self.cursor_row + step)
+        last_top = max(0, self.row_count - step)
+        if int(self.scroll_y) < min(top, last_top):  # held short of a page (a stale size)
+            self.call_after_refresh(self._show, self.cursor_row, min(top, last_top))
 
     def action_page_up(self) -> None:
         step = self.data_height
