@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for setting in SETTINGS:
         default = f"{setting.default:,}" if isinstance(setting.default, int) else setting.default
+        default = default if default not in ("", ()) else "none"
         parser.add_argument(
             setting.flag,
             type=setting.parse,
@@ -140,7 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = SessionSettings(
-            statement_timeout_s=config.statement_timeout, lock_timeout_s=config.lock_timeout
+            statement_timeout_s=config.statement_timeout,
+            lock_timeout_s=config.lock_timeout,
+            allowed_functions=config.allowed_functions,
+            role=config.role or None,
         )
     except ValueError as error:
         return _fail(str(error))

@@ -65,6 +65,34 @@ def theme_name(text: str) -> str:
     return text
 
 
+def role_name(text: str) -> str:
+    """A role to run as; empty for none (the role logged in as)."""
+    text = str(text).strip()
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a role name cannot hold a NUL byte")
+    return text
+
+
+def function_patterns(text: str | list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
+    """Functions typed SQL may call beyond the built-ins: names or patterns (``*``, ``?``),
+    with a schema (``public.st_*``) or without (any schema). A flag takes them separated by
+    commas; the config file takes a list of strings."""
+    items = text if isinstance(text, list | tuple) else str(text).split(",")
+    patterns: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise argparse.ArgumentTypeError(f"not a function name or pattern: {item!r}")
+        item = item.strip()
+        if not item:
+            continue
+        if item.count(".") > 1 or item.startswith(".") or item.endswith("."):
+            raise argparse.ArgumentTypeError(
+                f"not a function name or pattern: {item!r} (as name or schema.name)"
+            )
+        patterns.append(item)
+    return tuple(patterns)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its config key (the flag is the same with dashes), parser and default."""
@@ -98,6 +126,22 @@ SETTINGS: tuple[Setting, ...] = (
         "SECONDS",
         "an idle view closes its cursor and ends its transaction after this long; 0 = never"
         " (behind a pooler or on a standby: sooner, whatever this says)",
+    ),
+    Setting(
+        "role",
+        role_name,
+        "",
+        "NAME",
+        "run every transaction as this role (SET LOCAL ROLE), so the server refuses what it"
+        " may not do: pg_read_all_data on PostgreSQL 14+; empty = the role logged in as",
+    ),
+    Setting(
+        "allowed_functions",
+        function_patterns,
+        (),
+        "PATTERNS",
+        "functions typed SQL may call besides the IMMUTABLE/STABLE built-ins, by name or"
+        " pattern, comma-separated (public.st_*); in the config file a list of strings",
     ),
     Setting("page_size", positive_int, defaults.PAGE_SIZE, "ROWS", "rows per FETCH"),
     Setting("cache_mb", positive_int, defaults.CACHE_BYTES // 2**20, "MB", "client page cache"),
@@ -162,10 +206,11 @@ def load_config(path: Path, required: bool = False) -> dict[str, Any]:
         if setting is None:
             known = ", ".join(BY_KEY)
             raise ConfigError(f"config file {path}: unknown setting {name!r} (known: {known})")
-        if isinstance(raw, bool | dict | list):
+        is_list = isinstance(raw, list) and setting.parse is function_patterns
+        if isinstance(raw, bool | dict) or (isinstance(raw, list) and not is_list):
             raise ConfigError(f"config file {path}: {name}: not a {setting.metavar.lower()}")
         try:
-            values[key] = setting.parse(str(raw))
+            values[key] = setting.parse(raw if is_list else str(raw))
         except argparse.ArgumentTypeError as error:
             raise ConfigError(f"config file {path}: {name}: {error}") from None
     return values
@@ -195,6 +240,8 @@ class Effective:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return json.dumps(list(value))  # a JSON list of strings is a TOML array
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a TOML basic string
     if isinstance(value, float) and value.is_integer():

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.guard import check_query
+from pgbrowse.db.guard import Calls, Checked, check_query
 
 KIND_NAMES = {
     "r": "table",
@@ -79,12 +79,20 @@ class Relation:
     # read it, printed back (pgbrowse.db.guard), and the unique names its columns get.
     query: str | None = None
     query_columns: tuple[str, ...] | None = None
+    # A query the user typed: what it calls, decided against the catalog when it is opened
+    # (pgbrowse.db.allow). None for pgbrowse's own SQL.
+    calls: Calls | None = field(default=None, compare=False)
 
     @classmethod
     def of_query(cls, text: str) -> Relation:
         """A relation for a free query; raises QueryError ("Not a query") unless ``text``
         is exactly one SELECT that only reads."""
-        return cls.of_sql(check_query(text).sql)
+        return cls.of_checked(check_query(text))
+
+    @classmethod
+    def of_checked(cls, checked: Checked) -> Relation:
+        """A relation for a query the user typed, as the guard passed it."""
+        return replace(cls.of_sql(checked.sql), calls=checked.calls)
 
     @classmethod
     def of_sql(cls, query: str) -> Relation:

@@ -23,6 +23,12 @@ class SessionSettings:
     statement_timeout_s: float = 30.0
     lock_timeout_s: float = 3.0
     connect_timeout_s: int = 10
+    # Functions of other schemas (or VOLATILE built-ins) typed SQL may call, by name or
+    # pattern ("public.st_*"): pgbrowse.db.allow.
+    allowed_functions: tuple[str, ...] = ()
+    # A role every transaction runs as (SET LOCAL ROLE), so the server itself refuses what
+    # that role may not do (pg_read_all_data: it can read everything and write nothing).
+    role: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("statement_timeout_s", "lock_timeout_s", "connect_timeout_s"):
@@ -39,8 +45,13 @@ class SessionSettings:
         pooled server connection, a pooler that drops startup ``options`` (PgBouncer)
         cannot drop them, and the user's own options (PGOPTIONS, a service's) stay.
         ``name``: an application_name for the transaction (behind a pooler)."""
+        role = ""
+        if self.role:
+            quoted = '"' + self.role.replace('"', '""') + '"'
+            role = f"SET LOCAL ROLE {quoted}; "
         return (
-            (f"SET LOCAL application_name = '{name}'; " if name else "")
+            role
+            + (f"SET LOCAL application_name = '{name}'; " if name else "")
             + f"SET LOCAL statement_timeout = {round(self.statement_timeout_s * 1000)};"
             f" SET LOCAL lock_timeout = {round(self.lock_timeout_s * 1000)};"
             # A synchronized seq scan starts wherever another scan of the table is, so
@@ -84,6 +95,7 @@ class SafeConnection(psycopg2.extensions.connection):
     pooled = False  # behind a pooler: each transaction may run on another server session
     standby = False  # a hot standby (in recovery)
     conflicts = 0  # on a standby: its database's recovery conflicts so far, when connected
+    powers = ""  # what the role can do beyond reading, as the title line says it ("" none)
 
     @property
     def described(self) -> str:
@@ -103,6 +115,7 @@ class SafeConnection(psycopg2.extensions.connection):
                 *(["standby"] if self.standby else []),
                 *(["pooled"] if self.pooled else []),
                 transport,
+                *([self.powers] if self.powers else []),
             ]
         )
 
@@ -119,8 +132,9 @@ class SafeConnection(psycopg2.extensions.connection):
         self.autocommit = True
         try:
             with psycopg2.extensions.cursor(self) as cur:
-                cur.execute(LEARN_SQL)
-                pid, standby, conflicts = cur.fetchone() or (0, False, 0)
+                cur.execute(LEARN_SQL, (settings.role,))
+                pid, standby, conflicts, user, *role = cur.fetchone() or (0, False, 0, "")
+                self.powers = powers(settings.role, user, *role)
                 self.pooled = pid != self.get_backend_pid()
                 self.standby = bool(standby)
                 self.conflicts = int(conflicts or 0)
@@ -191,10 +205,11 @@ class ConnectionFactory:
             raise ConnectError("Could not connect", connect_reason(error)) from None
         try:
             if like is not None:
-                conn.pooled, conn.standby, conn.conflicts = (
+                conn.pooled, conn.standby, conn.conflicts, conn.powers = (
                     like.pooled,
                     like.standby,
                     like.conflicts,
+                    like.powers,
                 )
                 conn.settings_sql = like.settings_sql
             else:
@@ -202,8 +217,56 @@ class ConnectionFactory:
         except psycopg2.Error as error:
             conn.close()
             raise ConnectError("Could not connect", connect_reason(error)) from None
+        except ConnectError:
+            conn.close()
+            raise
         conn.set_session(readonly=self.settings.read_only)
         return conn
+
+
+def powers(
+    role: str | None,
+    user: str,
+    found: bool,
+    may_use: bool,
+    superuser: bool,
+    bypass_rls: bool,
+    server_files: bool,
+    server_programs: bool,
+    signals: bool,
+    writes: bool,
+) -> str:
+    """What the role pgbrowse's transactions run as can do beyond reading, for the title
+    line; raises ConnectError when ``role`` (--role) cannot be used."""
+    if role and not found:
+        raise ConnectError("Could not use the role", f"role {role!r} does not exist")
+    if role and not may_use:
+        raise ConnectError(
+            "Could not use the role",
+            f"{user} is not a member of {role}, so pgbrowse cannot SET ROLE to it"
+            f" (GRANT {role} TO {user} allows it)",
+        )
+    who = f"as {role}" if role else ""
+    if superuser:
+        said = "superuser: typed SQL is checked by pgbrowse only"
+    else:
+        can = [
+            text
+            for held, text in (
+                (writes, "can write tables"),
+                (bypass_rls, "bypasses row security"),
+                (server_files, "can write server files"),
+                (server_programs, "can run server programs"),
+                (signals, "can signal sessions"),
+            )
+            if held
+        ]
+        said = (
+            f"role {', '.join(can)}: the read-only transaction and pgbrowse's check guard"
+            if can
+            else ""
+        )
+    return " ".join(part for part in (who, said) if part)
 
 
 # Who answers: the server's pid (a pooler's differs from the one libpq was told), whether it
@@ -213,7 +276,20 @@ class ConnectionFactory:
 LEARN_SQL = """SELECT pg_backend_pid(), pg_is_in_recovery(),
   CASE WHEN pg_is_in_recovery() THEN (
     SELECT confl_tablespace + confl_lock + confl_snapshot + confl_bufferpin + confl_deadlock
-    FROM pg_stat_database_conflicts WHERE datname = current_database()) END"""
+    FROM pg_stat_database_conflicts WHERE datname = current_database()) END,
+  current_user::text, r.oid IS NOT NULL,
+  r.oid IS NOT NULL AND pg_has_role(current_user, r.oid, 'MEMBER'),
+  coalesce(r.rolsuper, false), coalesce(r.rolbypassrls, false),
+  coalesce(pg_has_role(r.oid, to_regrole('pg_write_server_files'), 'MEMBER'), false),
+  coalesce(pg_has_role(r.oid, to_regrole('pg_execute_server_program'), 'MEMBER'), false),
+  coalesce(pg_has_role(r.oid, to_regrole('pg_signal_backend'), 'MEMBER'), false),
+  r.oid IS NOT NULL AND EXISTS (
+    SELECT 1 FROM pg_class c
+    WHERE c.relkind IN ('r', 'p', 'v', 'f')
+      AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'pg_toast'::regnamespace)
+      AND has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))
+FROM (SELECT 1) AS one
+LEFT JOIN pg_roles r ON r.rolname = coalesce(%s, current_user)"""
 
 KEEPALIVES = {
     "keepalives": "1",

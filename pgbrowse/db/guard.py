@@ -9,23 +9,22 @@ deparser), so the user's text never reaches pgbrowse's SQL as typed: a ``;`` can
 a statement, a ``)`` cannot close pgbrowse's parenthesis, and a ``--`` or ``/*`` cannot
 comment out the clauses pgbrowse appends (comments do not survive a parse).
 
-Refused before anything is sent, each with a plain reason: more than one statement, a
-statement of another kind (INSERT, COPY, SET, COMMIT…: the parser names it), ``SELECT INTO``
-(a CREATE TABLE AS), and calls to functions that act outside the transaction, which a
-read-only transaction does not stop (``OUTSIDE_FUNCTIONS``: other sessions, settings, the
-server's files, connections of their own). A filter is also refused, before it is sent,
-anything that writes (a CTE's ``DELETE``, ``FOR UPDATE``, ``nextval``…: ``WRITING_FUNCTIONS``):
-it becomes part of pgbrowse's own statements. In a query those are not guessed at: the
-read-only transaction every view runs in refuses them, and the server's message is shown
-as it is. A function with side effects that is in neither list (a user's own, or one that
-opens its own connection) is stopped only by that transaction, which cannot stop a function
-that connects elsewhere. The README's safety section says so.
+Refused before anything is sent, each with a plain reason: a NUL byte (PostgreSQL's
+protocol would cut the text there), a text too large to check quickly, more than one
+statement, a statement of another kind (INSERT, COPY, SET, COMMIT…: the parser names it),
+``SELECT INTO`` (a CREATE TABLE AS), and in a filter, which becomes part of pgbrowse's own
+statements, anything that writes (a CTE's ``DELETE``, ``FOR UPDATE``).
+
+What the text may *call* is not decided here: the parse also collects every function,
+operator, cast and table-sampling method the text names (``Calls``), and
+``pgbrowse.db.allow`` decides them from the connected server's catalog before the text is
+sent. The read-only transaction, and the role ``--role`` names, are the further lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgbrowse.db.errors import FilterError, QueryError
@@ -33,112 +32,27 @@ from pgbrowse.db.errors import FilterError, QueryError
 if TYPE_CHECKING:  # pglast (and its 5 MB parser) loads on the first filter or query
     from pglast import ast
 
-# Functions of PostgreSQL and its contrib modules that signal or change other sessions, the
-# server's files or settings, or open connections of their own: a read-only transaction
-# lets them run. Refused by name (with or without a schema), whatever schema they were
-# installed in, in filters and queries alike.
-OUTSIDE_FUNCTIONS = frozenset(
-    {
-        # other sessions and the server
-        "pg_terminate_backend",
-        "pg_cancel_backend",
-        "pg_reload_conf",
-        "pg_rotate_logfile",
-        "pg_rotate_logfile_old",
-        "pg_log_backend_memory_contexts",
-        "pg_promote",
-        "pg_wal_replay_pause",
-        "pg_wal_replay_resume",
-        "pg_switch_wal",
-        "pg_switch_xlog",
-        "pg_create_restore_point",
-        "pg_backup_start",
-        "pg_backup_stop",
-        "pg_start_backup",
-        "pg_stop_backup",
-        "pg_import_system_collations",
-        "pg_notify",
-        "set_config",
-        # replication slots and origins
-        "pg_create_physical_replication_slot",
-        "pg_create_logical_replication_slot",
-        "pg_copy_physical_replication_slot",
-        "pg_copy_logical_replication_slot",
-        "pg_drop_replication_slot",
-        "pg_replication_slot_advance",
-        "pg_logical_slot_get_changes",
-        "pg_logical_slot_get_binary_changes",
-        "pg_logical_emit_message",
-        "pg_replication_origin_create",
-        "pg_replication_origin_drop",
-        "pg_replication_origin_advance",
-        "pg_replication_origin_session_setup",
-        "pg_replication_origin_session_reset",
-        "pg_replication_origin_xact_setup",
-        "pg_replication_origin_xact_reset",
-        # statistics
-        "pg_stat_reset",
-        "pg_stat_reset_shared",
-        "pg_stat_reset_single_table_counters",
-        "pg_stat_reset_single_function_counters",
-        "pg_stat_reset_slru",
-        "pg_stat_reset_replication_slot",
-        "pg_stat_reset_subscription_stats",
-        "pg_stat_statements_reset",
-        # large objects: writes the server's files (the read-only transaction allows it)
-        "lo_export",
-        # adminpack: the server's files
-        "pg_file_write",
-        "pg_file_rename",
-        "pg_file_unlink",
-        "pg_file_sync",
-        # dblink and postgres_fdw: connections of their own, outside this transaction
-        "dblink",
-        "dblink_exec",
-        "dblink_open",
-        "dblink_fetch",
-        "dblink_close",
-        "dblink_connect",
-        "dblink_connect_u",
-        "dblink_disconnect",
-        "dblink_send_query",
-        "dblink_get_result",
-        "dblink_cancel_query",
-        "postgres_fdw_disconnect",
-        "postgres_fdw_disconnect_all",
-        # contrib modules that change storage or caches
-        "pg_truncate_visibility_map",
-        "pg_prewarm",
-        "autoprewarm_start_worker",
-        "autoprewarm_dump_now",
-        "gin_clean_pending_list",
-        "brin_summarize_new_values",
-        "brin_summarize_range",
-        "brin_desummarize_range",
-    }
-)
-# Functions that write, which the read-only transaction refuses itself ("cannot execute
-# nextval() in a read-only transaction", measured on PostgreSQL 16): refused before sending
-# in a filter only; in a query the server says so.
-READ_ONLY_REFUSED = frozenset(
-    {
-        "nextval",
-        "setval",
-        "lo_import",
-        "lo_create",
-        "lo_creat",
-        "lo_open",
-        "lo_unlink",
-        "lo_put",
-        "lo_from_bytea",
-        "lo_truncate",
-        "lo_truncate64",
-        "lowrite",
-    }
-)
-WRITING_FUNCTIONS = OUTSIDE_FUNCTIONS | READ_ONLY_REFUSED
-# Advisory locks are held by the session and block others; refused by prefix.
-WRITING_PREFIXES = ("pg_advisory_", "pg_try_advisory_")
+# The most parse-tree nodes a text may have: checking is linear in them, and this many take
+# ~0.17 s on a 2-core machine (a filter of 50,000 OR terms took 14.7 s before this bound).
+MAX_NODES = 20_000
+
+Name = tuple[str | None, str]  # (schema or None for the search path, name)
+
+
+@dataclass(frozen=True)
+class Calls:
+    """What a text names that runs code on the server, as written (not yet resolved)."""
+
+    functions: frozenset[Name] = frozenset()  # calls, aggregates and window functions
+    operators: frozenset[Name] = frozenset()  # every operator, and those syntax implies
+    types: frozenset[Name] = frozenset()  # cast targets: their input and cast functions
+    attributes: frozenset[str] = frozenset()  # ``x.f``: a column, or the call ``f(x)``
+    samples: frozenset[Name] = frozenset()  # TABLESAMPLE methods
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.functions or self.operators or self.types or self.attributes or self.samples
+        )
 
 
 SELECT, EXPLAIN, SHOW = "select", "explain", "show"  # the kinds of statement a query may be
@@ -151,6 +65,8 @@ class Checked:
     text: str  # as the user typed it (for display)
     sql: str
     kind: str = SELECT  # SELECT (a cursor holds it), EXPLAIN or SHOW (run as a plain query)
+    # What it calls, for pgbrowse.db.allow to decide against the server's catalog.
+    calls: Calls = field(default_factory=Calls, compare=False)
 
 
 def check_expression(text: str) -> Checked:
@@ -169,8 +85,8 @@ def check_expression(text: str) -> Checked:
             "a filter is one SQL expression (the part after WHERE), such as id > 10 AND"
             " name LIKE 'a%'",
         )
-    _refuse_writes("Filter error", target, strict=True)
-    return Checked(text, _print("Filter error", target))
+    calls = _inspect("Filter error", target, strict=True)
+    return Checked(text, _print("Filter error", target), calls=calls)
 
 
 QUERY_KINDS = (
@@ -209,8 +125,8 @@ def check_query(text: str, kinds: tuple[str, ...] = (SELECT,)) -> Checked:
             "Not a query",
             f"{name} is not run here: pgbrowse runs {allowed}; its session is read-only",
         )
-    _refuse_writes("Not a query", stmt, strict=False)
-    return Checked(text, _print("Not a query", stmt), kind)
+    calls = _inspect("Not a query", stmt, strict=False)
+    return Checked(text, _print("Not a query", stmt), kind, calls)
 
 
 def _error(title: str, message: str) -> QueryError:
@@ -222,15 +138,32 @@ def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
     """The statements of ``text``; a syntax error says where, counted in the user's text
     (``prefix`` characters of it are pgbrowse's own)."""
     from pglast import parse_sql
-    from pglast.parser import ParseError
+    from pglast.parser import ParseError, parse_sql_json
 
+    if "\x00" in text:
+        at = text.index("\x00") - prefix + 1
+        raise _error(
+            title,
+            f"the text holds a NUL byte (character {at}); PostgreSQL would cut the text there,"
+            " so none of it is sent (refused)",
+        )
     try:
+        # The tree as JSON first (C, fast), to bound what the Python tree and its checks cost.
+        nodes = parse_sql_json(text).count("{")
+        if nodes > MAX_NODES:
+            raise _error(
+                title,
+                f"too long to check: {nodes:,} parts, pgbrowse checks at most {MAX_NODES:,}"
+                " (refused; a long list of values is shorter as = ANY('{1,2,…}'))",
+            )
         return parse_sql(text)
     except ParseError as error:
         message = str(error.args[0]) if error.args else str(error)
         if len(error.args) > 1 and isinstance(error.args[1], int):
             message += f" (character {max(error.args[1] - prefix, 0) + 1})"
         raise _error(title, f"syntax: {message}") from None
+    except QueryError:
+        raise
     except Exception as error:  # the parser's own limits (depth, size): still a plain refusal
         raise _error(title, f"could not be parsed: {error}") from None
 
@@ -290,12 +223,35 @@ def _nodes(node: object) -> Iterator[ast.Node]:
             stack.extend(item)
 
 
-def _refuse_writes(title: str, tree: ast.Node, strict: bool) -> None:
-    """Refuse what acts outside the transaction; ``strict`` (a filter): anything that
-    writes, too. A query's writes are left to the read-only transaction."""
+# Syntax that compares with an operator found by name, though the tree names none or another.
+_IMPLIED_OPERATORS = {
+    "BETWEEN": ("<=", ">="),
+    "NOT BETWEEN": ("<", ">"),
+    "BETWEEN SYMMETRIC": ("<=", ">="),
+    "NOT BETWEEN SYMMETRIC": ("<", ">"),
+}
+
+
+def _name(strings: object) -> Name | None:
+    """(schema, name) of a qualified name's strings (a catalog-qualified one: its last two)."""
     from pglast import ast
 
-    refused = WRITING_FUNCTIONS if strict else OUTSIDE_FUNCTIONS
+    parts = [str(s.sval) for s in strings or () if isinstance(s, ast.String)]  # type: ignore[attr-defined]
+    if not parts:
+        return None
+    return (parts[-2] if len(parts) > 1 else None, parts[-1])
+
+
+def _inspect(title: str, tree: ast.Node, strict: bool) -> Calls:
+    """What ``tree`` calls, refusing what creates a table, and in a filter (``strict``)
+    anything that writes; a query's writes are left to the read-only transaction."""
+    from pglast import ast
+
+    functions: set[Name] = set()
+    operators: set[Name] = set()
+    types: set[Name] = set()
+    attributes: set[str] = set()
+    samples: set[Name] = set()
     dml = ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt | ast.MergeStmt
     for node in _nodes(tree):
         if strict and isinstance(node, dml):
@@ -307,13 +263,36 @@ def _refuse_writes(title: str, tree: ast.Node, strict: bool) -> None:
                 raise _error(title, "SELECT INTO creates a table; pgbrowse only reads")
             if strict and node.lockingClause:
                 raise _error(title, "FOR UPDATE/SHARE locks rows for writing; pgbrowse only reads")
-        if isinstance(node, ast.FuncCall):
-            name = node.funcname[-1].sval.lower() if node.funcname else ""
-            if name in refused or name.startswith(WRITING_PREFIXES):
-                raise _error(
-                    title,
-                    f"{name}() writes or acts on other sessions; pgbrowse does not call it",
-                )
+        elif isinstance(node, ast.FuncCall):
+            if (name := _name(node.funcname)) is not None:
+                functions.add(name)
+        elif isinstance(node, ast.A_Expr):
+            name = _name(node.name)
+            if name is not None:
+                implied = _IMPLIED_OPERATORS.get(name[1].upper())
+                operators.update([(None, op) for op in implied] if implied else [name])
+        elif isinstance(node, ast.SubLink):
+            operators.add(_name(node.operName) or (None, "="))  # IN (SELECT …) is = ANY
+        elif isinstance(node, ast.CaseExpr) and node.arg is not None:
+            operators.add((None, "="))  # CASE x WHEN v compares with =
+        elif isinstance(node, ast.TypeCast) and node.typeName is not None:
+            if (name := _name(node.typeName.names)) is not None:
+                types.add(name)
+        elif isinstance(node, ast.ColumnRef) and len(fields := node.fields or ()) > 1:
+            if isinstance(fields[-1], ast.String):
+                attributes.add(str(fields[-1].sval))
+        elif isinstance(node, ast.A_Indirection):
+            parts = node.indirection or ()
+            attributes.update(str(i.sval) for i in parts if isinstance(i, ast.String))
+        elif isinstance(node, ast.RangeTableSample) and (name := _name(node.method)):
+            samples.add(name)
+    return Calls(
+        frozenset(functions),
+        frozenset(operators),
+        frozenset(types),
+        frozenset(attributes),
+        frozenset(samples),
+    )
 
 
 def _print(title: str, tree: ast.Node) -> str:

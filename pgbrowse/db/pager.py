@@ -81,6 +81,7 @@ class CursorPager(Reordering):
             raise ValueError("page size, cache budget and truncation width must be positive")
         session = Session(factory, history=history, clock=clock)
         checked = check_expression(filter) if filter else None
+        self._filter_typed = checked is not None  # (a landing's filter is pgbrowse's own)
         view = View(relation, (), truncate=truncate, filter=checked)
         super().__init__(session, view, page_size, PageCache(cache_bytes))
         self.factory = factory
@@ -221,6 +222,10 @@ class CursorPager(Reordering):
             self._reconnects_cleared = session.reconnects
             self.cache.clear()
         if not self._opened:
+            if self.view.relation.calls is not None:
+                self._vet(self.view.relation.calls, filter=False)
+            if self.view.filter is not None and self._filter_typed:
+                self._vet(self.view.filter.calls, filter=True)
             started = self.clock()
             relation = describe_query(session.conn, self.view.relation)
             columns = tuple(list_columns(session.conn, relation))

@@ -9,9 +9,10 @@ from typing import Any
 
 import psycopg2
 
+from pgbrowse.db.allow import vet
 from pgbrowse.db.errors import FilterError, first_line
 from pgbrowse.db.finder import RowFinder
-from pgbrowse.db.guard import check_expression
+from pgbrowse.db.guard import Calls, check_expression
 from pgbrowse.db.ownership import owned
 from pgbrowse.db.reader import Anchor, Place
 from pgbrowse.db.seek import Plan, plan_sorted
@@ -29,6 +30,13 @@ class Reordering(RowFinder):
 
     def _apply(self, plan: Plan) -> None:
         raise NotImplementedError
+
+    def _vet(self, calls: Calls, filter: bool) -> None:
+        """What typed SQL calls, decided against the server's catalog before it is sent."""
+        started = self.clock()
+        settings = self.session.factory.settings
+        vet(self.session.conn, calls, settings.allowed_functions, filter=filter)
+        self.session.record("-- typed SQL checked against the catalog (allowed)", 0, started)
 
     # -- the order and the filter ------------------------------------------------------
     def _restart(self) -> None:
@@ -73,6 +81,7 @@ class Reordering(RowFinder):
         def estimate() -> int | None:
             if checked is None:
                 return None
+            self._vet(checked.calls, filter=True)
             conn = self.session.conn
             with conn.cursor() as cur:
                 cur.execute("SAVEPOINT pgbrowse_filter")

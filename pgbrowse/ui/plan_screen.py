@@ -21,6 +21,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from pgbrowse.db.allow import vet
+from pgbrowse.db.guard import Calls
 from pgbrowse.db.session import Session
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.report_screen import ReportScreen
@@ -80,10 +82,13 @@ class StatementScreen(ReportScreen[Result]):
         *,
         title: str = "",
         lines: list[str] | None = None,
+        calls: Calls | None = None,
     ) -> None:
-        """``statement``: what runs (or ran: ``lines`` are its plan, already read)."""
+        """``statement``: what runs (or ran: ``lines`` are its plan, already read);
+        ``calls``: what the user's statement calls, decided against the catalog first."""
         super().__init__(factory)
         self.statement = statement
+        self.calls = calls
         self.title_text = title or statement
         self.lines = lines
 
@@ -112,6 +117,9 @@ class StatementScreen(ReportScreen[Result]):
         statement = sql.SQL(self.statement)  # (the parse tree printed back: guard.py)
 
         def run() -> Result:
+            if self.calls is not None:
+                allowed = session.factory.settings.allowed_functions
+                vet(session.conn, self.calls, allowed)
             with session.cursor(statement) as cur:  # (logged, as every statement is)
                 names = [d.name for d in cur.description or ()]
                 rows = cur.fetchmany(ROW_LIMIT + 1) if cur.description else []

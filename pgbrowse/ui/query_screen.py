@@ -19,9 +19,10 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from pgbrowse import defaults
+from pgbrowse.db.allow import vet
 from pgbrowse.db.catalog import Relation, describe_query, list_columns
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe
-from pgbrowse.db.guard import EXPLAIN, SELECT, SHOW, check_query
+from pgbrowse.db.guard import EXPLAIN, SELECT, SHOW, Checked, check_query
 from pgbrowse.db.session import Session
 from pgbrowse.history import QueryHistory
 from pgbrowse.ui.keybar import KeyBar
@@ -165,17 +166,23 @@ class QueryScreen(Screen[None]):
         self._at = -1
         if checked.kind != SELECT:
             self.say("")
-            self.app.push_screen(StatementScreen(self.browser.factory, checked.sql))
+            self.app.push_screen(
+                StatementScreen(self.browser.factory, checked.sql, calls=checked.calls)
+            )
             return
         self.say("checking…")
-        self._check(Relation.of_sql(checked.sql))
+        self._check(checked)
 
     @work(thread=True, exclusive=True, group="query", exit_on_error=False)
-    def _check(self, relation: Relation) -> None:
-        """Describe the query (no rows) on a short connection: its errors are said here."""
+    def _check(self, checked: Checked) -> None:
+        """Decide what the query calls against the catalog, then describe it (no rows), on
+        a short connection: its errors are said here."""
+        relation = Relation.of_checked(checked)
+        factory = self.browser.factory
         try:
-            conn = self.browser.factory.connect()
+            conn = factory.connect()
             try:
+                vet(conn, checked.calls, factory.settings.allowed_functions)
                 relation = describe_query(conn, relation)
                 list_columns(conn, relation)
             except psycopg2.Error as failed:
