@@ -126,7 +126,9 @@ def vet(conn: Any, calls: Calls, allowed: Iterable[str] = (), filter: bool = Fal
     with conn.cursor() as cur:
         cur.execute(RESOLVE_SQL, _parameters(calls))
         rows = cur.fetchall()
-    candidates = [Candidate(*row[:6], (row[6], row[7])) for row in rows]
+    candidates = [
+        Candidate(row[0], row[1], row[2], row[3], row[4], row[5], (row[6], row[7])) for row in rows
+    ]
     _refuse_missing(calls, candidates, filter)
     for candidate in candidates:
         why = why_refused(candidate, allowed)
