@@ -20,7 +20,7 @@ from pglast import ast, parse_sql
 from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import QueryError
-from pgbrowse.db.guard import check_expression, check_query
+from pgbrowse.db.guard import check_expression
 from pgbrowse.db.pager import CursorPager
 from tests.helpers import direct, relation
 
@@ -130,7 +130,7 @@ def test_refusals_name_the_function(victim_dsn: str, untouched: Path) -> None:
         finally:
             pager.close()
             query.close()
-    with pytest.raises(QueryError, match="no function public.dblink_exec\\(\\) on this server"):
+    with pytest.raises(QueryError, match=r"no function public\.dblink_exec\(\) on this server"):
         CursorPager(factory, relation(factory, "public.victim")).set_filter(
             "public.dblink_exec('x', 'y') = ''"
         )

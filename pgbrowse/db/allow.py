@@ -14,9 +14,12 @@ when any candidate is not allowed. Allowed:
 - a short list of harmless VOLATILE built-ins (``HARMLESS_VOLATILE``: random numbers, the
   clock, new UUIDs);
 - the built-in table-sampling methods (SYSTEM, BERNOULLI);
-- the code of a type that is not a built-in (an extension's citext, geometry, hstore…):
-  its operators and casts, when IMMUTABLE or STABLE. A value of such a type comes from
-  the table itself (its columns) or a cast, and reading it runs that type's code anyway;
+- the operators and casts of a type that is not a built-in (citext, geometry, hstore…),
+  and those an extension installed (pg_trgm's ``%``, intarray's ``+``), when their function
+  is IMMUTABLE or STABLE: an operator is picked by its operands' types, which the text
+  does not spell out, so an extension's operator on built-in types counts like the type's
+  own code (reading such a value runs that code anyway). An operator or cast a user
+  created outside an extension on built-in types is refused like any other function;
 - anything the user allows by name or pattern in the config
   (``allowed_functions = ["public.st_*"]``; a pattern without a schema matches any).
 
@@ -85,7 +88,9 @@ class Candidate:
     schema: str  # the function's schema
     name: str  # the function's name
     volatility: str  # i, s, v
-    own_type: bool  # it is the code of a type that is not a built-in (operators and casts)
+    # An operator or cast of a type that is not a built-in, or one an extension installed:
+    # it runs when a value of that type (or the extension's) is compared or converted.
+    own_type: bool
     key: tuple[str, str] = ("", "")  # the (schema, name) looked up that found it
 
 
@@ -199,6 +204,12 @@ _BUILTIN = (
     " AND bt.typnamespace IN ('pg_catalog'::pg_catalog.regnamespace,"
     " pg_catalog.to_regnamespace('information_schema'))))"
 )
+# An object an extension installed (CREATE EXTENSION, by an administrator).
+_EXTENSION = (
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+    " WHERE d.classid = 'pg_catalog.{0}'::pg_catalog.regclass"
+    " AND d.objid = {1} AND d.deptype = 'e')"
+)
 _IN_PATH = "{0} IN (SELECT s::pg_catalog.regnamespace FROM path)"
 _QUALIFIED = (
     "({0}, {1}) IN (SELECT * FROM ROWS FROM (pg_catalog.unnest(%({2}s)s::text[]),"
@@ -224,7 +235,8 @@ RESOLVE_SQL = (
     " WHERE (p.proname = ANY(%(fu)s) AND " + _IN_PATH.format("p.pronamespace") + ")"
     " OR " + _QUALIFIED.format("pn.nspname", "p.proname", "f") + " UNION ALL"
     " SELECT 'operator', o.oid::pg_catalog.regoperator::text, " + _COLUMNS + ","
-    " NOT (" + _BUILTIN.format("o.oprleft") + " AND " + _BUILTIN.format("o.oprright") + "),"
+    " NOT (" + _BUILTIN.format("o.oprleft") + " AND " + _BUILTIN.format("o.oprright") + ")"
+    " OR " + _EXTENSION.format("pg_operator", "o.oid") + ","
     " n.nspname::text, o.oprname::text"
     " FROM pg_catalog.pg_operator o"
     " JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace"
@@ -235,7 +247,8 @@ RESOLVE_SQL = (
     " OR " + _QUALIFIED.format("n.nspname", "o.oprname", "o") + " UNION ALL"
     " SELECT 'cast', pg_catalog.format_type(c.castsource, NULL) || ' AS '"
     " || pg_catalog.format_type(c.casttarget, NULL), " + _COLUMNS + ","
-    " NOT (" + _BUILTIN.format("c.castsource") + " AND " + _BUILTIN.format("c.casttarget") + "),"
+    " NOT (" + _BUILTIN.format("c.castsource") + " AND " + _BUILTIN.format("c.casttarget") + ")"
+    " OR " + _EXTENSION.format("pg_cast", "c.oid") + ","
     " '', ''"
     " FROM pg_catalog.pg_cast c"
     + _FN.format("c.castfunc")
