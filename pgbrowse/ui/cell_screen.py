@@ -16,7 +16,7 @@ from textual.widgets import TextArea
 from pgbrowse.db.catalog import Column
 from pgbrowse.db.pager import CellValue
 from pgbrowse.memory import human_bytes
-from pgbrowse.ui.safe import SafeStatic, plain, shown
+from pgbrowse.ui.safe import SafeStatic, copy_safely, plain, shown
 
 
 def presented(column: Column, value: CellValue) -> str:
@@ -83,8 +83,9 @@ class CellScreen(ModalScreen[None]):
         self.query_one(TextArea).focus()
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.value.text or "")
-        self.notify("Copied the value" + (" (as far as it was fetched)" if self.value.cut else ""))
+        said = copy_safely(self.app, self.value.text or "")
+        cut = " (as far as it was fetched)" if self.value.cut else ""
+        self.notify("Copied the value" + cut + said)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -20,7 +20,7 @@ from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.finder import CellValue
 from pgbrowse.ui.cell_screen import presented
 from pgbrowse.ui.cells import tsv_line
-from pgbrowse.ui.safe import SafeStatic, shown
+from pgbrowse.ui.safe import SafeStatic, copy_safely, shown
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
@@ -142,13 +142,13 @@ class RecordScreen(ModalScreen[None]):
         i = self._column_at_cursor()
         if i is None or i >= len(self.values):
             return
-        self.app.copy_to_clipboard(self.values[i].text or "")
-        self.notify(f"Copied {self.table.state.columns[i].name}")
+        said = copy_safely(self.app, self.values[i].text or "")
+        self.notify(f"Copied {self.table.state.columns[i].name}{said}")
 
     def action_copy_row(self) -> None:
         if self.values:
-            self.app.copy_to_clipboard(tsv_line(tuple(v.text for v in self.values)))
-            self.notify("Copied the row")
+            said = copy_safely(self.app, tsv_line(tuple(v.text for v in self.values)))
+            self.notify("Copied the row" + said)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -15,6 +15,7 @@ from pgbrowse.db.errors import PgBrowseError, UserCancelled
 from pgbrowse.db.pager import CellValue, CursorPager, Row
 from pgbrowse.db.state import ViewState
 from pgbrowse.ui.cells import tsv_line
+from pgbrowse.ui.safe import copy_safely
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
@@ -109,8 +110,8 @@ class RowActions(Screen[None]):
         """y: the cell's whole value to the clipboard (OSC 52, so it works over SSH)."""
 
         def copy(column: Column, value: CellValue) -> None:
-            self.app.copy_to_clipboard(value.text or "")
-            self.notify(f"Copied {column.name}: {value.length:,} characters")
+            said = copy_safely(self.app, value.text or "")
+            self.notify(f"Copied {column.name}: {value.length:,} characters{said}")
 
         self._fetch_cell(copy)
 
@@ -120,9 +121,11 @@ class RowActions(Screen[None]):
         if found is None:
             return
         row = found[0][: len(self.state.columns)]
-        self.app.copy_to_clipboard(tsv_line(row))
+        said = copy_safely(self.app, tsv_line(row))
         cut = any(v is not None and len(v) > self.state.truncate for v in row)
-        self.notify("Copied the row" + (" (long values cut: Enter shows one whole)" if cut else ""))
+        self.notify(
+            "Copied the row" + (" (long values cut: Enter shows one whole)" if cut else "") + said
+        )
 
     def action_profile(self) -> None:
         """p: what the cursor's column holds, from the statistics (or a bounded sample)."""

@@ -14,15 +14,34 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import App
 from textual.color import Color
 from textual.content import Content
 from textual.filter import LineFilter
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from pgbrowse.text import UNSAFE, shown
+from pgbrowse.text import UNSAFE, UNSAFE_CHAR, for_clipboard, shown
 
-__all__ = ["UNSAFE", "SafeStatic", "TerminalSafe", "plain", "plain_text", "shown"]
+__all__ = [
+    "UNSAFE",
+    "SafeStatic",
+    "TerminalSafe",
+    "copy_safely",
+    "plain",
+    "plain_text",
+    "shown",
+]
+
+
+def copy_safely(app: App[object], text: str) -> str:
+    """Copy ``text`` to the clipboard with its controls (but tab and newline), bidi and
+    invisible characters made visible text; what the toast adds ("" when none were)."""
+    safe, count = for_clipboard(text)
+    app.copy_to_clipboard(safe)
+    if not count:
+        return ""
+    return f" ({count:,} control or invisible character{'s' if count > 1 else ''} copied as text)"
 
 
 def plain(text: str, style: str = "", lines: bool = False) -> Content:
@@ -59,12 +78,12 @@ class TerminalSafe(LineFilter):
     """
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
-        search = UNSAFE.search
+        search = UNSAFE_CHAR.search
         if not any(search(segment.text) for segment in segments if not segment.control):
             return segments
         return [
             segment
             if segment.control or not search(segment.text)
-            else Segment(UNSAFE.sub("", segment.text), segment.style, segment.control)
+            else Segment(UNSAFE_CHAR.sub("", segment.text), segment.style, segment.control)
             for segment in segments
         ]
