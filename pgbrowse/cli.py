@@ -122,9 +122,29 @@ def entry() -> None:
     raise SystemExit(code)
 
 
+def _hide_password(dsn: str) -> None:
+    """A password in the connection string is taken out of the process's command line as
+    soon as it is parsed (``ps`` showed it for the whole session): the title becomes the
+    command line with the connection string's password left out."""
+    import psycopg2.extensions
+
+    try:
+        params = psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError:
+        return
+    if not params.pop("password", None):
+        return
+    import setproctitle
+
+    hidden = psycopg2.extensions.make_dsn(**params) + " password=…"
+    setproctitle.setproctitle(" ".join(hidden if arg == dsn else arg for arg in sys.argv))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.dsn and argv is None:
+        _hide_password(args.dsn)
     table = args.table or args.relation
     if args.demo and args.dsn:
         if args.relation is None and table is None:

@@ -12,6 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
+from pgbrowse.private import create_new, private_folder
 from pgbrowse.version import __version__
 
 
@@ -26,14 +27,15 @@ def log_dir() -> Path:
 def write_crash_log(error: BaseException) -> Path | None:
     """Write ``error``'s traceback to a new log file; its path, or None if none could be written."""
     try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_folder(log_dir())
         stamp = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         for n in range(1000):  # never over another log: two errors in one second get two
             path = folder / (f"{stamp}.log" if n == 0 else f"{stamp}-{n}.log")
             try:
-                with path.open("x", encoding="utf-8") as file:  # "x": only a new file
+                # Only a new file (0600), and any text: a lone surrogate from undecodable
+                # data once left a log empty.
+                with create_new(path, encoding="utf-8", errors="backslashreplace") as file:
                     file.write(f"pgbrowse {__version__}\n{text}")
             except FileExistsError:
                 continue

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from pgbrowse.crashlog import log_dir
+from pgbrowse.private import append_private, private_folder, temporary_beside
 
 HISTORY_LIMIT = 1000
 
@@ -56,21 +57,21 @@ class QueryHistory:
         self.entries.append(text)
         line = json.dumps({"at": round(time.time(), 3), "sql": text}) + "\n"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
             if len(self.entries) > self.limit:
                 del self.entries[: -self.limit]
                 self._rewrite()
             else:
-                with self.path.open("a", encoding="utf-8") as file:
+                with append_private(self.path, encoding="utf-8", errors="backslashreplace") as file:
                     file.write(line)
         except OSError as error:
             self.problem = f"the query history could not be saved: {error.strerror or error}"
 
     def _rewrite(self) -> None:
-        partial = self.path.with_name(self.path.name + ".partial")
-        with partial.open("w", encoding="utf-8") as file:
+        file, partial = temporary_beside(self.path)  # (0600, and no planted link followed)
+        with file:
             for text in self.entries:
-                file.write(json.dumps({"at": 0, "sql": text}) + "\n")
+                file.write((json.dumps({"at": 0, "sql": text}) + "\n").encode())
         os.replace(partial, self.path)
 
     def search(self, words: str) -> list[str]:

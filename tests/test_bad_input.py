@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pgbrowse.crashlog import write_crash_log
+from pgbrowse.db import export as export_module
 from pgbrowse.db.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.errors import QueryError
 from pgbrowse.db.export import Export
@@ -29,29 +30,45 @@ def read_only_dir() -> Path | None:
     return None
 
 
-def full_disk(path: Path) -> Path:
-    """``path`` whose ``.partial`` file is /dev/full: every write fails with ENOSPC."""
-    os.symlink("/dev/full", path.with_name(path.name + ".partial"))
+def full_disk(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``path``, whose temporary file writes to /dev/full: every write fails with ENOSPC
+    (the temporary file itself is made as usual, so its removal is checked too)."""
+    made = export_module.temporary_beside
+
+    def beside(target: Path) -> tuple:
+        file, partial = made(target)
+        if target != path:
+            return file, partial
+        file.close()
+        return open("/dev/full", "wb", buffering=0), partial
+
+    monkeypatch.setattr(export_module, "temporary_beside", beside)
     return path
 
 
+def partials(folder: Path) -> list[str]:
+    return [name for name in os.listdir(folder) if name.endswith(".partial")]
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-def test_a_full_disk_is_said_and_leaves_no_partial_file(demo_factory, tmp_path: Path) -> None:
+def test_a_full_disk_is_said_and_leaves_no_partial_file(
+    demo_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pager = CursorPager(demo_factory, relation(demo_factory, "shop.orders"))
     try:
-        out = full_disk(tmp_path / "orders.csv")
+        out = full_disk(tmp_path / "orders.csv", monkeypatch)
         export = Export(demo_factory, pager.export_query(), out, "shop.orders")
         with pytest.raises(QueryError) as caught:
             export.run()
         assert caught.value.title == "Could not write the file"
         assert "No space left on device" in caught.value.message
-        assert not out.exists() and not os.path.lexists(export.partial)
+        assert not out.exists() and export.partial is None and partials(tmp_path) == []
     finally:
         pager.close()
 
 
 async def test_the_export_dialog_says_each_file_system_error_and_stays_usable(
-    demo_factory: ConnectionFactory, tmp_path: Path
+    demo_factory: ConnectionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = PgBrowseApp(
         demo_factory, initial=relation(demo_factory, "shop.customers"), memory_probe=fixed_memory
@@ -72,7 +89,8 @@ async def test_the_export_dialog_says_each_file_system_error_and_stays_usable(
         assert "is a folder" in status()
         attempts = []
         if Path("/dev/full").exists():
-            attempts.append((full_disk(tmp_path / "full.csv"), "No space left on device"))
+            full = full_disk(tmp_path / "full.csv", monkeypatch)
+            attempts.append((full, "No space left on device"))
         read_only = read_only_dir()
         if read_only is not None:
             attempts.append((read_only / "x.csv", "Could not write the file"))
@@ -84,7 +102,7 @@ async def test_the_export_dialog_says_each_file_system_error_and_stays_usable(
             await wait_for(pilot, lambda: screen.result is not None, timeout=30)
             assert says in status() and "Esc closes" in status()
             assert screen.export is None  # usable again
-            assert not os.path.lexists(path.with_name(path.name + ".partial"))
+            assert partials(path.parent) == []
         screen.result = None
         good = tmp_path / "customers.csv"
         box.value = str(good)

@@ -95,8 +95,10 @@ def test_a_paste_into_a_shell_runs_nothing(tmp_path: Path) -> None:
     ran = []
     try:
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "20"]
-            + ["env", "-i", "TERM=xterm-256color", "HOME=/tmp", "bash", "--norc", "--noprofile"],
+            [
+                *("tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "20"),
+                *("env", "-i", "TERM=xterm-256color", "HOME=/tmp", "bash", "--norc"),
+            ],
             check=True,
         )
         time.sleep(0.5)

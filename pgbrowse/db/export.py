@@ -30,6 +30,7 @@ from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.connect import ConnectionFactory
 from pgbrowse.db.errors import Cancelled, PgBrowseError, QueryError
 from pgbrowse.db.session import Session
+from pgbrowse.private import shared_mode, temporary_beside
 
 CHUNK = 64 * 1024
 FORMATS = {"csv": "CSV", "tsv": "TSV", "jsonl": "JSON lines"}  # format -> its name
@@ -116,7 +117,7 @@ class Export:
         self.format = format
         self.header = header
         self.path = path
-        self.partial = path.with_name(path.name + ".partial")
+        self.partial: Path | None = None  # the temporary file beside it, while written
         self.what = what
         self.sent: list[str] = []  # the statements it sent (for tests and the curious)
         self.session = Session(factory)  # errors and a lost session, as for views
@@ -152,7 +153,10 @@ class Export:
             statement = self.copy_statement(conn)
             self.sent.append(statement)
             # (again from the start after a reconnect; unbuffered: _Counting writes blocks)
-            with self.partial.open("wb", buffering=0) as file:
+            self._remove_partial()
+            file, self.partial = temporary_beside(self.path)  # (O_EXCL: no planted link)
+            with file:
+                os.fchmod(file.fileno(), shared_mode())
                 counting = _Counting(file, lambda written: report(written, self._rows))
                 if self.format == "tsv" and self.header:
                     counting.write(("\t".join(map(tsv_field, self.header)) + "\n").encode())
@@ -170,7 +174,9 @@ class Export:
             session.conn  # noqa: B018 (connect first, so the watcher has a backend to watch)
             watcher.start()
             rows, written = session.run(f"exporting {self.what}", copy)
+            assert self.partial is not None
             os.replace(self.partial, self.path)
+            self.partial = None
             report(written, rows)
             return Exported(self.path, rows, written, time.perf_counter() - started)
         except OSError as error:  # a full disk, a read-only file system, a folder, no rights
@@ -186,8 +192,10 @@ class Export:
             session.close()
 
     def _remove_partial(self) -> None:
-        with contextlib.suppress(OSError):  # (gone already, or never made)
-            self.partial.unlink()
+        if self.partial is not None:
+            with contextlib.suppress(OSError):  # (gone already)
+                self.partial.unlink()
+            self.partial = None
 
     def _watch_rows(self) -> None:
         """Rows so far, from pg_stat_progress_copy, every 0.25 s (quietly none before 14)."""
