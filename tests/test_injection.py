@@ -9,6 +9,7 @@ have written one.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -397,3 +398,18 @@ def test_any_query_is_refused_or_one_read(victim_dsn: str, tmp_path: Path, text:
 def test_the_property_tests_left_the_victim_alone(victim_dsn: str) -> None:
     rows, _, called = fingerprint(victim_dsn)
     assert rows == VICTIM_ROWS and called is False
+
+
+def test_a_nul_byte_or_an_endless_text_is_refused_whole() -> None:
+    """Issue 24: ``SELECT 1\\x00; DELETE …`` silently sent ``SELECT 1`` (libpq ends the text
+    at the NUL); a filter of 50,000 OR terms took 14.7 s inside the guard."""
+    with pytest.raises(QueryError, match=r"NUL byte \(character 7\)"):
+        check_expression("id = 1\x00 OR true")
+    with pytest.raises(QueryError, match="NUL byte"):
+        Relation.of_query("SELECT 1\x00; DELETE FROM victim")
+    huge = " OR ".join(f"id = {i}" for i in range(50_000))
+    started = time.perf_counter()
+    with pytest.raises(QueryError, match="too long to check"):
+        check_expression(huge)
+    assert time.perf_counter() - started < 2.5  # (0.16 s measured on a loaded 2-core machine)
+    assert check_expression(" OR ".join(f"id = {i}" for i in range(1000))).sql
