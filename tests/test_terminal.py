@@ -173,6 +173,8 @@ theme = "nord"
 demo_rows = 5000000
 compare_rows = 1000
 compare_mb = 64
+role = "pg_read_all_data"
+allowed_functions = ["public.st_*", "similarity"]
 """
 
 
@@ -188,6 +190,8 @@ def test_a_config_file_sets_every_default_and_flags_win(tmp_path: Path) -> None:
     assert "12.5" in lines["statement_timeout"] and "config file" in lines["statement_timeout"]
     assert "250" in lines["page_size"] and '"nord"' in lines["theme"]
     assert "= 5000000 " in lines["demo_rows"]
+    assert '["public.st_*", "similarity"]' in lines["allowed_functions"]
+    assert '"pg_read_all_data"' in lines["role"]
     assert "120" in lines["truncate"] and "--truncate" in lines["truncate"]
     # The printed settings are themselves a valid config file.
     again = tmp_path / "again.toml"
