@@ -393,3 +393,49 @@ def test_any_catalog_call_is_refused_or_changes_nothing(
     finally:
         pager.close()
     assert world(attacked["dsn"], attacked["canary"], attacked["file"]) == before, text
+
+
+def test_opening_a_view_says_whose_code_it_runs(attacked: dict[str, str]) -> None:
+    """A view whose definition calls a function outside pg_catalog, or a VOLATILE one, runs
+    it as it is read (the owner's code, as in psql): a warning on open and in the
+    structure pane, not a refusal."""
+    from pgbrowse.db.session import Session
+    from pgbrowse.db.structure import read_structure
+    from pgbrowse.ui.structure_screen import structure_text
+
+    conn = psycopg2.connect(attacked["dsn"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "CREATE OR REPLACE FUNCTION public.noisy(int) RETURNS int VOLATILE LANGUAGE sql"
+            " AS 'SELECT $1'"
+        )
+        cur.execute(
+            "CREATE OR REPLACE VIEW leaky AS SELECT id, public.noisy(id) AS n, random() AS r"
+            " FROM victim"
+        )
+        cur.execute(
+            "CREATE OR REPLACE VIEW tidy AS SELECT id, lower(t) AS t, c FROM victim"
+            " WHERE c = 'x' OR id > 0"
+        )
+    conn.close()
+    factory = ConnectionFactory(attacked["dsn"])
+    said = {}
+    for name in ("public.leaky", "public.tidy"):
+        pager = CursorPager(factory, relation(factory, name), page_size=20)
+        try:
+            assert pager.rows(0, 5)  # read all the same
+            said[name] = [e for e in pager.state().events if e.startswith("runs: ")]
+            session = Session(factory)
+            try:
+                text = structure_text(read_structure(session, relation(factory, name)))
+            finally:
+                session.close()
+            said[name + " pane"] = [line for line in text.splitlines() if "owner's code" in line]
+        finally:
+            pager.close()
+    (warning,) = said["public.leaky"]
+    assert "public.noisy() is VOLATILE and not a built-in (schema public)" in warning
+    assert "pg_catalog.random() is VOLATILE" not in warning  # (a harmless VOLATILE one)
+    assert said["public.leaky pane"] and "public.noisy()" in said["public.leaky pane"][0]
+    assert said["public.tidy"] == [] and said["public.tidy pane"] == []

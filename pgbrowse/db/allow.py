@@ -121,33 +121,52 @@ def _matches(pattern: str, schema: str, name: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
 
-def vet(conn: Any, calls: Calls, allowed: Iterable[str] = (), filter: bool = False) -> None:
-    """Resolve ``calls`` in the catalog of ``conn``'s server (one statement, in the
-    connection's current transaction) and raise FilterError (``filter``) or QueryError
-    ("Refused") naming the first candidate that may not run."""
+def resolve(conn: Any, calls: Calls) -> list[Candidate]:
+    """Every candidate of every name ``calls`` holds, from the catalog of ``conn``'s server
+    (one statement, in the connection's current transaction)."""
     if not calls:
-        return
-    allowed = tuple(allowed)
+        return []
     with conn.cursor() as cur:
         cur.execute(RESOLVE_SQL, _parameters(calls))
         rows = cur.fetchall()
-    candidates = [
+    return [
         Candidate(row[0], row[1], row[2], row[3], row[4], row[5], (row[6], row[7])) for row in rows
     ]
-    _refuse_missing(calls, candidates, filter)
+
+
+def refusals(candidates: Iterable[Candidate], allowed: Iterable[str] = ()) -> list[str]:
+    """Why each candidate that may not run may not, in words, each once."""
+    allowed = tuple(allowed)
+    said: list[str] = []
     for candidate in candidates:
         why = why_refused(candidate, allowed)
         if why is None:
             continue
-        function = candidate.what in FUNCTION_KINDS
         qualified = f"{candidate.schema}.{candidate.name}()"
-        subject = (
+        text = (
             f"{qualified} {why}"
-            if function
+            if candidate.what in FUNCTION_KINDS
             else f"the {candidate.what} {candidate.shown} runs {qualified}, which {why}"
         )
+        if text not in said:
+            said.append(text)
+    return said
+
+
+def vet(conn: Any, calls: Calls, allowed: Iterable[str] = (), filter: bool = False) -> None:
+    """Resolve ``calls`` in the catalog of ``conn``'s server and raise FilterError
+    (``filter``) or QueryError ("Refused") naming the first candidate that may not run, or
+    a name the catalog does not know."""
+    if not calls:
+        return
+    candidates = resolve(conn, calls)
+    _refuse_missing(calls, candidates, filter)
+    for candidate in candidates:
+        found = refusals([candidate], allowed)
+        if not found:
+            continue
         message = (
-            f"{subject} (refused). pgbrowse calls built-in IMMUTABLE or STABLE functions;"
+            f"{found[0]} (refused). pgbrowse calls built-in IMMUTABLE or STABLE functions;"
             f' to allow this one: {CONFIG_KEY} = ["{candidate.schema}.{candidate.name}"]'
             " in the config file"
         )

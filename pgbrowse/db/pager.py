@@ -37,6 +37,7 @@ from pgbrowse.db.server_side import ServerSide, read_server_side
 from pgbrowse.db.session import Session, Statement, StatementLog
 from pgbrowse.db.state import ViewState
 from pgbrowse.db.strategy import Ctid, Keyset, Strategy
+from pgbrowse.db.structure import owner_code, runs_text
 from pgbrowse.db.view import CELL_LIMIT, View
 
 __all__ = [
@@ -231,6 +232,10 @@ class CursorPager(Reordering):
             columns = tuple(list_columns(session.conn, relation))
             session.record("-- columns of " + relation.qualified, 0, started)
             references = read_references(session, relation)
+            if relation.kind == "v":  # (a view's rule runs as it is read; say whose code)
+                runs = runs_text(owner_code(session, relation))
+                if runs:
+                    self._events.append("runs: " + runs)
             self.view = self.view.with_(relation=relation, columns=columns, references=references)
             self.row_count = self._estimate()
             started = self.clock()

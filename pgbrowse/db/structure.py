@@ -16,12 +16,59 @@ from pgbrowse.db.session import Session
 
 Rows = list[tuple[Any, ...]]
 
+# What reading a relation runs on its owner's behalf: its definition (a view's) and its row
+# security policies' expressions, as the server prints them back.
+OWNER_SQL = """
+SELECT 'view', pg_catalog.pg_get_viewdef(c.oid, true) FROM pg_catalog.pg_class c
+WHERE c.oid = {rel} AND c.relkind = 'v'
+UNION ALL
+SELECT 'policy', pg_catalog.pg_get_expr(p.polqual, p.polrelid)
+FROM pg_catalog.pg_policy p WHERE p.polrelid = {rel} AND p.polqual IS NOT NULL"""
+
+
+def owner_code(session: Session, relation: Relation) -> list[str]:
+    """What reading ``relation`` runs of its owner's code that pgbrowse would not call for
+    typed SQL (functions outside pg_catalog, VOLATILE ones): its view definition and row
+    security policies, checked by the same catalog rule (``pgbrowse.db.allow``). A warning,
+    not a refusal: it is the owner's code, as in psql. Direct calls only: a view over a view
+    is not followed."""
+    from pgbrowse.db.allow import refusals, resolve
+    from pgbrowse.db.errors import QueryError
+    from pgbrowse.db.guard import check_expression, check_query
+
+    rel = relation.regclass(session.conn)
+    said: list[str] = []
+    allowed = session.factory.settings.allowed_functions
+    for kind, text in session.all(sql.SQL(OWNER_SQL).format(rel=rel)):
+        try:
+            checked = check_query(text) if kind == "view" else check_expression(text)
+        except QueryError:
+            continue  # (the server printed it: only a printer's limit lands here)
+        said += [
+            r for r in refusals(resolve(session.conn, checked.calls), allowed) if r not in said
+        ]
+    return said
+
+
+def runs_text(found: list[str]) -> str:
+    """What reading the relation runs, in words ("" when nothing to say)."""
+    if not found:
+        return ""
+    more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+    return (
+        "reading it runs its owner's code: "
+        + "; ".join(found[:3])
+        + more
+        + " (pgbrowse checks what you type, not what a view or policy calls)"
+    )
+
+
 QUERIES: dict[str, str] = {
     "relation": """
 SELECT c.relkind, c.relrowsecurity, c.relforcerowsecurity,
-       c.relpages::int8 * current_setting('block_size')::int8,
-       coalesce(t.relpages, 0)::int8 * current_setting('block_size')::int8,
-       (SELECT coalesce(sum(ic.relpages), 0) FROM pg_catalog.pg_index i
+       greatest(c.relpages, 0)::int8 * current_setting('block_size')::int8,
+       greatest(coalesce(t.relpages, 0), 0)::int8 * current_setting('block_size')::int8,
+       (SELECT coalesce(sum(greatest(ic.relpages, 0)), 0) FROM pg_catalog.pg_index i
         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid)::int8
         * current_setting('block_size')::int8,
        c.reltuples::float8,
@@ -95,6 +142,7 @@ class Structure:
 
     relation: Relation
     parts: dict[str, Rows] = field(default_factory=dict)
+    runs: list[str] = field(default_factory=list)  # owner's code reading it runs (owner_code)
 
     def one(self, part: str) -> tuple[Any, ...] | None:
         rows = self.parts.get(part) or []
@@ -109,6 +157,7 @@ def read_structure(session: Session, relation: Relation) -> Structure:
         found = Structure(relation)
         for part, query in QUERIES.items():
             found.parts[part] = session.all(sql.SQL(query).format(rel=rel))
+        found.runs = owner_code(session, relation)
         return found
 
     return session.run(f"describing {relation.qualified}", read)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pgbrowse.db.catalog import KIND_NAMES, Relation
 from pgbrowse.db.session import Session
-from pgbrowse.db.structure import Structure, read_structure
+from pgbrowse.db.structure import Structure, read_structure, runs_text
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.report_screen import ReportScreen
 from pgbrowse.ui.safe import shown
@@ -40,7 +40,9 @@ def structure_text(found: Structure) -> str:
         if note:
             lines.append(shown(note.splitlines()[0]))
         rows = f"~{tuples:,.0f} rows" if tuples is not None and tuples >= 0 else "rows unknown"
-        if kind not in ("v", "f"):  # (a view and a foreign table store nothing here)
+        if kind == "p":
+            lines.append(f"{rows}; its rows and their sizes are in its partitions")
+        elif kind not in ("v", "f"):  # (a view and a foreign table store nothing here)
             lines.append(
                 f"{rows}; heap {human_bytes(heap)}, TOAST {human_bytes(toast)},"
                 f" indexes {human_bytes(indexes)} (from relpages, as of the last VACUUM/ANALYZE)"
@@ -51,6 +53,9 @@ def structure_text(found: Structure) -> str:
             lines.append(f"partition {shown(bound)}")
         if rls:
             lines.append("row-level security on" + (" (forced for the owner)" if force_rls else ""))
+        runs = runs_text(found.runs)
+        if runs:
+            lines.append("⚠ " + shown(runs))
     lines += ["", "columns"]
     for name, type_name, not_null, default, collation, comment, indexed in found.parts.get(
         "columns", []

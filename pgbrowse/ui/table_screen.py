@@ -181,6 +181,10 @@ class TableScreen(Following):
         """What the loader says happened (once each): a new session, or a new order."""
         if "reconnected" in message.events:
             self.notify(reconnected_message(self.state.lost_because), title="Reconnected")
+        for event in message.events:
+            if event.startswith("runs: "):
+                what = self.state.relation.qualified
+                self.notify(f"{what}: {event.removeprefix('runs: ')}", severity="warning")
         if "landed alone" in message.events:
             self.notify(
                 f"{self.state.relation.qualified} has no key order to find the row in:"
