@@ -27,10 +27,11 @@ _INVISIBLE = (
 )
 # C0 and C1 controls, DEL, the bidi embeddings, overrides, isolates and marks, the line and
 # paragraph separators, the BOM / zero-width no-break space, and the invisible ones above.
-UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]|" + _INVISIBLE)
+# (and a lone surrogate: a byte a SQL_ASCII database holds that is no character, drawn \x9b)
+UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]|" + _INVISIBLE)
 # Each character of those, one at a time (the terminal's last filter drops them as drawn).
-UNSAFE_CHAR = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{_CF}{_FILLERS}]")
-_LINE_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]|" + _INVISIBLE)
+UNSAFE_CHAR = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\ud800-\\udfff{_CF}{_FILLERS}]")
+_LINE_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]|" + _INVISIBLE)
 _MARKS = {"\n": "↵", "\r": "␍", "\t": "→", "\x7f": "␡"}
 
 
@@ -39,6 +40,8 @@ def _mark(match: re.Match[str]) -> str:
     if char in _MARKS:
         return _MARKS[char]
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is no character (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
     if code < 0x20:
         return chr(0x2400 + code)  # the control pictures: ␀ … ␛ … ␟
     return f"<U+{code:04X}>"

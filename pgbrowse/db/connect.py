@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 from dataclasses import dataclass
@@ -13,6 +14,43 @@ import psycopg2.extensions
 from pgbrowse.db.errors import ConnectError, first_line
 
 APPLICATION_NAME = "pgbrowse"
+
+
+# A SQL_ASCII database stores bytes, not characters: PostgreSQL checks none of them, so names
+# and values may hold any byte >= 0x80, which psycopg2's ascii codec refuses (the relation
+# list failed with a UnicodeDecodeError). Such a byte is read as a lone surrogate
+# (surrogateescape), shown as \x9b (pgbrowse.text), and sent back as the same byte, so a
+# name read from the catalog still names its relation.
+def _sql_ascii_codec(name: str) -> codecs.CodecInfo | None:
+    if name != "pgbrowse_sql_ascii":
+        return None
+
+    def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+        return text.encode("ascii", "surrogateescape"), len(text)
+
+    def decode(data: Any, errors: str = "strict") -> tuple[str, int]:
+        return bytes(data).decode("ascii", "surrogateescape"), len(data)
+
+    return codecs.CodecInfo(encode, decode, name="pgbrowse_sql_ascii")
+
+
+codecs.register(_sql_ascii_codec)
+for _name in ("SQL_ASCII", "SQLASCII"):
+    psycopg2.extensions.encodings[_name] = "pgbrowse_sql_ascii"
+_quote_ident = psycopg2.extensions.quote_ident
+
+
+def _quote_any_ident(ident: str | bytes, scope: Any) -> str:
+    """psycopg2's quote_ident, which encodes as UTF-8 whatever the connection's encoding:
+    a name holding a byte read from a SQL_ASCII database (a lone surrogate) is quoted here
+    by the same rule (PQescapeIdentifier's: double quotes doubled), and sent as that byte by
+    the connection's codec."""
+    if isinstance(ident, str) and any("\udc80" <= char <= "\udcff" for char in ident):
+        return '"' + ident.replace('"', '""') + '"'
+    return str(_quote_ident(ident, scope))
+
+
+psycopg2.extensions.quote_ident = _quote_any_ident  # (psycopg2.sql.Identifier's, too)
 
 
 @dataclass(frozen=True)

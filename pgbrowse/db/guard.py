@@ -38,6 +38,16 @@ MAX_NODES = 20_000
 
 Name = tuple[str | None, str]  # (schema or None for the search path, name)
 
+# A byte a SQL_ASCII database holds that is no character is read as a lone surrogate
+# (pgbrowse.db.connect), which the parser's UTF-8 cannot carry: it is parsed as a character
+# of Unicode's private use area (U+10FE80 + the byte) and restored in what is printed back.
+_TO_PRIVATE = {code: 0x10FE00 + code - 0xDC00 for code in range(0xDC80, 0xDD00)}
+_FROM_PRIVATE = {value: key for key, value in _TO_PRIVATE.items()}
+
+
+def _restore(text: str) -> str:
+    return text.translate(_FROM_PRIVATE)
+
 
 @dataclass(frozen=True)
 class Calls:
@@ -147,6 +157,7 @@ def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
             f"the text holds a NUL byte (character {at}); PostgreSQL would cut the text there,"
             " so none of it is sent (refused)",
         )
+    text = text.translate(_TO_PRIVATE)
     try:
         # The tree as JSON first (C, fast), to bound what the Python tree and its checks cost.
         nodes = parse_sql_json(text).count("{")
@@ -236,7 +247,7 @@ def _name(strings: object) -> Name | None:
     """(schema, name) of a qualified name's strings (a catalog-qualified one: its last two)."""
     from pglast import ast
 
-    parts = [str(s.sval) for s in strings or () if isinstance(s, ast.String)]  # type: ignore[attr-defined]
+    parts = [_restore(str(s.sval)) for s in strings or () if isinstance(s, ast.String)]  # type: ignore[attr-defined]
     if not parts:
         return None
     return (parts[-2] if len(parts) > 1 else None, parts[-1])
@@ -280,10 +291,10 @@ def _inspect(title: str, tree: ast.Node, strict: bool) -> Calls:
                 types.add(name)
         elif isinstance(node, ast.ColumnRef) and len(fields := node.fields or ()) > 1:
             if isinstance(fields[-1], ast.String):
-                attributes.add(str(fields[-1].sval))
+                attributes.add(_restore(str(fields[-1].sval)))
         elif isinstance(node, ast.A_Indirection):
             parts = node.indirection or ()
-            attributes.update(str(i.sval) for i in parts if isinstance(i, ast.String))
+            attributes.update(_restore(str(i.sval)) for i in parts if isinstance(i, ast.String))
         elif isinstance(node, ast.RangeTableSample) and (name := _name(node.method)):
             samples.add(name)
     return Calls(
@@ -299,7 +310,7 @@ def _print(title: str, tree: ast.Node) -> str:
     from pglast.stream import RawStream
 
     try:
-        return RawStream()(tree)
+        return _restore(RawStream()(tree))
     except Exception as error:  # a construct the printer does not know: refuse, never guess
         raise _error(title, f"could not be checked ({error}); it was not run") from None
 

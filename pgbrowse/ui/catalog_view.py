@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual.geometry import Size
 from textual.message import Message
@@ -126,8 +127,8 @@ class CatalogView(ScrollView, can_focus=False):
         index = self.listing.index
         for row in range(top, min(len(lines), top + self.size.height)):
             entry = index.entry(lines[row])
-            needed["schema"] = max(needed["schema"], len(entry.schema))
-            name = 2 * index.depth(entry.line) + len(entry.name)
+            needed["schema"] = max(needed["schema"], cell_len(shown(entry.schema)))
+            name = 2 * index.depth(entry.line) + cell_len(shown(entry.name))
             if entry.children:
                 name += 4 + len(f"{entry.children:,}") + 2
             needed["name"] = max(needed["name"], name)
