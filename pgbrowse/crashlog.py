@@ -12,6 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
+from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.private import create_new, private_folder
 from pgbrowse.version import __version__
 
@@ -48,3 +49,12 @@ def write_crash_log(error: BaseException) -> Path | None:
 def one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def unexpected(error: BaseException) -> PgBrowseError:
+    """An error no one expected, as a screen says it: in one line, with where its
+    traceback was written (the screen that met it says so instead of waiting for ever)."""
+    log = write_crash_log(error)
+    first = (str(error).splitlines() or [""])[0][:200]
+    where = f" (the traceback is in {log})" if log else ""
+    return PgBrowseError("Unexpected error", f"{type(error).__name__}: {first}{where}")

@@ -33,6 +33,9 @@ class CellValue:
     cut: bool  # text holds only the first ``limit`` characters
 
 
+RECORD_COLUMNS = 800  # columns per statement of the record view (two targets each)
+
+
 class RowFinder(AnchorReader):
     """Search and cells, on top of the reader; the pager supplies ``_run`` and ``load``."""
 
@@ -119,9 +122,17 @@ class RowFinder(AnchorReader):
 
     @owned
     def fetch_record(self, row: Row, limit: int = RECORD_LIMIT) -> list[CellValue]:
-        """Every column of ``row``, whole up to ``limit`` characters each, in one statement
-        (the record view)."""
-        return self._values(row, limit, None, "Cannot show the row")
+        """Every column of ``row``, whole up to ``limit`` characters each (the record view):
+        in one statement, or one per 800 columns (each column is two of a statement's at
+        most 1,664 targets), all in the view's one snapshot."""
+        count = len(self.view.columns)
+        if count <= RECORD_COLUMNS:
+            return self._values(row, limit, None, "Cannot show the row")
+        values: list[CellValue] = []
+        for start in range(0, count, RECORD_COLUMNS):
+            wanted = tuple(range(start, min(start + RECORD_COLUMNS, count)))
+            values += self._values(row, limit, wanted, "Cannot show the row")
+        return values
 
     def _values(
         self, row: Row, limit: int, columns: tuple[int, ...] | None, failing: str

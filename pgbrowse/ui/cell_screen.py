@@ -20,13 +20,14 @@ from pgbrowse.ui.safe import SafeStatic, copy_safely, plain, shown
 
 
 def presented(column: Column, value: CellValue) -> str:
-    """The text to show: JSON indented (when whole), anything else as printed."""
+    """The text to show: JSON indented (when whole), anything else as printed; JSON too deep
+    for Python's parser (nested 10,000 deep) is shown raw, as the server printed it."""
     if value.text is None:
         return "NULL"
     if column.type_name in ("json", "jsonb") and not value.cut:
         try:
             return json.dumps(json.loads(value.text), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value.text
     return value.text
 

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import TextArea
 
+from pgbrowse.crashlog import unexpected
 from pgbrowse.db.catalog import Column
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.finder import CellValue
@@ -100,6 +101,9 @@ class RecordScreen(ModalScreen[None]):
             except PgBrowseError as error:
                 self.app.call_from_thread(self._failed, error)
                 return
+            except Exception as error:  # said here, never a screen waiting for ever
+                self.app.call_from_thread(self._failed, unexpected(error))
+                return
             self.app.call_from_thread(self._show, number, values)
 
         self.view.loader.submit(task, doing=f"reading row {number + 1:,}")
@@ -110,8 +114,12 @@ class RecordScreen(ModalScreen[None]):
 
     def _show(self, number: int, values: list[CellValue]) -> None:
         columns = self.table.state.columns
-        self.values, self.row_number = values, number
-        text, self.starts = record_text(columns, values)
+        try:
+            text, starts = record_text(columns, values)
+        except Exception as error:  # said here, never a screen waiting for ever
+            self._failed(unexpected(error))
+            return
+        self.values, self.row_number, self.starts = values, number, starts
         area = self.query_one(TextArea)
         area.load_text(text)
         state = self.table.state
