@@ -88,7 +88,12 @@ def test_identity_decides_the_hidden_columns_and_the_lookup() -> None:
 
 def test_the_select_keeps_null_apart_from_a_composite_of_nulls() -> None:
     select = render(view(identity=("id",), strategy=Walk(keys=("id",))).select())
-    assert 'CASE WHEN num_nulls("p") = 1 THEN NULL ELSE left(concat("p"), 501) END' in select
+    assert (
+        'CASE WHEN num_nulls("p") = 1 THEN NULL WHEN pg_column_size("p") > 1000000'
+        " THEN E'\\001\\002' || pg_size_pretty(pg_column_size(\"p\")::bigint) || ' pair'"
+        ' ELSE left(concat("p"), 501) END'
+    ) in select  # (a value stored over 1 MB is not converted: its size is drawn instead)
+    assert 'CASE WHEN num_nulls("t") = 1 THEN NULL ELSE left("t"::text, 501) END' in select
     assert select.endswith('"id"::text AS "pgbrowse_key_0" FROM "s"."t"')
 
 

@@ -29,6 +29,7 @@ TOP_ALIAS = "pgbrowse_sorted"  # the subquery of a sort of every row
 CELL_LIMIT = 1_000_000  # characters of a value the cell view fetches at most
 WALK = Walk()
 SLICED_TYPES = ("text", "character varying")  # binary-coercible to text: sliced as stored
+FAT_BYTES = CELL_LIMIT  # a value stored larger is not converted for the table's pages
 
 
 def text_of(column: Column) -> sql.Composable:
@@ -38,22 +39,75 @@ def text_of(column: Column) -> sql.Composable:
     its output function (``concat``), whole (json too: its cast to text is its output
     function, measured to read every chunk)."""
     name = sql.Identifier(column.name)
-    type_name = column.type_name
-    if type_name.split("(")[0] in SLICED_TYPES and not type_name.endswith("]"):
+    if _sliced(column):
         return sql.SQL("{}::text").format(name)
     return sql.SQL("concat({})").format(name)
 
 
-def value_text(column: Column, limit: int | None = None) -> sql.Composable:
+def value_text(column: Column, limit: int | None = None, fat: bool = False) -> sql.Composable:
     """A column's value as psql shows it (cut at ``limit`` characters on the server, or
     whole), NULL only for a NULL value: a composite of NULL fields is ``(,)``, as psql
-    prints it (``c IS NULL`` would be true for it)."""
+    prints it (``c IS NULL`` would be true for it).
+
+    Cut before conversion where the type allows: text and varchar are sliced as stored, a
+    bytea's first bytes are hex-encoded (as its output function does, ``bytea_output =
+    hex``). Any other type goes through its output function whole, so with ``fat`` (the
+    table's pages) a value stored larger than ``FAT_BYTES`` (``pg_column_size``, which
+    reads no TOAST data) is not converted at all: its size and type come instead, marked
+    (``fat_placeholder``), and the table draws it as "512 MB jsonb" in guillemets. The mark
+    is ASCII, so it travels in any database encoding."""
+    name = sql.Identifier(column.name)
     text = text_of(column)
     if limit is not None:
         text = sql.SQL("left({}, {})").format(text, sql.Literal(limit))
-    return sql.SQL("CASE WHEN num_nulls({}) = 1 THEN NULL ELSE {} END").format(
-        sql.Identifier(column.name), text
-    )
+        if _base(column) == "bytea":
+            sliced = sql.SQL(
+                "left('\\x' || encode(substring({} FROM 1 FOR {}), 'hex'), {})"
+            ).format(name, sql.Literal(limit // 2 + 1), sql.Literal(limit))
+            text = sql.SQL(
+                "CASE WHEN current_setting('bytea_output') = 'hex' THEN {} ELSE {} END"
+            ).format(sliced, text)
+    cases = sql.SQL("WHEN num_nulls({}) = 1 THEN NULL").format(name)
+    if fat and limit is not None and not _sliced(column):
+        cases = sql.SQL("{} WHEN pg_column_size({}) > {} THEN {}").format(
+            cases,
+            name,
+            sql.Literal(FAT_BYTES),
+            sql.SQL("E'\\001\\002' || pg_size_pretty(pg_column_size({})::bigint) || {}").format(
+                name, sql.Literal(" " + column.type_name)
+            ),
+        )
+    return sql.SQL("CASE {} ELSE {} END").format(cases, text)
+
+
+FAT_MARK = "\x01\x02"  # a value not converted (value_text's fat): no output function makes it
+
+
+def fat_placeholder(value: str, column: Column) -> str | None:
+    """What the table draws for a value ``value_text`` did not convert; None for a value."""
+    if value.startswith(FAT_MARK) and not _sliced(column):
+        return "\u2039" + value[len(FAT_MARK) :] + "\u203a"
+    return None
+
+
+def value_length(column: Column) -> sql.Composable:
+    """How many characters a column's whole value has as text (a bytea's counted from its
+    stored length, in hex: never converted)."""
+    name = sql.Identifier(column.name)
+    if _base(column) == "bytea":
+        return sql.SQL(
+            "CASE WHEN current_setting('bytea_output') = 'hex' THEN 2 + 2 * octet_length({})"
+            " ELSE length(concat({})) END"
+        ).format(name, name)
+    return sql.SQL("length(concat({}))").format(name)
+
+
+def _base(column: Column) -> str:
+    return "" if column.type_name.endswith("]") else column.type_name.split("(")[0]
+
+
+def _sliced(column: Column) -> bool:
+    return _base(column) in SLICED_TYPES
 
 
 def _spaced(parts: list[sql.Composable]) -> sql.Composable:
@@ -135,7 +189,9 @@ class View:
         server; then the hidden columns as text. NULL is only a NULL value: a composite of
         NULL fields is ``(,)``, as psql prints it (``c IS NULL`` would be true for it)."""
         # (one character more than shown, to know it was cut)
-        items: list[sql.Composable] = [value_text(c, self.truncate + 1) for c in self.columns]
+        items: list[sql.Composable] = [
+            value_text(c, self.truncate + 1, fat=True) for c in self.columns
+        ]
         items += [
             sql.SQL("{}::text AS {}").format(sql.Identifier(k), sql.Identifier(f"pgbrowse_key_{i}"))
             for i, k in enumerate(self.hidden)
@@ -411,8 +467,8 @@ class View:
         )
         wanted = range(len(self.columns)) if columns is None else columns
         targets: sql.Composable = sql.SQL(", ").join(
-            sql.SQL("{}, length(concat({}))").format(
-                value_text(self.columns[i], limit), sql.Identifier(self.columns[i].name)
+            sql.SQL("{}, {}").format(
+                value_text(self.columns[i], limit), value_length(self.columns[i])
             )
             for i in wanted
         )

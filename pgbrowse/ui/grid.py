@@ -24,6 +24,7 @@ from textual.strip import Strip
 from pgbrowse.db.cache import PageCache, Row
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.state import ViewState
+from pgbrowse.db.view import fat_placeholder
 from pgbrowse.ui.cells import NULL_TEXT, fit, visible
 from pgbrowse.ui.columns import ColumnLayout, Piece
 from pgbrowse.ui.safe import shown
@@ -108,6 +109,8 @@ class Grid(ScrollView):
                 width = max(width, len(str(self.row_count)) + 1)
             for row in sample[:50]:
                 value = row[i]
+                if value is not None:
+                    value = fat_placeholder(value, column) or value
                 width = max(width, cell_len(visible(value, truncate)) if value is not None else 4)
             widths.append(min(width, MAX_COLUMN_WIDTH))
         if not self.laid_out:  # (the first time: later the user's choices are kept)
@@ -268,6 +271,8 @@ class Grid(ScrollView):
                 text, style = fit(PLACEHOLDER, w), base + styles.placeholder
             elif (value := values[i]) is None:
                 text, style = fit(NULL_TEXT, w, column.numeric), base + styles.null
+            elif (placeholder := fat_placeholder(value, column)) is not None:
+                text, style = fit(placeholder, w), base + styles.null  # (not converted)
             else:
                 text = fit(visible(value, truncate), w, column.numeric)
                 style = base
