@@ -107,3 +107,28 @@ def test_structure_of_1600_columns_and_of_a_partitioned_table(ident_dsn: str) ->
             assert "its rows and their sizes are in its partitions" in text
         else:
             assert "  c1600  integer" in text
+
+
+async def test_the_table_error_line_marks_controls(scratch_dsn: str) -> None:
+    """A view that cannot be read says why on its error line, with the controls the message
+    quotes made visible (they were dropped silently)."""
+    conn = psycopg2.connect(scratch_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "CREATE OR REPLACE FUNCTION public.boom() RETURNS int LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION E'bad \\x1b]52;c;eA==\\x07 value'; END $$"
+        )
+        cur.execute("CREATE OR REPLACE VIEW public.boom_v AS SELECT public.boom() AS x")
+    conn.close()
+    factory = ConnectionFactory(scratch_dsn)
+    app = PgBrowseApp(
+        factory, initial=relation(factory, "public.boom_v"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        from pgbrowse.ui.table_view import TableView
+
+        await wait_for(pilot, lambda: bool(app.screen.query(TableView)))
+        view = app.screen.query_one(TableView)
+        await wait_for(pilot, lambda: "bad" in view.render_line(0).text)
+        assert "bad ␛]52;c;eA==␇ value" in view.render_line(0).text

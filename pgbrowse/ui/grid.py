@@ -174,7 +174,8 @@ class Grid(ScrollView):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if not self.laid_out:
-            text = "loading…" if self.error is None else self.error.message
+            # (an error quotes the server, which may quote the data: its controls are shown)
+            text = "loading…" if self.error is None else shown(self.error.message)
             # Always a style: Textual's NO_COLOR filter needs one on every segment.
             line = Segment(fit(text if y == 0 else "", width), self.rich_style)
             return Strip([line]) if width > 0 else Strip([])
