@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 
+from pgbrowse.crashlog import unexpected
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.session import Session
 from pgbrowse.ui.safe import SafeStatic
@@ -60,8 +61,9 @@ class ReportScreen(ModalScreen[None], Generic[T]):
     def read(self) -> None:
         try:
             result = self.fetch(self.session)
-        except PgBrowseError as error:
-            self.app.call_from_thread(self._say, f" {error.title}: {error.message}")
+        except Exception as error:  # said here, never a screen waiting for ever
+            said = error if isinstance(error, PgBrowseError) else unexpected(error)
+            self.app.call_from_thread(self._say, f" {said.title}: {said.message}")
             return
         finally:
             self.session.close()
@@ -72,7 +74,12 @@ class ReportScreen(ModalScreen[None], Generic[T]):
 
     def _show(self, result: T) -> None:
         self.result = result
-        self._say(self.text(result) + "\n\n(Esc closes)")
+        try:
+            text = self.text(result)
+        except Exception as error:  # (a result it cannot present: said, with its log)
+            failed = unexpected(error)
+            text = f" {failed.title}: {failed.message}"
+        self._say(text + "\n\n(Esc closes)")
 
     def action_close(self) -> None:
         if self.result is None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from pgbrowse.crashlog import unexpected
 from pgbrowse.db.catalog import Column
 from pgbrowse.db.errors import PgBrowseError, UserCancelled
 from pgbrowse.db.pager import CellValue, CursorPager, Row
@@ -64,7 +65,12 @@ class RowActions(Screen[None]):
 
         def task(pager: CursorPager) -> None:
             try:
-                result = work(pager)
+                try:
+                    result = work(pager)
+                except PgBrowseError:
+                    raise
+                except Exception as failed:  # said, never lost on the loader's thread
+                    raise unexpected(failed) from None
             except PgBrowseError as error:
                 if cancelled and isinstance(error, UserCancelled):
                     self.app.call_from_thread(self.notify, cancelled)

@@ -47,13 +47,21 @@ def main() -> None:
                 "INSERT INTO fat SELECT g, '\\x00ff'::bytea, jsonb_build_object('n', g),"
                 " ARRAY[g::text] FROM generate_series(1, 50) g"
             )
-            cur.execute("UPDATE fat SET b = decode(repeat('ab', %s), 'hex') WHERE id = 25", (size,))
+            half = size // 2  # (one text holds less than 1 GB: the values are built in halves)
+            cur.execute(
+                "UPDATE fat SET b = decode(repeat('ab', %s), 'hex') || decode(repeat('ab', %s),"
+                " 'hex') WHERE id = 25",
+                (half, size - half),
+            )
             cur.execute(  # (a jsonb holds less than 256 MB: an array of 1 MB strings)
                 "UPDATE fat SET j = to_jsonb(ARRAY(SELECT repeat('x', 1048576)"
                 " FROM generate_series(1, %s))) WHERE id = 25",
                 (min(args.mb, 250),),
             )
-            cur.execute("UPDATE fat SET a = ARRAY[repeat('y', %s)] WHERE id = 25", (size,))
+            cur.execute(
+                "UPDATE fat SET a = ARRAY[repeat('y', %s), repeat('y', %s)] WHERE id = 25",
+                (half, size - half),
+            )
             cur.execute("SELECT pg_size_pretty(pg_total_relation_size('fat'))")
             (total,) = cur.fetchone() or ("?",)
         print(
