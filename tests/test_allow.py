@@ -258,9 +258,9 @@ def test_the_title_line_says_what_the_role_can_do(attacked: dict[str, str]) -> N
     ordinary = ConnectionFactory(attacked["app"]).connect()
     reader = ConnectionFactory(attacked["dsn"], SessionSettings(role="pg_read_all_data")).connect()
     try:
-        assert "superuser: typed SQL is checked by pgbrowse only" in superuser.described
-        assert "role can write tables" in ordinary.described
-        assert reader.described.endswith("as pg_read_all_data")  # and nothing more it can do
+        assert superuser.powers == "superuser: typed SQL is checked by pgbrowse only"
+        assert ordinary.powers.startswith("role can write tables")
+        assert reader.powers == "as pg_read_all_data"  # and nothing more it can do
     finally:
         for conn in (superuser, ordinary, reader):
             conn.close()
@@ -439,3 +439,23 @@ def test_opening_a_view_says_whose_code_it_runs(attacked: dict[str, str]) -> Non
     assert "pg_catalog.random() is VOLATILE" not in warning  # (a harmless VOLATILE one)
     assert said["public.leaky pane"] and "public.noisy()" in said["public.leaky pane"][0]
     assert said["public.tidy"] == [] and said["public.tidy pane"] == []
+
+
+async def test_the_title_line_says_it_early(attacked: dict[str, str]) -> None:
+    """Right after the relation, so a narrow terminal keeps it."""
+    import html
+    import re
+
+    from pgbrowse.ui.app import PgBrowseApp
+    from tests.helpers import fixed_memory, open_table
+
+    factory = ConnectionFactory(attacked["dsn"])
+    app = PgBrowseApp(
+        factory, initial=relation(factory, "public.victim"), memory_probe=fixed_memory
+    )
+    async with app.run_test(size=(100, 24)) as pilot:
+        await open_table(app, pilot)
+        svg = app.export_screenshot()
+        text = html.unescape(re.sub(r"<[^>]*>", "", svg)).replace("\xa0", " ")
+        top = [line for line in text.splitlines() if "victim" in line]
+        assert any("superuser: typed SQL is checked by pgbrowse only" in t for t in top), top

@@ -153,7 +153,6 @@ class SafeConnection(psycopg2.extensions.connection):
                 *(["standby"] if self.standby else []),
                 *(["pooled"] if self.pooled else []),
                 transport,
-                *([self.powers] if self.powers else []),
             ]
         )
 

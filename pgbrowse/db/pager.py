@@ -152,6 +152,7 @@ class CursorPager(Reordering):
         return ViewState(
             lost_because=self.session.lost_because,
             connection=self.session.described,
+            powers=self.session.powers,
             events=events,
             view=self.view,
             opened=self._opened,

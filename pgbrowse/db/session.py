@@ -94,6 +94,7 @@ class Session:
         self._abandoned = False
         self._conflicts = 0  # the standby's recovery conflicts when last connected
         self._described = ""  # how the last connection went (kept while released)
+        self._powers = ""  # what its role can do beyond reading (SafeConnection.powers)
         self._rested = False  # closed on purpose when idle: the next connect is no reconnect
         self._left: SafeConnection | None = None  # the connection closed then
 
@@ -111,7 +112,7 @@ class Session:
                     self.lost_because = RECOVERY_CONFLICT
                 self.note("-- reconnected: the server had closed the session")
             self._conflicts = conn.conflicts
-            self._described = conn.described
+            self._described, self._powers = conn.described, conn.powers
             self._connected_once = True
             self._rested = False
             # One snapshot for every cursor of the transaction: pages read through
@@ -141,6 +142,11 @@ class Session:
     @property
     def standby(self) -> bool:
         return bool(getattr(self._conn, "standby", False))
+
+    @property
+    def powers(self) -> str:
+        """What the role can do beyond reading, as the title line says it ("" nothing)."""
+        return self._powers
 
     @property
     def described(self) -> str:

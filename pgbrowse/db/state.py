@@ -35,6 +35,7 @@ class ViewState:
     events: tuple[str, ...] = ()
     lost_because: str = ""  # why the last lost session was lost, as the server said it
     connection: str = ""  # how the connection goes: TLS or not, a pooler, a standby
+    powers: str = ""  # what the role can do beyond reading ("superuser: …"), said early
     landed: int | None = None  # where the row a foreign key led to is ("landed" event)
 
     @classmethod

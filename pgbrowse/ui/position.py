@@ -21,11 +21,13 @@ class Busy:
 
 
 def title_line(state: ViewState, database: str = "") -> str:
-    """What is shown, and from where: the relation, how the view finds its rows (its
+    """What is shown, and from where: the relation, what the role can do beyond reading
+    ("superuser: typed SQL is checked by pgbrowse only"), how the view finds its rows (its
     warning, such as "far jumps walk the rows"), the filter, the database and how the
     connection goes. The most needed first: a narrow terminal cuts the end of the line."""
     relation = state.relation
-    why = f"  · {state.why}" if state.why else ""
+    why = f"  · {state.powers}" if state.powers else ""  # (where the user stands, first)
+    why += f"  · {state.why}" if state.why else ""
     where = f"  · filter: {state.filter}" if state.filter else ""
     connection = f"  · {state.connection}" if state.connection else ""
     database = f"  · in {database}" if database else ""
