@@ -405,17 +405,13 @@ class View:
             order: sql.Composable = sql.SQL(" ORDER BY ctid DESC") if backward else sql.SQL("")
         else:
             order = self.order_by(reverse=backward)
-        keys = sql.SQL(", ").join(
-            sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden
-        )
         inner = sql.SQL(
             "SELECT row_number() OVER ({o}) AS pgbrowse_n, {keys},"
-            " strpos(lower({hay}), lower({needle})) > 0 AS pgbrowse_hit FROM {rel}{where}{o}"
+            " {hit} AS pgbrowse_hit FROM {rel}{where}{o}"
         ).format(
             o=order,
-            keys=keys,
-            hay=self.haystack(),
-            needle=sql.Literal(needle),
+            keys=self._hidden_keys(),
+            hit=self._hit(needle),
             rel=self.relation.source(),
             where=self.where(bound),
         )
@@ -423,19 +419,34 @@ class View:
             "SELECT * FROM ({}) s WHERE pgbrowse_hit AND pgbrowse_n > {} LIMIT 1"
         ).format(inner, sql.Literal(skip))
 
+    def _hidden_keys(self) -> sql.Composable:
+        """The hidden columns as text, named apart (``pgbrowse_key_0``…): an output column
+        named ``ctid`` would be what an unqualified ORDER BY ctid sorts by, in text order,
+        while row_number() counts in the column's own order (a search then skipped nearer
+        matches)."""
+        return sql.SQL(", ").join(
+            sql.SQL("{}::text AS {}").format(sql.Identifier(k), sql.Identifier(f"pgbrowse_key_{i}"))
+            for i, k in enumerate(self.hidden)
+        )
+
+    def _hit(self, needle: str) -> sql.Composable:
+        """Whether a row's text holds ``needle``, case-insensitive. The text is taken in the
+        database's default collation: columns of different collations (C and an ICU one)
+        left lower() none to use."""
+        return sql.SQL('strpos(lower(({}) COLLATE "default"), lower({})) > 0').format(
+            self.haystack(), sql.Literal(needle)
+        )
+
     def search_by_position_query(self, needle: str, position: int, backward: bool) -> sql.Composed:
         """For a view whose order is not total (physical order over children, say): the
         first row after (before) ``position`` holding ``needle``, by its row number in the
         order the cursors read, with its identity, to be checked where the view lands."""
         inner = sql.SQL(
             "SELECT row_number() OVER () AS pgbrowse_n, {keys},"
-            " strpos(lower({hay}), lower({needle})) > 0 AS pgbrowse_hit FROM {rel}{where}{o}"
+            " {hit} AS pgbrowse_hit FROM {rel}{where}{o}"
         ).format(
-            keys=sql.SQL(", ").join(
-                sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden
-            ),
-            hay=self.haystack(),
-            needle=sql.Literal(needle),
+            keys=self._hidden_keys(),
+            hit=self._hit(needle),
             rel=self.relation.source(),
             where=self.where(),
             o=self.order_by(),
