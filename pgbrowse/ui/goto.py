@@ -16,9 +16,11 @@ from pgbrowse.ui.safe import SafeStatic
 _NUMBER = re.compile(r"[\d,_ ]+")
 
 
-def parse_target(text: str, row_count: int) -> int:
+def parse_target(text: str, row_count: int, approximate: bool = False) -> int:
     """The 0-based row that ``text`` names: ``1234`` or ``1,234`` (1-based, as shown),
-    ``50%`` or ``12.5%`` of the rows, ``end`` or ``$`` for the last row.
+    ``50%`` or ``12.5%`` of the rows, ``end`` or ``$`` for the last row. A row number past
+    an ``approximate`` count is kept (an estimate never caps where the user can go: the
+    view finds out whether the row exists).
 
     Raises ValueError with a message for the user.
     """
@@ -39,7 +41,7 @@ def parse_target(text: str, row_count: int) -> int:
     row = int(re.sub(r"[,_ ]", "", text))
     if row < 1:
         raise ValueError("rows are numbered from 1")
-    return min(row - 1, last)
+    return row - 1 if approximate else min(row - 1, last)
 
 
 class GotoScreen(ModalScreen[int | None]):
@@ -60,16 +62,19 @@ class GotoScreen(ModalScreen[int | None]):
         self.approximate = approximate
 
     def compose(self) -> ComposeResult:
-        count = f"{'~' if self.approximate else ''}{self.row_count:,}"
+        if self.approximate:
+            rows = f"about {self.row_count:,} rows, an estimate"
+        else:
+            rows = f"1 to {self.row_count:,}"
         with Vertical():
-            yield SafeStatic(f"Go to row (1 to {count}), a percentage (50%) or end")
+            yield SafeStatic(f"Go to row ({rows}), a percentage (50%) or end")
             yield Input(placeholder="row, 50% or end", id="goto-input")
             yield SafeStatic("", id="goto-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         try:
-            row = parse_target(event.value, self.row_count)
+            row = parse_target(event.value, self.row_count, self.approximate)
         except ValueError as error:
             self.query_one("#goto-error", Static).update(str(error))
             return

@@ -158,7 +158,7 @@ class TableView(Grid, can_focus=True):
         )
         self._cancelled_job = 0  # the loader job last cancelled (Esc)
         self._last_top = 0
-        self._going_to_end = False
+        self._going_to: int | None = None  # a row past the estimate, or END: once the end is known
         self._shift = 0  # the pager's shift the view last followed
         self._frame = 0  # the pager's frame the view last drew
         self.sorting: tuple[str, bool] | None = None  # a sort asked for, until its rows land
@@ -239,10 +239,22 @@ class TableView(Grid, can_focus=True):
                 self.loader.submit(CursorPager.prepare_sort, True, doing, yields=True)
             self.sorting = None  # its first rows are here
         followed = self._follow_positions()
-        if not followed and (
-            self.cursor_row >= self.row_count > 0 or (message.page == END and self._going_to_end)
+        going, ended = self._going_to, message.page == END
+        if ended and going is not None and going != END and self.state.count_exact:
+            # (a row asked for past the estimate: the end is known now)
+            self._going_to = None
+            if going < self.row_count:
+                self.call_after_refresh(self._show_at_top, going)
+            else:
+                self.notify(
+                    f"There are only {self.row_count:,} rows: row {going + 1:,} is not there",
+                    severity="warning",
+                )
+                self.call_after_refresh(self.move_to, self.row_count - 1)
+        elif not followed and (
+            self.cursor_row >= self.row_count > 0 or (ended and going is not None)
         ):
-            self._going_to_end = False
+            self._going_to = None
             # After the new virtual size is laid out, so the scroll is not clamped to the old.
             self.call_after_refresh(self.move_to, self.row_count - 1)
         if message.page != END:
@@ -390,8 +402,14 @@ class TableView(Grid, can_focus=True):
         self.move_to(0)
 
     def goto(self, row: int) -> None:
-        """Show ``row`` at the top of the view with the cursor on it (far: the pager seeks)."""
-        self._show_at_top(row)
+        """Show ``row`` at the top of the view with the cursor on it (far: the pager seeks).
+        A row past an estimated count is not held to it: the end is found first (a walk on
+        the server, Esc cancels), then the view goes there, or says there is no such row."""
+        if row >= self.row_count and not self.state.count_exact:
+            self._going_to = row
+            self.loader.want_end()
+            return
+        self._show_at_top(min(row, max(self.row_count - 1, 0)))
 
     def action_last(self) -> None:
         if self.state.count_exact or self.state.seeks:
@@ -400,7 +418,7 @@ class TableView(Grid, can_focus=True):
         else:
             # The estimate may be off: learn the real end first, then move there, rather
             # than fetch pages around an end that is not the end.
-            self._going_to_end = True
+            self._going_to = END
             self.loader.want_end()
 
     def action_sort(self) -> None:
@@ -438,7 +456,7 @@ class TableView(Grid, can_focus=True):
             return False
         if not self._cancel_job(self.loader.job):
             return False
-        self._going_to_end = False
+        self._going_to = None
         return True
 
     def cancel_sort(self) -> bool:
