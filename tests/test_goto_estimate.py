@@ -66,3 +66,17 @@ async def test_goto_past_the_estimate_goes_there_or_says_so(tenk_dsn: str) -> No
         await wait_for(pilot, lambda: view.cursor_row == 1428, timeout=20)
         toasts = [n.message for n in app._notifications]
         assert any("There are only 1,429 rows: row 2,000 is not there" in t for t in toasts)
+
+
+async def test_a_failed_open_says_it_once(tenk_dsn: str) -> None:
+    """Issue 25: the first page and the one read ahead failed together: two toasts."""
+    app = PgBrowseApp(
+        ConnectionFactory(tenk_dsn),
+        initial=Relation("public", "no_such_table", "r", 0, 0),
+        memory_probe=fixed_memory,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: bool(app._notifications))
+        await pilot.pause(1.0)
+        said = [n.message for n in app._notifications if "does not exist" in n.message]
+        assert len(said) == 1, said

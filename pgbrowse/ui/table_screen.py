@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     pass
 
 
+FAILURE_REPEAT_S = 2.0  # the same failure within this long is said once
+
+
 class TableScreen(Following):
     """Browse one relation; Esc or q goes back to the list and closes the cursor."""
 
@@ -82,6 +85,7 @@ class TableScreen(Following):
         self._search_doing = ""  # what the last search's job says (Esc cancels it at once)
         self._position = ""
         self._gone_back = False  # a failed open went back: later failures of it are moot
+        self._failure_said: tuple[tuple[str, str], float] | None = None
 
     def compose(self) -> ComposeResult:
         self.view = TableView(
@@ -412,6 +416,13 @@ class TableScreen(Following):
         retry = "" if gone else "  (any move tries again)"
         self._position = f" {message.error.title}: {message.error.message}{retry}"
         self.query_one("#position", Static).update(self._position, layout=False)
+        # The pages asked for together (the first and the one read ahead) fail together:
+        # one toast for them (a failed open said it twice), again for a later attempt.
+        said, now = (message.error.title, message.error.message), time.monotonic()
+        last = self._failure_said
+        if last is not None and last[0] == said and now - last[1] < FAILURE_REPEAT_S:
+            return
+        self._failure_said = (said, now)
         self.notify(message.error.message, title=message.error.title, severity="error")
 
     def action_back(self) -> None:
