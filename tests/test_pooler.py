@@ -138,6 +138,37 @@ async def test_a_count_waiting_for_a_full_pool_is_cancelled_at_once(
             hog.close()
 
 
+async def test_esc_on_a_read_waiting_for_a_pool_slot_says_it_stopped_waiting(
+    bouncer_dsn: str, pooled_table: str
+) -> None:
+    """Issue 25: Esc on a view waiting for a pool slot said "Cancelled on the server";
+    nothing ran there. It says it stopped waiting."""
+    from pgbrowse.ui.app import PgBrowseApp
+    from tests.helpers import fixed_memory, open_table, relation, wait_for
+
+    hogs = [psycopg2.connect(bouncer_dsn) for _ in range(2)]
+    factory = ConnectionFactory(bouncer_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, pooled_table), memory_probe=fixed_memory)
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            view = await open_table(app, pilot)
+            await wait_for(pilot, lambda: "idle" in view.statements[-1].sql)
+            for hog in hogs:
+                with hog.cursor() as cur:
+                    cur.execute("SELECT 1")  # (a transaction left open holds a server connection)
+            await pilot.press("end")  # pages not read yet: a new transaction, queued
+            await wait_for(pilot, lambda: view.pager.waiting() == "pool slot")
+            await pilot.pause(0.7)  # (Esc cancels a statement slower than 0.5 s)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: bool(app._notifications))
+            said = [n.message for n in app._notifications]
+            assert any(m.startswith("Stopped waiting for a pool slot") for m in said), said
+            assert not any("Cancelled on the server" in m for m in said)
+    finally:
+        for hog in hogs:
+            hog.close()
+
+
 def test_an_idle_view_gives_its_pool_slot_back_at_once(bouncer_dsn: str, pooled_table: str):
     """Behind a pooler a view keeps its server connection only while it reads: once the
     pages it wants are in, it ends its transaction (and, for session pooling, disconnects),

@@ -114,7 +114,13 @@ class SafeCursor(psycopg2.extensions.cursor):
             and conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
         ):
             with psycopg2.extensions.cursor(conn) as cur:
-                cur.execute(conn.settings_sql)  # (it begins the transaction: BEGIN READ ONLY)
+                # (it begins the transaction: BEGIN READ ONLY; behind a pooler, the wait for
+                # a server connection is here, and nothing has run on the server yet)
+                conn.waiting_for_slot = conn.pooled
+                try:
+                    cur.execute(conn.settings_sql)
+                finally:
+                    conn.waiting_for_slot = False
 
     def execute(self, query: Any, vars: Any = None) -> None:
         self._begin()
@@ -134,6 +140,7 @@ class SafeConnection(psycopg2.extensions.connection):
     standby = False  # a hot standby (in recovery)
     conflicts = 0  # on a standby: its database's recovery conflicts so far, when connected
     powers = ""  # what the role can do beyond reading, as the title line says it ("" none)
+    waiting_for_slot = False  # a transaction's first statement waits on a pooler's slot
 
     @property
     def described(self) -> str:

@@ -8,7 +8,7 @@ was refused is tried again, whole, by the next operation.
 
 One thread owns it: the first to call it (the view's loader thread, in the app). A call from
 any other thread raises ``WrongThread``; only ``cached``, ``cached_pages``, ``stats``,
-``last_statement``, ``statements`` and ``cancel`` are for any thread.
+``last_statement``, ``statements``, ``cancel`` and ``waiting`` are for any thread.
 """
 
 from __future__ import annotations
@@ -190,6 +190,10 @@ class CursorPager(Reordering):
 
     def cancel(self) -> None:
         self.session.cancel()
+
+    def waiting(self) -> str:
+        """What the view's session waits on before anything runs (``Session.waiting``)."""
+        return self.session.waiting()
 
     # -- lifecycle -------------------------------------------------------------------
     def _run(self, what: str, action: Callable[[], T]) -> T:

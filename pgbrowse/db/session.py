@@ -95,6 +95,7 @@ class Session:
         self._conflicts = 0  # the standby's recovery conflicts when last connected
         self._described = ""  # how the last connection went (kept while released)
         self._powers = ""  # what its role can do beyond reading (SafeConnection.powers)
+        self._connecting = False  # in factory.connect (nothing of the view's has run)
         self._rested = False  # closed on purpose when idle: the next connect is no reconnect
         self._left: SafeConnection | None = None  # the connection closed then
 
@@ -105,7 +106,11 @@ class Session:
         if self._conn is None or self._conn.closed:
             if self._abandoned:
                 raise Cancelled("Cancelled", "the session was given up")
-            conn = self._conn = self.factory.connect(self._left if self._rested else None)
+            self._connecting = True
+            try:
+                conn = self._conn = self.factory.connect(self._left if self._rested else None)
+            finally:
+                self._connecting = False
             if self._connected_once and not self._rested:
                 self.reconnects += 1
                 if conn.standby and conn.conflicts > self._conflicts:
@@ -235,6 +240,15 @@ class Session:
             close_connection(conn)
             self._rested, self._left = True, conn
             self.note("-- idle behind a pooler: disconnected (the pool slot is free)")
+
+    def waiting(self) -> str:
+        """What the session waits on before anything of its own runs on the server (any
+        thread): "connecting", "pool slot" (behind a pooler, a transaction's first
+        statement waits for a server connection), or "" (a statement may be running)."""
+        if self._connecting:
+            return "connecting"
+        conn = self._conn
+        return "pool slot" if conn is not None and conn.waiting_for_slot else ""
 
     def cancel(self) -> None:
         """Ask the server to cancel the running statement (any thread; returns at once)."""

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     pass
 
 
+STOPPED = {  # what Esc on a slow statement says, by what it waited on
+    "": "Cancelled on the server",
+    "pool slot": "Stopped waiting for a pool slot: nothing ran on the server",
+    "connecting": "Stopped waiting for the server to answer: nothing ran there",
+}
 FAILURE_REPEAT_S = 2.0  # the same failure within this long is said once
 
 
@@ -443,8 +448,11 @@ class TableScreen(Following):
         if self.query_one(TableView).cancel_sort():  # or a sort the server is still doing
             self.notify("Sort cancelled: back to the order before it")
             return
-        if self.query_one(TableView).cancel_slow():  # or any slow statement of the view
-            self.notify("Cancelled on the server; you are where you were (Esc again leaves)")
+        waiting = view.pager.waiting()  # (before the cancel: what the statement waited on)
+        if view.cancel_slow():  # or any slow statement of the view
+            self.notify(
+                STOPPED.get(waiting, STOPPED[""]) + "; you are where you were (Esc again leaves)"
+            )
             return
         self.dismiss()
 
