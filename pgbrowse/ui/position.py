@@ -21,17 +21,17 @@ class Busy:
 
 
 def title_line(state: ViewState, database: str = "") -> str:
-    """What is shown, and from where: the relation, what the role can do beyond reading
-    ("superuser: typed SQL is checked by pgbrowse only"), how the view finds its rows (its
-    warning, such as "far jumps walk the rows"), the filter, the database and how the
+    """What is shown, and from where: the relation, its filter, what the role can do beyond
+    reading ("superuser: typed SQL is checked by pgbrowse only"), how the view finds its
+    rows (its warning, such as "far jumps walk the rows"), the database and how the
     connection goes. The most needed first: a narrow terminal cuts the end of the line."""
     relation = state.relation
-    why = f"  · {state.powers}" if state.powers else ""  # (where the user stands, first)
-    why += f"  · {state.why}" if state.why else ""
     where = f"  · filter: {state.filter}" if state.filter else ""
+    where += f"  · {state.powers}" if state.powers else ""  # (where the user stands)
+    why = f"  · {state.why}" if state.why else ""
     connection = f"  · {state.connection}" if state.connection else ""
     database = f"  · in {database}" if database else ""
-    return f" {relation.qualified}  ({relation.kind_name}){why}{where}{database}{connection}"
+    return f" {relation.qualified}  ({relation.kind_name}){where}{why}{database}{connection}"
 
 
 def position_line(state: ViewState, row: int, col: int, busy: Busy | None) -> str:
