@@ -98,6 +98,7 @@ class CursorPager(Reordering):
         self._unfiltered_count: tuple[int, bool] | None = None
         self._events: list[str] = []  # for state(): what happened since it was last asked
         self._reconnects_told = 0
+        self._snapshots = 0  # transactions the view has read in (each is a snapshot)
         self._reconnects_cleared = 0
         self.landing = landing
 
@@ -153,6 +154,7 @@ class CursorPager(Reordering):
             lost_because=self.session.lost_because,
             connection=self.session.described,
             powers=self.session.powers,
+            snapshot=self._snapshots,
             events=events,
             view=self.view,
             opened=self._opened,
@@ -201,10 +203,24 @@ class CursorPager(Reordering):
         lost session replaced once and the action run again from where it was."""
 
         def opened() -> T:
+            self._new_snapshot()
             self._ensure_open()
             return action()
 
         return self.session.run(what, opened, on_reset=self._on_reset)
+
+    def _new_snapshot(self) -> None:
+        """A page belongs to one snapshot. When the view's next statement begins a new
+        transaction (after an idle release, behind a transaction pooler, after a reconnect,
+        a cancel or an error), the pages of the old snapshot are dropped before anything is
+        read in the new one, so none is ever drawn beside a page of the new: the view reads
+        the pages in sight again (the "new snapshot" event), from where reading was."""
+        if self.session.holds_transaction:
+            return
+        if self._snapshots and self.cache.stats().pages:
+            self.cache.clear()
+            self._events.append("new snapshot")
+        self._snapshots += 1
 
     def _on_reset(self) -> None:
         """The transaction (and every cursor) is gone: remember where reading was."""

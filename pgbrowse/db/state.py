@@ -36,6 +36,7 @@ class ViewState:
     lost_because: str = ""  # why the last lost session was lost, as the server said it
     connection: str = ""  # how the connection goes: TLS or not, a pooler, a standby
     powers: str = ""  # what the role can do beyond reading ("superuser: …"), said early
+    snapshot: int = 0  # which of the view's snapshots its pages are from (1 = the first)
     landed: int | None = None  # where the row a foreign key led to is ("landed" event)
 
     @classmethod

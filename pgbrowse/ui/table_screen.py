@@ -37,6 +37,8 @@ STOPPED = {  # what Esc on a slow statement says, by what it waited on
     "pool slot": "Stopped waiting for a pool slot: nothing ran on the server",
     "connecting": "Stopped waiting for the server to answer: nothing ran there",
 }
+SNAPSHOT_NOTE_S = 5.0  # how long the position line says the view moved to a new snapshot
+NEW_SNAPSHOT = "new snapshot: the rows in sight were read again"
 FAILURE_REPEAT_S = 2.0  # the same failure within this long is said once
 
 
@@ -91,6 +93,7 @@ class TableScreen(Following):
         self._position = ""
         self._gone_back = False  # a failed open went back: later failures of it are moot
         self._failure_said: tuple[tuple[str, str], float] | None = None
+        self._snapshot_at = -SNAPSHOT_NOTE_S  # when the view last moved to a new snapshot
 
     def compose(self) -> ComposeResult:
         self.view = TableView(
@@ -147,7 +150,10 @@ class TableScreen(Following):
         busy = view.busy()
         if busy is None and self.counter is not None:
             busy = Busy("counting rows", self._count_started)
-        return position_line(self.state, view.cursor_row, view.cursor_col, busy)
+        line = position_line(self.state, view.cursor_row, view.cursor_col, busy)
+        if time.monotonic() - self._snapshot_at < SNAPSHOT_NOTE_S:
+            line += f"  │ {NEW_SNAPSHOT}"
+        return line
 
     def update_position(self) -> None:
         """Redrawn only when it changed, without a relayout (it is one line whatever it says:
@@ -190,6 +196,9 @@ class TableScreen(Following):
         """What the loader says happened (once each): a new session, or a new order."""
         if "reconnected" in message.events:
             self.notify(reconnected_message(self.state.lost_because), title="Reconnected")
+        if "new snapshot" in message.events:  # (said on the position line for a while)
+            self._snapshot_at = time.monotonic()
+            self.update_position()
         for event in message.events:
             if event.startswith("runs: "):
                 what = self.state.relation.qualified

@@ -203,7 +203,9 @@ class TableView(Grid, can_focus=True):
         self.state = message.state
         if message.state.events:
             self.post_message(self.Reported(self, message.state.events))
-        if "reconnected" in message.state.events:  # the cache now holds one snapshot's rows
+        events = message.state.events
+        if "reconnected" in events or "new snapshot" in events:
+            # (the cache now holds one snapshot's rows: the pages in sight are read again)
             self.refresh()
             self.call_after_refresh(self._request_pages)
         if message.error is not None and self.sorting is not None:
