@@ -244,27 +244,32 @@ class CursorPager(Reordering):
             self._reconnects_cleared = session.reconnects
             self.cache.clear()
         if not self._opened:
-            if self.view.relation.calls is not None:
-                self._vet(self.view.relation.calls, filter=False)
-            if self.view.filter is not None and self._filter_typed:
-                self._vet(self.view.filter.calls, filter=True)
-            started = self.clock()
-            relation = describe_query(session.conn, self.view.relation)
-            columns = tuple(list_columns(session.conn, relation))
-            session.record("-- columns of " + relation.qualified, 0, started)
-            references = read_references(session, relation)
-            if relation.kind == "v":  # (a view's rule runs as it is read; say whose code)
-                runs = runs_text(owner_code(session, relation))
-                if runs:
-                    self._events.append("runs: " + runs)
-            self.view = self.view.with_(relation=relation, columns=columns, references=references)
-            self.row_count = self._estimate()
-            started = self.clock()
-            plan = plan_seeking(session.conn, relation)
-            session.record(f"-- seeking: {plan.strategy.method} ({plan.strategy.why})", 0, started)
-            self._natural, self._row_security = plan, plan.row_security
-            self._apply(plan)
-            self._opened = True
+            with session.catalog_reads():  # (their catalog locks not kept)
+                if self.view.relation.calls is not None:
+                    self._vet(self.view.relation.calls, filter=False)
+                if self.view.filter is not None and self._filter_typed:
+                    self._vet(self.view.filter.calls, filter=True)
+                started = self.clock()
+                relation = describe_query(session.conn, self.view.relation)
+                columns = tuple(list_columns(session.conn, relation))
+                session.record("-- columns of " + relation.qualified, 0, started)
+                references = read_references(session, relation)
+                if relation.kind == "v":  # (a view's rule runs as it is read; say whose code)
+                    runs = runs_text(owner_code(session, relation))
+                    if runs:
+                        self._events.append("runs: " + runs)
+                self.view = self.view.with_(
+                    relation=relation, columns=columns, references=references
+                )
+                self.row_count = self._estimate()
+                started = self.clock()
+                plan = plan_seeking(session.conn, relation)
+                session.record(
+                    f"-- seeking: {plan.strategy.method} ({plan.strategy.why})", 0, started
+                )
+                self._natural, self._row_security = plan, plan.row_security
+                self._apply(plan)
+                self._opened = True
         if self.landing is not None:  # (until it is found: a lost session tries again)
             self._anchor = self._land(self.landing)
             self.landing = None

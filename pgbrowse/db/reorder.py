@@ -35,7 +35,8 @@ class Reordering(RowFinder):
         """What typed SQL calls, decided against the server's catalog before it is sent."""
         started = self.clock()
         settings = self.session.factory.settings
-        vet(self.session.conn, calls, settings.allowed_functions, filter=filter)
+        with self.session.catalog_reads():  # (its catalog locks not kept)
+            vet(self.session.conn, calls, settings.allowed_functions, filter=filter)
         self.session.record("-- typed SQL checked against the catalog (allowed)", 0, started)
 
     # -- the order and the filter ------------------------------------------------------
@@ -59,7 +60,9 @@ class Reordering(RowFinder):
             if column is None:
                 return self._natural
             started = self.clock()
-            found = plan_sorted(self.session.conn, self.relation, column, descending, self._natural)
+            with self.session.catalog_reads():  # (their catalog locks not kept)
+                conn = self.session.conn
+                found = plan_sorted(conn, self.relation, column, descending, self._natural)
             self.session.record(
                 f"-- seeking: {found.strategy.method} ({found.strategy.why})", 0, started
             )
@@ -93,8 +96,10 @@ class Reordering(RowFinder):
                 with conn.cursor() as cur:
                     cur.execute("ROLLBACK TO SAVEPOINT pgbrowse_filter")
                 raise FilterError(first_line(error), error.pgcode) from None
-            with conn.cursor() as cur:
-                cur.execute("RELEASE SAVEPOINT pgbrowse_filter")
+            with conn.cursor() as cur:  # (rolled back: the estimate's catalog locks go)
+                cur.execute(
+                    "ROLLBACK TO SAVEPOINT pgbrowse_filter; RELEASE SAVEPOINT pgbrowse_filter"
+                )
             return max(0, int(plan[0]["Plan"]["Plan Rows"]))
 
         estimated = self._run(f"filtering {self.relation.qualified}", estimate)

@@ -264,6 +264,26 @@ class Session:
         abandon(conn)
 
     # -- statements --------------------------------------------------------------------
+    @contextmanager
+    def catalog_reads(self) -> Iterator[None]:
+        """pgbrowse's own catalog reads inside the view's transaction, in a savepoint
+        rolled back after them: the locks they took on pg_class, pg_attribute… go with it
+        (rolling a subtransaction back releases its locks), while the snapshot and the
+        cursors stay. An idle view then holds only what its rows need."""
+        conn = self.conn
+        with conn.cursor() as cur:
+            cur.execute("SAVEPOINT pgbrowse_catalog")
+        try:
+            yield
+        finally:  # (a failed transaction is left to reset(), which ends it whole)
+            if not conn.closed and conn.info.transaction_status == (
+                psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+            ):
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "ROLLBACK TO SAVEPOINT pgbrowse_catalog; RELEASE SAVEPOINT pgbrowse_catalog"
+                    )
+
     def note(self, text: str) -> None:
         """A line in the log that was not sent (it starts with ``--``)."""
         self.record(text, 0, self.clock())
