@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from pgbrowse.demo.embedded import EmbeddedServer
 
 EXIT_USAGE = 2
+# How long the first answer may take before a screen says what pgbrowse waits for (the
+# imports before this already took ~0.3 s; the answer usually comes in 40-60 ms).
+STARTUP_PATIENCE_S = 0.3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -205,6 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = Opening(factory, table, pager_for).start()
             opening: Opening | None = started  # (None: it gave way to a password prompt)
             from pgbrowse.ui.app import PgBrowseApp  # Textual loads only once there is an app
+
+            if not started.found(STARTUP_PATIENCE_S):  # the server is slow to answer: say so
+                from pgbrowse.ui.waiting import WaitingApp
+
+                if not WaitingApp(started, factory.target()).run():
+                    print("pgbrowse: gave up waiting for the server", file=sys.stderr)
+                    return 130
 
             try:
                 where, relation = started.resolved()

@@ -242,3 +242,35 @@ async def test_a_view_waiting_for_a_full_pool_says_so_and_esc_leaves(
     finally:
         for hog in hogs:
             hog.close()
+
+
+def test_start_up_behind_a_full_pool_says_it_waits_and_quits_at_once(
+    bouncer_dsn: str, pooled_table: str
+) -> None:
+    """Issue 25: with every slot of the pool held, the terminal stayed blank for as long as
+    the pool was full, and Ctrl+Q and Esc did nothing. Now a screen says it waits for the
+    first answer (a pool slot), and Esc quits at once."""
+    import os
+    import time
+
+    from tests.helpers import spawn_on_pty
+    from tests.test_stopped_server import Screen, exits_within
+
+    hogs = [psycopg2.connect(bouncer_dsn) for _ in range(2)]
+    for hog in hogs:
+        with hog.cursor() as cur:
+            cur.execute("SELECT 1")  # (a transaction left open holds a server connection)
+    proc, leader = spawn_on_pty(bouncer_dsn, pooled_table)
+    try:
+        screen = Screen(leader)
+        screen.wait_for(b"pool slot", timeout=10)
+        started = time.monotonic()
+        os.write(leader, b"\x1b")
+        assert exits_within(proc, started) <= 1.0  # (0.2 s asked; 5x for a loaded machine)
+    finally:
+        for hog in hogs:
+            hog.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)

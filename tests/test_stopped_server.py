@@ -135,3 +135,31 @@ def test_quitting_while_a_statement_waits_on_a_stopped_server(stopped_browser, h
     else:
         proc.send_signal(getattr(signal, how))
     assert exits_within(proc, started) <= LIMIT_S + SLACK_S
+
+
+@pytest.mark.parametrize("key", [b"\x11", b"\x1b", b"\x03"], ids=["ctrl+q", "esc", "ctrl+c"])
+def test_start_up_against_a_stopped_server_says_what_it_waits_for(
+    own_server: EmbeddedServer, key: bytes
+) -> None:
+    """Issue 25: with the server stopped before pgbrowse starts, the terminal stayed blank
+    for the connect's 10 s and Ctrl+Q did nothing. Now a screen says what it waits for,
+    the seconds counting, and each of Esc, Ctrl+Q and Ctrl+C quits at once."""
+    dsn = own_server.uri("stopped")
+    postmaster = psutil.Process(own_server.pid)
+    postmaster.suspend()
+    proc, leader = spawn_on_pty(dsn, "big")
+    try:
+        screen = Screen(leader)
+        screen.wait_for(b"connecting to", timeout=10)
+        screen.wait_for(b"s", timeout=2, since=screen.mark())  # (the seconds count on)
+        assert proc.poll() is None
+        started = time.monotonic()
+        os.write(leader, key)
+        assert exits_within(proc, started) <= 1.0  # (0.2 s asked; 5x for a loaded machine)
+        assert proc.returncode == 130
+    finally:
+        postmaster.resume()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)

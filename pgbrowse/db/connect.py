@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,6 +233,15 @@ class ConnectionFactory:
         made.dsn = psycopg2.extensions.make_dsn(self.dsn, dbname=name)
         return made
 
+    def target(self) -> str:
+        """Where connections go, as a waiting screen says it: host:port/database (libpq's
+        defaults where the DSN names none)."""
+        given = psycopg2.extensions.parse_dsn(self.dsn)
+        host = given.get("host") or os.environ.get("PGHOST") or "the local socket"
+        port = given.get("port") or os.environ.get("PGPORT") or "5432"
+        database = given.get("dbname") or os.environ.get("PGDATABASE") or self.user()
+        return f"{host}:{port}/{database}"
+
     def user(self) -> str:
         """The role libpq will log in as (the DSN's, PGUSER, or the OS user), as psql says it."""
         import getpass
@@ -239,14 +249,20 @@ class ConnectionFactory:
         given = psycopg2.extensions.parse_dsn(self.dsn)
         return given.get("user") or os.environ.get("PGUSER") or getpass.getuser()
 
-    def connect(self, like: SafeConnection | None = None) -> SafeConnection:
+    def connect(
+        self, like: SafeConnection | None = None, on_connected: Callable[[], None] | None = None
+    ) -> SafeConnection:
         """A new connection; raises ConnectError with libpq's reason on failure. ``like``:
         a connection of this factory closed on purpose (idle behind a pooler), whose
-        findings hold for this one too, so it is not asked again (one statement less)."""
+        findings hold for this one too, so it is not asked again (one statement less).
+        ``on_connected``: told once the server (or a pooler) has let us in, before the first
+        question is asked (which a pooler with every slot taken makes wait)."""
         try:
             conn: SafeConnection = psycopg2.connect(self.dsn, connection_factory=SafeConnection)
         except psycopg2.Error as error:
             raise ConnectError("Could not connect", connect_reason(error)) from None
+        if on_connected is not None:
+            on_connected()
         try:
             if like is not None:
                 conn.pooled, conn.standby, conn.conflicts, conn.powers = (

@@ -22,9 +22,13 @@ if TYPE_CHECKING:  # (the pager is imported on the opening thread, beside the UI
     from pgbrowse.db.pager import CursorPager, Row
 
 
-def resolve_relation(factory: ConnectionFactory, name: str | None) -> tuple[str, Relation | None]:
+def resolve_relation(
+    factory: ConnectionFactory,
+    name: str | None,
+    on_connected: Callable[[], None] | None = None,
+) -> tuple[str, Relation | None]:
     """Check the connection once (for a one-line error) and find the relation asked for."""
-    conn = factory.connect()
+    conn = factory.connect(on_connected=on_connected)
     try:
         where = where_of(conn)
         if name is None:
@@ -55,6 +59,7 @@ class Opening:
         self._first: list[Row] | None = None
         self._first_failed: Exception | None = None
         self._found = threading.Event()
+        self.phase = "connecting"  # then "waiting" (let in, the first answer not yet come)
         self._thread = threading.Thread(target=self._run, name="pgbrowse-opening", daemon=True)
 
     def start(self) -> Opening:
@@ -63,7 +68,7 @@ class Opening:
 
     def _run(self) -> None:
         try:
-            self._resolved = resolve_relation(self.factory, self.name)
+            self._resolved = resolve_relation(self.factory, self.name, self._connected)
         except BaseException as error:  # (said by the command line, on its thread)
             self._failed = error
             return
@@ -79,6 +84,13 @@ class Opening:
             self._first_failed = error
         finally:
             pager.owner = None  # handed over: the view's loader thread owns it from now
+
+    def _connected(self) -> None:
+        self.phase = "waiting"
+
+    def found(self, timeout: float) -> bool:
+        """Whether the relation was found (or that failed) within ``timeout`` seconds."""
+        return self._found.wait(timeout)
 
     def resolved(self) -> tuple[str, Relation | None]:
         """Where we are connected and the relation found (or None: none was named); raises
