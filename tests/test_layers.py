@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import psutil
 import psycopg2
 
+import pgbrowse
 from pgbrowse.demo.embedded import EmbeddedServer
 
 
@@ -23,6 +26,52 @@ def test_data_layer_imports_no_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Which pgbrowse module imports which, every import counted (at the top, inside a
+    function, or only for type checking)."""
+    root = Path(pgbrowse.__file__).parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pgbrowse"):
+                for alias in node.names:
+                    whole = f"{node.module}.{alias.name}"
+                    graph[name].add(whole if whole in modules else str(node.module))
+            elif isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names if a.name in modules)
+        graph[name] &= set(modules) - {name}
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    """Issue 25: ui/app.py with the screens that imported it back, db/connect.py with
+    db/errors.py, ui/record_screen.py with ui/row_actions.py, ui/follow.py with
+    ui/table_screen.py. Every import counts, even one made only for type checking."""
+    graph = import_graph()
+    assert graph.get("pgbrowse.ui.app")
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            here = todo.pop()
+            if here == goal:
+                return True
+            if here not in seen:
+                seen.add(here)
+                todo.extend(graph[here])
+        return False
+
+    cycles = sorted(
+        (a, b) for a, targets in graph.items() for b in targets if a < b and reaches(b, a)
+    )
+    assert not cycles, cycles
 
 
 def test_embedded_server_stops_and_cleans_up() -> None:

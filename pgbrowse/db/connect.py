@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import codecs
-import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
 import psycopg2.extensions
 
 from pgbrowse.db.errors import ConnectError, first_line
+from pgbrowse.db.settings import SessionSettings
+
+__all__ = ["APPLICATION_NAME", "ConnectionFactory", "SafeConnection", "SessionSettings"]
 
 APPLICATION_NAME = "pgbrowse"
 
@@ -52,56 +53,6 @@ def _quote_any_ident(ident: str | bytes, scope: Any) -> str:
 
 
 psycopg2.extensions.quote_ident = _quote_any_ident  # (psycopg2.sql.Identifier's, too)
-
-
-@dataclass(frozen=True)
-class SessionSettings:
-    """Per-session settings every pgbrowse connection gets."""
-
-    read_only: bool = True
-    statement_timeout_s: float = 30.0
-    lock_timeout_s: float = 3.0
-    connect_timeout_s: int = 10
-    # Functions of other schemas (or VOLATILE built-ins) typed SQL may call, by name or
-    # pattern ("public.st_*"): pgbrowse.db.allow.
-    allowed_functions: tuple[str, ...] = ()
-    # A role every transaction runs as (SET LOCAL ROLE), so the server itself refuses what
-    # that role may not do (pg_read_all_data: it can read everything and write nothing).
-    role: str | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("statement_timeout_s", "lock_timeout_s", "connect_timeout_s"):
-            value = getattr(self, name)
-            what = name.removesuffix("_s").replace("_", " ")
-            if not math.isfinite(value):
-                raise ValueError(f"{what} must be a number of seconds, not {value}")
-            if value < 0:
-                raise ValueError(f"{what} must not be negative")
-
-    def per_transaction(self, server_version: int = 160000, name: str = "") -> str:
-        """The settings pgbrowse applies at the start of each of its transactions (``SET
-        LOCAL``): they end with the transaction, so nothing of pgbrowse's outlives it on a
-        pooled server connection, a pooler that drops startup ``options`` (PgBouncer)
-        cannot drop them, and the user's own options (PGOPTIONS, a service's) stay.
-        ``name``: an application_name for the transaction (behind a pooler)."""
-        role = ""
-        if self.role:
-            quoted = '"' + self.role.replace('"', '""') + '"'
-            role = f"SET LOCAL ROLE {quoted}; "
-        return (
-            role
-            + (f"SET LOCAL application_name = '{name}'; " if name else "")
-            + f"SET LOCAL statement_timeout = {round(self.statement_timeout_s * 1000)};"
-            f" SET LOCAL lock_timeout = {round(self.lock_timeout_s * 1000)};"
-            # A synchronized seq scan starts wherever another scan of the table is, so
-            # "row n" of a cursor would depend on what else runs on the server.
-            " SET LOCAL synchronize_seqscans = off;"
-            # User SQL is sent as PostgreSQL's parser (pglast) read it, which assumes this.
-            " SET LOCAL standard_conforming_strings = on"
-            # A cursor fetches a page at a time: JIT compilation never pays off for it (a
-            # 2,000-partition table took 8.6 s for its first FETCH with Debian's jit = on).
-             + ("; SET LOCAL jit = off" if server_version >= 110000 else "")
-        )
 
 
 class SafeCursor(psycopg2.extensions.cursor):

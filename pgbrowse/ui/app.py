@@ -33,6 +33,7 @@ from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TR
 from pgbrowse.db.references import Landing
 from pgbrowse.history import QueryHistory
 from pgbrowse.memory import MemoryProbe, read_memory
+from pgbrowse.ui.browser import Browser
 from pgbrowse.ui.help import HelpScreen, key_name, screen_keys
 from pgbrowse.ui.relation_list import RelationListScreen
 from pgbrowse.ui.safe import TerminalSafe, shown
@@ -315,3 +316,8 @@ class PgBrowseApp(App[int]):
             self.push_screen(TableScreen(opening.pager, opening=opening))
         else:
             self.push_screen(TableScreen(self.pager_for(relation)))
+
+
+def _is_a_browser(app: PgBrowseApp) -> Browser:
+    """(mypy checks here that the app is what the screens take it for)"""
+    return app

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import psycopg2
 from textual import work
@@ -15,11 +15,9 @@ from textual.widgets import DataTable, Static
 from pgbrowse.db.connect import where_of
 from pgbrowse.db.errors import PgBrowseError, describe
 from pgbrowse.memory import human_bytes
+from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.safe import SafeStatic, plain_text
-
-if TYPE_CHECKING:
-    from pgbrowse.ui.app import PgBrowseApp
 
 # No size for a database you may not connect to (pg_database_size would refuse).
 DATABASES_SQL = """
@@ -50,11 +48,8 @@ class DatabaseScreen(Screen[None]):
         self.status_text = ""
 
     @property
-    def browser(self) -> PgBrowseApp:
-        from pgbrowse.ui.app import PgBrowseApp
-
-        assert isinstance(self.app, PgBrowseApp)
-        return self.app
+    def browser(self) -> Browser:
+        return browser_of(self.app)
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(f" databases of {self.browser.where}", id="title")

@@ -12,19 +12,18 @@ column you left. The title line shows the path (``orders 42 → customers 7``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager, Row
 from pgbrowse.db.references import ForeignKey, Landing, referencing_filter
+from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.choose import ChooseScreen, ColumnsScreen
 from pgbrowse.ui.row_actions import RowActions
 from pgbrowse.ui.table_view import FOREIGN_MARK
-
-if TYPE_CHECKING:
-    from pgbrowse.ui.app import PgBrowseApp
 
 SYSTEM_IDENTITY = {"ctid", "tableoid"}  # not a key a person reads: a row number instead
 
@@ -43,11 +42,8 @@ class Following(RowActions):
     step: str = ""  # how this view was reached ('' for one opened from the list)
 
     @property
-    def browser(self) -> PgBrowseApp:
-        from pgbrowse.ui.app import PgBrowseApp
-
-        assert isinstance(self.app, PgBrowseApp)
-        return self.app
+    def browser(self) -> Browser:
+        return browser_of(self.app)
 
     def path(self) -> str:
         """``orders 42 → customers 7``: the rows followed from, then this view."""
@@ -160,14 +156,17 @@ class Following(RowActions):
 
         self.app.push_screen(ChooseScreen(title, labels), callback=chosen)
 
-    def _push(self, pager: CursorPager, step: str, column: str, row: Row) -> None:
-        from pgbrowse.ui.table_screen import TableScreen
+    def followed(
+        self, pager: CursorPager, trail: tuple[str, ...], step: str, column: str
+    ) -> Screen[None]:
+        """The screen of a view reached by a key (the table screen makes one of its own
+        kind: this module, its mixin, does not import it)."""
+        raise NotImplementedError
 
+    def _push(self, pager: CursorPager, step: str, column: str, row: Row) -> None:
         here = self.row_label(row, self.view.cursor_row)
         self.view.park()
-        self.app.push_screen(
-            TableScreen(pager, trail=(*self.trail, here), step=step, column=column)
-        )
+        self.app.push_screen(self.followed(pager, (*self.trail, here), step, column))
 
     # -- columns ---------------------------------------------------------------------------
     def action_columns(self) -> None:

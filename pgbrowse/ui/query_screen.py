@@ -8,8 +8,9 @@ relations and columns from the catalog, read off the UI thread on a session of i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+import psycopg2
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,15 +26,11 @@ from pgbrowse.db.errors import PgBrowseError, QueryError, describe
 from pgbrowse.db.guard import EXPLAIN, SELECT, SHOW, Checked, check_query
 from pgbrowse.db.session import Session
 from pgbrowse.history import QueryHistory
+from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.plan_screen import StatementScreen
 from pgbrowse.ui.safe import SafeStatic, plain, shown
 from pgbrowse.ui.sql_editor import Completions, SqlEditor
-
-if TYPE_CHECKING:
-    from pgbrowse.ui.app import PgBrowseApp
-
-import psycopg2
 
 PREFILL = defaults.QUERY_PREFILL
 
@@ -92,11 +89,8 @@ class QueryScreen(Screen[None]):
             self._read_catalog()
 
     @property
-    def browser(self) -> PgBrowseApp:
-        from pgbrowse.ui.app import PgBrowseApp
-
-        assert isinstance(self.app, PgBrowseApp)
-        return self.app
+    def browser(self) -> Browser:
+        return browser_of(self.app)
 
     def say(self, text: str) -> None:
         self.query_one("#query-error", Static).update(text)

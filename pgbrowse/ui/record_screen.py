@@ -7,7 +7,7 @@ on the view's loader thread, like a cell."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,8 +25,22 @@ from pgbrowse.ui.safe import SafeStatic, copy_safely, shown
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
+    from pgbrowse.db.cache import Row
     from pgbrowse.db.pager import CursorPager
-    from pgbrowse.ui.row_actions import RowActions
+    from pgbrowse.db.state import ViewState
+
+
+class RowSource(Protocol):
+    """What the record view reads from the table it was opened on (the table screen's
+    RowActions, without importing it: it imports this screen)."""
+
+    @property
+    def state(self) -> ViewState: ...
+
+    def cursor_row_values(self) -> tuple[Row, int] | None: ...
+
+    def query_one(self, selector: type[TableView]) -> TableView: ...
+
 
 WAIT_S = 10.0  # for the next row's page to come in
 
@@ -62,7 +76,7 @@ class RecordScreen(ModalScreen[None]):
         Binding("Y", "copy_row", "Copy row (TSV)"),
     ]
 
-    def __init__(self, table: RowActions) -> None:
+    def __init__(self, table: RowSource) -> None:
         super().__init__()
         self.table = table
         self.values: list[CellValue] = []

@@ -8,7 +8,7 @@ Typing filters in memory, a slice of the catalog per event-loop turn.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,13 +20,11 @@ from textual.worker import get_current_worker
 from pgbrowse.db.catalog_index import CatalogIndex, read_all, read_first
 from pgbrowse.db.errors import PgBrowseError, QueryError, describe, first_line
 from pgbrowse.db.listing import Listing
+from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.catalog_view import CatalogView
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.safe import SafeStatic
-
-if TYPE_CHECKING:
-    from pgbrowse.ui.app import PgBrowseApp
 
 FIRST_LINES = 200  # the first screenful (and then some), read before the whole catalog
 
@@ -61,11 +59,8 @@ class RelationListScreen(Screen[None]):
         self.error: PgBrowseError | None = None
 
     @property
-    def browser(self) -> PgBrowseApp:
-        from pgbrowse.ui.app import PgBrowseApp
-
-        assert isinstance(self.app, PgBrowseApp)
-        return self.app
+    def browser(self) -> Browser:
+        return browser_of(self.app)
 
     def compose(self) -> ComposeResult:
         yield SafeStatic(f" pgbrowse  {self.browser.where}", id="title")

@@ -340,6 +340,11 @@ class TableScreen(Following):
         inspector.display = not inspector.display
         inspector.update_view()
 
+    def followed(
+        self, pager: CursorPager, trail: tuple[str, ...], step: str, column: str
+    ) -> TableScreen:
+        return TableScreen(pager, trail=trail, step=step, column=column)
+
     # -- goto ------------------------------------------------------------------------------
     def action_goto(self) -> None:
         view = self.query_one(TableView)
