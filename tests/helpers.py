@@ -11,17 +11,19 @@ import re
 import subprocess
 import sys
 import termios
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg2
+import pytest
 from psycopg2 import sql
 from textual.pilot import Pilot
 
 from pgbrowse.db.catalog import Relation, find_relation
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import Statement
+from pgbrowse.db.pager import CursorPager, Statement
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.catalog_view import CatalogView
@@ -249,3 +251,80 @@ def marked_server_dirs(mark: str) -> set[str]:
                 if "pgbrowse-pg-" in part and os.path.isabs(part):
                     found.add(part)
     return found
+
+
+class TerminalOutput:
+    """What pgbrowse wrote to its terminal, read all the time (as a terminal does: a pty
+    nobody reads fills up, and then the app waits to write)."""
+
+    def __init__(self, leader: int) -> None:
+        self.leader = leader
+        self.out = b""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.leader, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.out += chunk
+
+    def mark(self) -> int:
+        return len(self.out)
+
+    def wait_for(self, marker: bytes, timeout: float, since: int = 0) -> None:
+        deadline = time.monotonic() + timeout
+        while marker not in self.out[since:]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{marker!r} not shown; last: {self.out[-600:]!r}")
+            time.sleep(0.02)
+
+
+def exits_within(proc: subprocess.Popen[bytes], started: float) -> float:
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pytest.fail("pgbrowse did not quit within 10 s of being told to")
+    return time.monotonic() - started
+
+
+# -- issue 25: one snapshot on the screen (test_snapshot.py, test_standby.py) ----------
+HEAPDUP = Relation("public", "heapdup", "r", None, 0)
+
+
+def build_heapdup(dsn: str) -> None:
+    execute(
+        dsn,
+        "DROP TABLE IF EXISTS heapdup",
+        "CREATE TABLE heapdup WITH (autovacuum_enabled = off) AS"
+        " SELECT g AS n, 'h' || g AS t FROM generate_series(1, 50000) g",
+        "DELETE FROM heapdup WHERE n BETWEEN 301 AND 500",
+        "VACUUM heapdup",
+        "ANALYZE heapdup",
+    )
+
+
+def rows_of_ten(pager: CursorPager) -> list[tuple]:
+    """Every cached row whose n is 10."""
+    found = []
+    for page in pager.cached_pages():
+        for row in pager.cached(page) or []:
+            if row[0] == "10":
+                found.append(row[:2])
+    return found
+
+
+def read_across_a_new_snapshot(dsn: str, primary: str, replay: object = None) -> CursorPager:
+    """Rows 1-300, the transaction given back, row 10 moved on ``primary``, rows 301-500."""
+    pager = CursorPager(ConnectionFactory(dsn), HEAPDUP, page_size=100)
+    assert pager.rows(0, 300)[9][:2] == ("10", "h10")
+    assert rows_of_ten(pager) == [("10", "h10")]
+    assert pager.release()  # (idle: the transaction, and its snapshot, end)
+    execute(primary, "UPDATE heapdup SET t = 'moved' WHERE n = 10")
+    if callable(replay):
+        replay()
+    pager.rows(300, 200)
+    return pager

@@ -253,8 +253,7 @@ def test_start_up_behind_a_full_pool_says_it_waits_and_quits_at_once(
     import os
     import time
 
-    from tests.helpers import spawn_on_pty
-    from tests.test_stopped_server import Screen, exits_within
+    from tests.helpers import TerminalOutput, exits_within, spawn_on_pty
 
     hogs = [psycopg2.connect(bouncer_dsn) for _ in range(2)]
     for hog in hogs:
@@ -262,7 +261,7 @@ def test_start_up_behind_a_full_pool_says_it_waits_and_quits_at_once(
             cur.execute("SELECT 1")  # (a transaction left open holds a server connection)
     proc, leader = spawn_on_pty(bouncer_dsn, pooled_table)
     try:
-        screen = Screen(leader)
+        screen = TerminalOutput(leader)
         screen.wait_for(b"pool slot", timeout=10)
         started = time.monotonic()
         os.write(leader, b"\x1b")

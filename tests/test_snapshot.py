@@ -10,47 +10,8 @@ slot, around row 301), the view reads on: row 10 showed twice, ``h10`` from the 
 
 from __future__ import annotations
 
-from pgbrowse.db.catalog import Relation
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
-from tests.helpers import execute
-
-HEAPDUP = Relation("public", "heapdup", "r", None, 0)
-
-
-def build_heapdup(dsn: str) -> None:
-    execute(
-        dsn,
-        "DROP TABLE IF EXISTS heapdup",
-        "CREATE TABLE heapdup WITH (autovacuum_enabled = off) AS"
-        " SELECT g AS n, 'h' || g AS t FROM generate_series(1, 50000) g",
-        "DELETE FROM heapdup WHERE n BETWEEN 301 AND 500",
-        "VACUUM heapdup",
-        "ANALYZE heapdup",
-    )
-
-
-def rows_of_ten(pager: CursorPager) -> list[tuple]:
-    """Every cached row whose n is 10."""
-    found = []
-    for page in pager.cached_pages():
-        for row in pager.cached(page) or []:
-            if row[0] == "10":
-                found.append(row[:2])
-    return found
-
-
-def read_across_a_new_snapshot(dsn: str, primary: str, replay: object = None) -> CursorPager:
-    """Rows 1-300, the transaction given back, row 10 moved on ``primary``, rows 301-500."""
-    pager = CursorPager(ConnectionFactory(dsn), HEAPDUP, page_size=100)
-    assert pager.rows(0, 300)[9][:2] == ("10", "h10")
-    assert rows_of_ten(pager) == [("10", "h10")]
-    assert pager.release()  # (idle: the transaction, and its snapshot, end)
-    execute(primary, "UPDATE heapdup SET t = 'moved' WHERE n = 10")
-    if callable(replay):
-        replay()
-    pager.rows(300, 200)
-    return pager
+from tests.helpers import HEAPDUP, build_heapdup, execute, read_across_a_new_snapshot, rows_of_ten
 
 
 def test_a_resumed_view_never_keeps_a_page_of_the_old_snapshot(scratch_dsn: str) -> None:

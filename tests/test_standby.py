@@ -109,7 +109,7 @@ def test_an_idle_view_gives_its_snapshot_back_within_a_second(replicated) -> Non
 def test_a_new_snapshot_on_a_standby_keeps_no_old_page(standby) -> None:
     """Issue 25: on a standby (whose views give their transaction back after a pause), a
     page of the old snapshot is never kept beside one of the new."""
-    from tests.test_snapshot import build_heapdup, read_across_a_new_snapshot, rows_of_ten
+    from tests.helpers import build_heapdup, read_across_a_new_snapshot, rows_of_ten
 
     primary, replica = standby
     build_heapdup(primary)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 
@@ -16,7 +14,8 @@ import psutil
 import pytest
 
 from pgbrowse.demo.embedded import EmbeddedServer
-from tests.helpers import direct, execute, spawn_on_pty
+from tests.helpers import TerminalOutput as Screen
+from tests.helpers import direct, execute, exits_within, spawn_on_pty
 
 LIMIT_S = 2.0
 SLACK_S = 0.5
@@ -34,44 +33,6 @@ def own_server() -> Iterator[EmbeddedServer]:
             "ANALYZE big",
         )
         yield server
-
-
-class Screen:
-    """What pgbrowse wrote to its terminal, read all the time (as a terminal does: a pty
-    nobody reads fills up, and then the app waits to write)."""
-
-    def __init__(self, leader: int) -> None:
-        self.leader = leader
-        self.out = b""
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.leader, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.out += chunk
-
-    def mark(self) -> int:
-        return len(self.out)
-
-    def wait_for(self, marker: bytes, timeout: float, since: int = 0) -> None:
-        deadline = time.monotonic() + timeout
-        while marker not in self.out[since:]:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{marker!r} not shown; last: {self.out[-600:]!r}")
-            time.sleep(0.02)
-
-
-def exits_within(proc: subprocess.Popen[bytes], started: float) -> float:
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pytest.fail("pgbrowse did not quit within 10 s of being told to")
-    return time.monotonic() - started
 
 
 @pytest.fixture
