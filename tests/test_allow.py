@@ -264,6 +264,23 @@ def test_the_title_line_says_what_the_role_can_do(attacked: dict[str, str]) -> N
     finally:
         for conn in (superuser, ordinary, reader):
             conn.close()
+    # A role that owns a table (no grant in its ACL: the owner's rights are implicit).
+    setup = psycopg2.connect(attacked["dsn"])
+    setup.autocommit = True
+    with setup.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS owned_by_owner")
+        cur.execute("DROP ROLE IF EXISTS owner_role")
+        cur.execute("CREATE ROLE owner_role LOGIN")
+        cur.execute("CREATE TABLE owned_by_owner (id int)")
+        cur.execute("ALTER TABLE owned_by_owner OWNER TO owner_role")
+    setup.close()
+    owner = ConnectionFactory(
+        psycopg2.extensions.make_dsn(attacked["dsn"], user="owner_role")
+    ).connect()
+    try:
+        assert owner.powers.startswith("role can write tables")
+    finally:
+        owner.close()
     with pytest.raises(Exception, match="role 'nobody' does not exist"):
         ConnectionFactory(attacked["dsn"], SessionSettings(role="nobody")).connect()
     with pytest.raises(Exception, match="app is not a member of pg_read_all_data"):

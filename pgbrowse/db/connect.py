@@ -294,13 +294,20 @@ LEARN_SQL = """SELECT pg_backend_pid(), pg_is_in_recovery(),
   coalesce(pg_has_role(r.oid, to_regrole('pg_write_server_files'), 'MEMBER'), false),
   coalesce(pg_has_role(r.oid, to_regrole('pg_execute_server_program'), 'MEMBER'), false),
   coalesce(pg_has_role(r.oid, to_regrole('pg_signal_backend'), 'MEMBER'), false),
-  r.oid IS NOT NULL AND EXISTS (
-    SELECT 1 FROM pg_class c
-    WHERE c.relkind IN ('r', 'p', 'v', 'f')
-      AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'pg_toast'::regnamespace)
-      AND has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))
+  r.oid IS NOT NULL AND (
+    r.rolsuper
+    OR coalesce(pg_has_role(r.oid, to_regrole('pg_write_all_data'), 'USAGE'), false)
+    OR EXISTS (  -- a relation it owns (through a role it is), or one whose ACL grants a write
+      SELECT 1 FROM pg_class c
+      WHERE c.relkind IN ('r', 'p', 'v', 'f')
+        AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'pg_toast'::regnamespace)
+        AND (c.relowner = ANY(mine.oids) OR (c.relacl IS NOT NULL
+             AND has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')))))
 FROM (SELECT 1) AS one
-LEFT JOIN pg_roles r ON r.rolname = coalesce(%s, current_user)"""
+LEFT JOIN pg_roles r ON r.rolname = coalesce(%s, current_user)
+LEFT JOIN LATERAL (
+  SELECT array_agg(m.oid) AS oids FROM pg_roles m WHERE pg_has_role(r.oid, m.oid, 'USAGE')
+) AS mine ON true"""
 
 KEEPALIVES = {
     "keepalives": "1",
