@@ -99,7 +99,6 @@ class CursorPager(Reordering):
         self._events: list[str] = []  # for state(): what happened since it was last asked
         self._reconnects_told = 0
         self._snapshots = 0  # transactions the view has read in (each is a snapshot)
-        self._reconnects_cleared = 0
         self.landing = landing
 
     # -- what the view is ------------------------------------------------------------
@@ -239,10 +238,7 @@ class CursorPager(Reordering):
             return
         session = self.session
         session.conn  # noqa: B018 (connected, or reconnected, before anything is read)
-        if session.reconnects != self._reconnects_cleared:
-            # A new session is a new snapshot: rows of the old one are not mixed in.
-            self._reconnects_cleared = session.reconnects
-            self.cache.clear()
+        # (a new session is a new snapshot: _new_snapshot dropped the old one's pages)
         if not self._opened:
             with session.catalog_reads():  # (their catalog locks not kept)
                 if self.view.relation.calls is not None:

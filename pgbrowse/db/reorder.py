@@ -32,11 +32,11 @@ class Reordering(RowFinder):
         raise NotImplementedError
 
     def _vet(self, calls: Calls, filter: bool) -> None:
-        """What typed SQL calls, decided against the server's catalog before it is sent."""
+        """What typed SQL calls, decided against the server's catalog before it is sent
+        (inside the caller's ``Session.catalog_reads``, so its catalog locks are not kept)."""
         started = self.clock()
         settings = self.session.factory.settings
-        with self.session.catalog_reads():  # (its catalog locks not kept)
-            vet(self.session.conn, calls, settings.allowed_functions, filter=filter)
+        vet(self.session.conn, calls, settings.allowed_functions, filter=filter)
         self.session.record("-- typed SQL checked against the catalog (allowed)", 0, started)
 
     # -- the order and the filter ------------------------------------------------------
@@ -84,22 +84,16 @@ class Reordering(RowFinder):
         def estimate() -> int | None:
             if checked is None:
                 return None
-            self._vet(checked.calls, filter=True)
             conn = self.session.conn
-            with conn.cursor() as cur:
-                cur.execute("SAVEPOINT pgbrowse_filter")
-            try:
-                plan = self.session.scalar(self.view.with_(filter=checked).estimate_query())
-            except Exception as error:
-                if not isinstance(error, psycopg2.Error) or conn.closed:
-                    raise
-                with conn.cursor() as cur:
-                    cur.execute("ROLLBACK TO SAVEPOINT pgbrowse_filter")
-                raise FilterError(first_line(error), error.pgcode) from None
-            with conn.cursor() as cur:  # (rolled back: the estimate's catalog locks go)
-                cur.execute(
-                    "ROLLBACK TO SAVEPOINT pgbrowse_filter; RELEASE SAVEPOINT pgbrowse_filter"
-                )
+            # (its catalog locks, and a bad filter's failed statement, go with the savepoint)
+            with self.session.catalog_reads():
+                self._vet(checked.calls, filter=True)
+                try:
+                    plan = self.session.scalar(self.view.with_(filter=checked).estimate_query())
+                except psycopg2.Error as error:
+                    if conn.closed:
+                        raise
+                    raise FilterError(first_line(error), error.pgcode) from None
             return max(0, int(plan[0]["Plan"]["Plan Rows"]))
 
         estimated = self._run(f"filtering {self.relation.qualified}", estimate)

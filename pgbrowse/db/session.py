@@ -28,6 +28,8 @@ from pgbrowse.db.connect import ConnectionFactory, SafeConnection
 from pgbrowse.db.errors import Cancelled, ConnectionLost, QueryError, describe
 
 T = TypeVar("T")
+TRANSACTION_INTRANS = psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+TRANSACTION_INERROR = psycopg2.extensions.TRANSACTION_STATUS_INERROR
 RECOVERY_CONFLICT = "the standby ended it: terminating connection due to conflict with recovery"
 _cursor_ids = itertools.count(1)
 
@@ -269,20 +271,28 @@ class Session:
         """pgbrowse's own catalog reads inside the view's transaction, in a savepoint
         rolled back after them: the locks they took on pg_class, pg_attribute… go with it
         (rolling a subtransaction back releases its locks), while the snapshot and the
-        cursors stay. An idle view then holds only what its rows need."""
+        cursors stay. An idle view then holds only what its rows need. A statement that
+        failed in it is rolled back with it, so the view's transaction goes on (a bad
+        filter's estimate); a lost connection is left to ``reset``."""
         conn = self.conn
         with conn.cursor() as cur:
             cur.execute("SAVEPOINT pgbrowse_catalog")
+        failed = True
         try:
             yield
-        finally:  # (a failed transaction is left to reset(), which ends it whole)
-            if not conn.closed and conn.info.transaction_status == (
-                psycopg2.extensions.TRANSACTION_STATUS_INTRANS
-            ):
-                with conn.cursor() as cur:
-                    cur.execute(
-                        "ROLLBACK TO SAVEPOINT pgbrowse_catalog; RELEASE SAVEPOINT pgbrowse_catalog"
-                    )
+            failed = False
+        finally:
+            status = conn.info.transaction_status if not conn.closed else None
+            if status in (TRANSACTION_INTRANS, TRANSACTION_INERROR):
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute(
+                            "ROLLBACK TO SAVEPOINT pgbrowse_catalog;"
+                            " RELEASE SAVEPOINT pgbrowse_catalog"
+                        )
+                except psycopg2.Error:
+                    if not failed:  # (else the first error is the one to say)
+                        raise
 
     def note(self, text: str) -> None:
         """A line in the log that was not sent (it starts with ``--``)."""
