@@ -55,6 +55,5 @@ def unexpected(error: BaseException) -> PgBrowseError:
     """An error no one expected, as a screen says it: in one line, with where its
     traceback was written (the screen that met it says so instead of waiting for ever)."""
     log = write_crash_log(error)
-    first = (str(error).splitlines() or [""])[0][:200]
     where = f" (the traceback is in {log})" if log else ""
-    return PgBrowseError("Unexpected error", f"{type(error).__name__}: {first}{where}")
+    return PgBrowseError("Unexpected error", one_line(error) + where)

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from pgbrowse.crashlog import one_line, write_crash_log
+from pgbrowse.crashlog import unexpected
 from pgbrowse.db.cancel import keep_cancelling
 from pgbrowse.db.errors import PgBrowseError
 from pgbrowse.db.pager import CursorPager, Row
@@ -135,11 +135,7 @@ class PageLoader:
 
     def _error(self, exc: Exception) -> PgBrowseError:
         """An error as the view reports it (an unexpected one with its traceback's log)."""
-        if isinstance(exc, PgBrowseError):
-            return exc
-        log = write_crash_log(exc)
-        where = f" (the traceback is in {log})" if log else ""
-        return PgBrowseError("Unexpected error", one_line(exc) + where)
+        return exc if isinstance(exc, PgBrowseError) else unexpected(exc)
 
     def _run(self) -> None:
         try:
