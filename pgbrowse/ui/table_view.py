@@ -253,9 +253,7 @@ class TableView(Grid, can_focus=True):
                     severity="warning",
                 )
                 self.call_after_refresh(self.move_to, self.row_count - 1)
-        elif not followed and (
-            self.cursor_row >= self.row_count > 0 or (ended and going is not None)
-        ):
+        elif not followed and (self.cursor_row >= self.row_count > 0 or (ended and going == END)):
             self._going_to = None
             # After the new virtual size is laid out, so the scroll is not clamped to the old.
             self.call_after_refresh(self.move_to, self.row_count - 1)
