@@ -476,3 +476,28 @@ async def test_the_title_line_says_it_early(attacked: dict[str, str]) -> None:
         text = html.unescape(re.sub(r"<[^>]*>", "", svg)).replace("\xa0", " ")
         top = [line for line in text.splitlines() if "victim" in line]
         assert any("superuser: typed SQL is checked by pgbrowse only" in t for t in top), top
+
+
+def test_every_builtin_that_returns_a_query_s_rows_as_xml_is_refused(
+    attacked: dict[str, str],
+) -> None:
+    """The STABLE built-ins that run SQL of their own (BUILTIN_REFUSED), read from the
+    catalog: every non-VOLATILE pg_catalog function returning xml from a query or cursor
+    (text, refcursor), a relation (regclass), a schema (name) or the whole database."""
+    from pgbrowse.db.allow import Candidate, why_refused
+
+    found = direct(
+        attacked["dsn"],
+        "SELECT p.proname, p.provolatile FROM pg_proc p"
+        " WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.provolatile <> 'v'"
+        " AND p.prorettype = 'xml'::regtype AND (p.proname LIKE 'database%'"
+        " OR p.proargtypes[0] IN ('text'::regtype, 'refcursor'::regtype, 'regclass'::regtype,"
+        " 'name'::regtype))",
+    )
+    names = {name for name, _ in found}
+    assert {"table_to_xml", "schema_to_xml", "database_to_xml"} <= names
+    for name, volatility in found:
+        if name in ("xml", "xmlcomment"):
+            continue  # (text to xml: a value, not a query)
+        candidate = Candidate("function", name, "pg_catalog", name, volatility, False)
+        assert why_refused(candidate, ()) is not None, name

@@ -56,8 +56,8 @@ HARMLESS_VOLATILE = frozenset(
 # STABLE or IMMUTABLE built-ins that run SQL of their own (a query or cursor given as a
 # string, every row of a table, schema or database) or act outside the statement (take a
 # transaction id). Found by reading pg_proc's non-VOLATILE functions of PostgreSQL 15 and
-# 16 (tests/test_allow.py reads them again: every one that takes a query, cursor or
-# relation and returns xml is matched here).
+# 16 (tests/test_allow.py reads them again: every one that returns xml from a query, a
+# cursor, a relation, a schema or the database is refused).
 BUILTIN_REFUSED = ("*_to_xml*", "*_to_xmlschema", "txid_current", "pg_current_xact_id")
 CONFIG_KEY = "allowed_functions"
 
@@ -75,8 +75,6 @@ _NOUN = {
     "types": "type",
     "samples": "table-sampling method",
 }
-
-VOLATILITY = {"i": "IMMUTABLE", "s": "STABLE", "v": "VOLATILE"}
 
 
 @dataclass(frozen=True)
@@ -140,17 +138,16 @@ def refusals(candidates: Iterable[Candidate], allowed: Iterable[str] = ()) -> li
     said: list[str] = []
     for candidate in candidates:
         why = why_refused(candidate, allowed)
-        if why is None:
-            continue
-        qualified = f"{candidate.schema}.{candidate.name}()"
-        text = (
-            f"{qualified} {why}"
-            if candidate.what in FUNCTION_KINDS
-            else f"the {candidate.what} {candidate.shown} runs {qualified}, which {why}"
-        )
-        if text not in said:
+        if why is not None and (text := _refusal(candidate, why)) not in said:
             said.append(text)
     return said
+
+
+def _refusal(candidate: Candidate, why: str) -> str:
+    qualified = f"{candidate.schema}.{candidate.name}()"
+    if candidate.what in FUNCTION_KINDS:
+        return f"{qualified} {why}"
+    return f"the {candidate.what} {candidate.shown} runs {qualified}, which {why}"
 
 
 def vet(conn: Any, calls: Calls, allowed: Iterable[str] = (), filter: bool = False) -> None:
@@ -159,16 +156,17 @@ def vet(conn: Any, calls: Calls, allowed: Iterable[str] = (), filter: bool = Fal
     a name the catalog does not know."""
     if not calls:
         return
+    allowed = tuple(allowed)
     candidates = resolve(conn, calls)
     _refuse_missing(calls, candidates, filter)
     for candidate in candidates:
-        found = refusals([candidate], allowed)
-        if not found:
+        why = why_refused(candidate, allowed)
+        if why is None:
             continue
         message = (
-            f"{found[0]} (refused). pgbrowse calls built-in IMMUTABLE or STABLE functions;"
-            f' to allow this one: {CONFIG_KEY} = ["{candidate.schema}.{candidate.name}"]'
-            " in the config file"
+            f"{_refusal(candidate, why)} (refused). pgbrowse calls built-in IMMUTABLE or STABLE"
+            f' functions; to allow this one: {CONFIG_KEY} = ["{candidate.schema}.'
+            f'{candidate.name}"] in the config file'
         )
         if filter:
             raise FilterError(message)
