@@ -2,7 +2,7 @@
 
 The app (``PgBrowseApp``) imports its screens; a screen that imported the app back made an
 import cycle. A screen asks ``browser_of(self.app)`` instead, typed by this protocol, and
-``pgbrowse.ui.app`` checks that the app is one (mypy, ``_BROWSER``).
+``pgbrowse.ui.app`` checks that the app is one (mypy, ``_is_a_browser``).
 """
 
 from __future__ import annotations
