@@ -11,7 +11,7 @@ from psycopg2.extensions import adapt
 from pgbrowse.db.cache import PageCache
 from pgbrowse.db.catalog import Column, Relation
 from pgbrowse.db.guard import check_expression
-from pgbrowse.db.reader import Anchor, AnchorReader, Place
+from pgbrowse.db.reader import Anchor, Reader, Place
 from pgbrowse.db.strategy import Ctid, Keyset, Walk
 from pgbrowse.db.view import View
 
@@ -125,8 +125,8 @@ def test_seek_arithmetic() -> None:
     assert Ctid(blocks=200, sample=(3, 4, 5, 6)).block_at(0.5) == 5  # where the rows are
 
 
-def reader(row_count: int) -> AnchorReader:
-    made = AnchorReader(None, view(identity=("id",)), 100, PageCache(10**6))  # type: ignore[arg-type]
+def reader(row_count: int) -> Reader:
+    made = Reader(None, view(identity=("id",)), 100, PageCache(10**6))  # type: ignore[arg-type]
     made.row_count = row_count
     return made
 
@@ -134,20 +134,34 @@ def reader(row_count: int) -> AnchorReader:
 def test_a_seek_never_shrinks_the_count_for_where_it_landed() -> None:
     r = reader(100_000)
     anchor = Anchor(Place.SEEK, 50_000, 7)
-    r._anchor = anchor
+    r.anchor = anchor
     r.cache.put(7, 500, [("x",)])
-    assert not r._learn_end(anchor, 10)  # the end came 10 rows after an estimated 50,000
+    assert not r.learn_end(anchor, 10)  # the end came 10 rows after an estimated 50,000
     assert r.row_count == 100_000 and not r.count_exact
     assert anchor.base == 99_990 and anchor.frame != 7 and r.shift == 49_990
     assert r.cache.get(7, 500) is None  # the old numbering's pages are gone
     exact = Anchor(Place.START, 0, 0)
-    assert r._learn_end(exact, 1234) and r.row_count == 1234 and r.count_exact
+    assert r.learn_end(exact, 1234) and r.row_count == 1234 and r.count_exact
 
 
 def test_a_rebase_makes_positions_exact() -> None:
     r = reader(1_000_000)
     anchor = Anchor(Place.SEEK, 500_000, 3)
-    r._anchor = anchor
-    r._rebase(anchor, -1_000)
+    r.anchor = anchor
+    r.rebase(anchor, -1_000)
     assert anchor.base == 499_000 and anchor.frame == 0 and r.shift == -1_000
     assert r.positions_exact
+
+
+def test_the_cache_holds_one_snapshot() -> None:
+    """Issue 25: a page read in a snapshot that has ended is never kept or drawn."""
+    cache = PageCache(10**6)
+    assert not cache.begin_snapshot()  # the first snapshot: nothing to drop
+    cache.put(0, 0, [("a",)], cache.snapshot)
+    old = cache.snapshot
+    assert cache.begin_snapshot()  # a new one drops the old one's pages
+    assert cache.get(0, 0) is None and cache.stats().pages == 0
+    cache.put(0, 1, [("late",)], old)  # (read in the old snapshot, handed in after)
+    assert cache.get(0, 1) is None
+    cache.put(0, 1, [("new",)], cache.snapshot)
+    assert cache.get(0, 1) == [("new",)]

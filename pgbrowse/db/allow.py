@@ -35,10 +35,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgbrowse.db.errors import FilterError, QueryError
 from pgbrowse.db.guard import Calls, Name
+
+if TYPE_CHECKING:
+    from pgbrowse.db.session import Session
 
 BUILTIN_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 # VOLATILE built-ins that change nothing: a random number, the clock, a new UUID.
@@ -296,3 +299,12 @@ RESOLVE_SQL = (
     " AND ((p.proname = ANY(%(mu)s) AND " + _IN_PATH.format("p.pronamespace") + ")"
     " OR " + _QUALIFIED.format("pn.nspname", "p.proname", "m") + ")"
 )
+
+
+def vet_on(session: Session, calls: Calls, *, filter: bool) -> None:
+    """``vet`` on a view's session, with the session's allowed functions, logged as a
+    statement of its own (call it inside ``Session.catalog_reads``, so the catalog locks it
+    takes are not kept)."""
+    started = session.clock()
+    vet(session.conn, calls, session.factory.settings.allowed_functions, filter=filter)
+    session.record("-- typed SQL checked against the catalog (allowed)", 0, started)

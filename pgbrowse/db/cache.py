@@ -1,8 +1,12 @@
-"""PageCache: fetched pages by (frame, page), evicted least-recently-used past a byte budget.
+"""PageCache: fetched pages by (snapshot, frame, page), evicted least-recently-used past a
+byte budget (it holds the current snapshot's pages only).
 
-A frame is one numbering of the rows: frame 0 counts from the first row (exact); any other
-is one seek's estimate, and its pages are never mixed with another frame's. Safe to use from
-any thread: the loader fills it, the view reads it while drawing.
+A page belongs to one snapshot: the rows a transaction saw. ``begin_snapshot`` is the one
+place a view moves to a new one, and it drops every page of the old, so no page of an old
+snapshot is ever drawn beside a page of the new (issue 25). Within a snapshot, a frame is one
+numbering of the rows: frame 0 counts from the first row (exact); any other is one seek's
+estimate, and its pages are never mixed with another frame's. Safe to use from any thread:
+the loader fills it, the view reads it while drawing (always the current snapshot's pages).
 """
 
 from __future__ import annotations
@@ -39,9 +43,20 @@ class _Page:
 class PageCache:
     def __init__(self, budget: int) -> None:
         self.budget = budget
-        self._pages: OrderedDict[tuple[int, int], _Page] = OrderedDict()
+        self._pages: OrderedDict[tuple[int, int], _Page] = OrderedDict()  # this snapshot's
         self._bytes = 0
         self._lock = threading.Lock()
+        self.snapshot = 0  # the snapshots begun (0: none yet)
+
+    def begin_snapshot(self) -> bool:
+        """The view's next statement reads in a new snapshot: every page of the old one goes.
+        True when there were some (the pages in sight are read again)."""
+        with self._lock:
+            dropped = bool(self._pages) and self.snapshot > 0
+            self._pages.clear()
+            self._bytes = 0
+            self.snapshot += 1
+            return dropped
 
     def get(self, frame: int, page: int) -> list[Row] | None:
         with self._lock:
@@ -51,9 +66,13 @@ class PageCache:
             self._pages.move_to_end((frame, page))
             return entry.rows
 
-    def put(self, frame: int, page: int, rows: list[Row]) -> None:
+    def put(self, frame: int, page: int, rows: list[Row], snapshot: int | None = None) -> None:
+        """Keep ``rows`` as ``page`` of ``frame``, read in ``snapshot`` (None: the current
+        one); rows of a snapshot that has ended are not kept."""
         nbytes = sys.getsizeof(rows) + sum(row_bytes(r) for r in rows)
         with self._lock:
+            if snapshot is not None and snapshot != self.snapshot:
+                return
             old = self._pages.pop((frame, page), None)
             if old is not None:
                 self._bytes -= old.nbytes

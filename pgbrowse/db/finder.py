@@ -1,4 +1,5 @@
-"""Finding rows again: search from a row, and a cell's whole value, by the view's identity.
+"""Finding rows again by the view's identity: a search's match, a cell or a row whole, and
+the row a foreign key names.
 
 Where the order is total (it ends in the identity, or is a plain table's ctid order), a
 search scans from the row's keys on the server and the view re-anchors exactly at the
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pgbrowse.db.cache import Row
 from pgbrowse.db.errors import Refused
-from pgbrowse.db.ownership import owned
-from pgbrowse.db.reader import Anchor, AnchorReader, Place
-from pgbrowse.db.view import CELL_LIMIT
+from pgbrowse.db.guard import check_expression
+from pgbrowse.db.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Place, Reader, tid_block
+from pgbrowse.db.references import Landing
+from pgbrowse.db.strategy import Ctid, Keyset
+from pgbrowse.db.view import CELL_LIMIT, View
 
 RECORD_LIMIT = 100_000  # characters of each value in the record view (Enter: up to CELL_LIMIT)
 
@@ -36,19 +39,36 @@ class CellValue:
 RECORD_COLUMNS = 800  # columns per statement of the record view (two targets each)
 
 
-class RowFinder(AnchorReader):
-    """Search and cells, on top of the reader; the pager supplies ``_run`` and ``load``."""
+class Runs(Protocol):
+    """Runs an action inside the view's session (``CursorPager._run``): open, in its snapshot,
+    errors said plainly and a lost session replaced."""
 
-    owner: int | None = None
+    def __call__(self, what: str, action: Callable[[], T], /) -> T: ...
 
-    def _run(self, what: str, action: Callable[[], T]) -> T:
-        raise NotImplementedError
 
-    def load(self, page: int) -> list[Row]:
-        raise NotImplementedError
+class Finder:
+    """Finding rows again: search, a cell or a row whole, and the row a foreign key names.
+    It reads through the reader's view and moves only the reader's anchor (``jump``)."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        run: Runs,
+        load: Callable[[int], list[Row]],
+        tell: Callable[[str], None],
+    ) -> None:
+        """``run``: the pager's way to run an action in the view's session; ``load``: a page
+        through the pager's cache; ``tell``: an event for the view's next state."""
+        self.reader = reader
+        self._run = run
+        self._load = load
+        self._tell = tell
+
+    @property
+    def view(self) -> View:
+        return self.reader.view
 
     # -- finding rows again ------------------------------------------------------------
-    @owned
     def search(self, position: int, row: Row, text: str, backward: bool = False) -> int | None:
         """The position of the next row after ``row`` (before it when ``backward``) whose
         visible text contains ``text``, case-insensitive, or None. One statement: it scans
@@ -74,20 +94,17 @@ class RowFinder(AnchorReader):
                 keys = view.hidden_values(row, view.strategy.keys)
                 bound = view.bound(keys, "<" if backward else ">=")
             query = view.search_query(bound, text, backward, 0 if backward else 1)
-            found = self.session.one(query)
+            found = self.reader.session.one(query)
             if found is None:
                 return None
             distance, *found_keys = found[:-1]
             target = position - int(distance) if backward else position + int(distance) - 1
             if target < 0:
                 return None
-            anchor = self._anchor
-            assert anchor is not None
-            self._close_cursors(anchor)
-            self._anchor = Anchor(Place.SEEK, target, anchor.frame, view.place_of(found_keys))
+            self.reader.jump(target, view.place_of(found_keys))
             return target
 
-        return self._run(f"searching {self.relation.qualified}", find)
+        return self._run(f"searching {view.relation.qualified}", find)
 
     def _search_by_position(self, position: int, text: str, backward: bool) -> int | None:
         """Search where the order is not total: by row number from the first row (the
@@ -96,31 +113,71 @@ class RowFinder(AnchorReader):
         view = self.view
 
         def find() -> tuple[int, tuple[str | None, ...]] | None:
-            found = self.session.one(view.search_by_position_query(text, position, backward))
+            found = self.reader.session.one(view.search_by_position_query(text, position, backward))
             if found is None:
                 return None
             number, *keys = found[:-1]
             values = dict(zip(view.hidden, keys, strict=True))
             return int(number) - 1, tuple(values[k] for k in view.identity)
 
-        result = self._run(f"searching {self.relation.qualified}", find)
+        result = self._run(f"searching {view.relation.qualified}", find)
         if result is None:
             return None
         target, identity = result
-        rows = self.load(target // self.page_size)
-        index = target % self.page_size
+        size = self.reader.page_size
+        rows = self._load(target // size)
+        index = target % size
         if index >= len(rows) or view.hidden_values(rows[index], view.identity) != identity:
             raise Refused("Search lost its place", "the rows moved while searching: search again")
         return target
 
-    @owned
+    # -- the row a foreign key names ------------------------------------------------------
+    def land(self, landing: Landing) -> Anchor:
+        """An anchor on the row ``landing`` names, found by a seek on its (unique) columns:
+        its place counted exactly in a small view, estimated from the order's statistics
+        in a large one (the rows before it are read backward from it, as after any seek).
+        Where the order is not total (no key to read from a row on), the view is filtered
+        to the row instead, and says so."""
+        reader, view = self.reader, self.view
+        relation = view.relation.qualified
+        where = landing.describe()
+        if not view.total_order:
+            reader.view = view.with_(filter=check_expression(landing.filter_text()))
+            reader.row_count, reader.landed = 1, 0
+            self._tell("landed alone")
+            return Anchor(Place.START, 0, 0, key="(0,0)")
+        found = reader.session.all(view.landing_query(landing.columns, landing.values))
+        if not found:
+            raise Refused(
+                "No such row", f"{relation} has no row with {where} (deleted, or not enforced)"
+            )
+        if len(found) > 1:
+            raise Refused("Not one row", f"{relation} has more than one {where}")
+        strategy = view.strategy
+        anchor = Anchor(Place.SEEK, 0, 0, view.place_of(found[0]))
+        bound = reader.bound(anchor, "<")
+        near = WALK_PAGES * reader.page_size
+        small = reader.row_count <= SMALL_TABLE_ROWS or not strategy.seeks
+        # Exact in a small view (a view that cannot seek walks anyway), and for a row near
+        # the start of a large one (counting at most ``near`` rows finds that out).
+        before = int(reader.session.scalar(view.before_query(bound, None if small else near)))
+        if not small and before >= near:  # far from the start: estimated (≈)
+            if isinstance(strategy, Keyset):
+                fraction = strategy.fraction_of(str(anchor.key[0]))
+            else:
+                assert isinstance(strategy, Ctid)
+                fraction = tid_block(anchor.key) / max(strategy.blocks, 1)
+            before = min(reader.row_count - 1, max(near, round(fraction * reader.row_count)))
+            anchor.frame = reader.new_frame()
+        anchor.base = reader.landed = before
+        return anchor
+
     def fetch_cell(self, row: Row, column: int, limit: int = CELL_LIMIT) -> CellValue:
         """The whole value of ``column`` in ``row``, found again by the row's identity in
         this snapshot, cut at ``limit`` characters on the server, with its full length. A
         row of a view without an identity cannot be found again: Refused says so."""
         return self._values(row, limit, (column,), "Cannot open the cell")[0]
 
-    @owned
     def fetch_record(self, row: Row, limit: int = RECORD_LIMIT) -> list[CellValue]:
         """Every column of ``row``, whole up to ``limit`` characters each (the record view):
         in one statement, or one per 800 columns (each column is two of a statement's at
@@ -144,7 +201,7 @@ class RowFinder(AnchorReader):
             )
 
         def read() -> list[CellValue]:
-            found = self.session.all(self.view.record_query(row, limit, columns))
+            found = self.reader.session.all(self.view.record_query(row, limit, columns))
             if not found:
                 raise Refused(failing, "the row is no longer there")
             if len(found) > 1:

@@ -1,10 +1,18 @@
 """CursorPager: one view's rows, read lazily through named cursors (the loader thread's).
 
-The pager puts the parts together: a ``Session`` (the connection, its snapshot, the log,
-errors), a ``View`` (what is read, in what order, and each row's identity; all SQL) and an
-``AnchorReader`` (cursors, seeks and positions). Every operation runs through
-``Session.run``, so each one fails, reports and reconnects the same way, and an open that
-was refused is tried again, whole, by the next operation.
+The pager assembles parts that each own their state and meet through small interfaces:
+
+- ``Session``: the connection, its transaction (the snapshot), the statement log, errors;
+- ``PageCache``: the pages read, in the current snapshot only (``begin_snapshot``);
+- ``Reader``: the view being read (a ``View``: all its SQL), the anchors, cursors, seeks
+  and positions;
+- ``Finder``: search, a cell or a row whole, a foreign key's row (it moves the reader);
+- ``Reordering``: sort, filter and the exact count (it restarts the reader).
+
+Every operation runs through ``_run`` (``Session.run``), so each one fails, reports and
+reconnects the same way, and an open that was refused is tried again, whole, by the next
+operation. The snapshot rule lives there: a statement that begins a new transaction first
+begins a new snapshot in the cache.
 
 One thread owns it: the first to call it (the view's loader thread, in the app). A call from
 any other thread raises ``WrongThread``; only ``cached``, ``cached_pages``, ``stats``,
@@ -14,7 +22,6 @@ any other thread raises ``WrongThread``; only ``cached``, ``cached_pages``, ``st
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -22,21 +29,22 @@ from typing import Any, TypeVar
 from psycopg2 import sql
 
 from pgbrowse import defaults
+from pgbrowse.db.allow import vet_on
 from pgbrowse.db.cache import CacheStats, PageCache, Row
-from pgbrowse.db.catalog import Relation, describe_query, list_columns
+from pgbrowse.db.catalog import Column, Relation, describe_query, list_columns
 from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import Refused, UserCancelled
-from pgbrowse.db.finder import CellValue
+from pgbrowse.db.errors import UserCancelled
+from pgbrowse.db.finder import RECORD_LIMIT, CellValue, Finder
 from pgbrowse.db.guard import check_expression
 from pgbrowse.db.ownership import WrongThread, owned
-from pgbrowse.db.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Place, tid_block
+from pgbrowse.db.reader import WALK_PAGES, Place, Reader
 from pgbrowse.db.references import Landing, read_references
 from pgbrowse.db.reorder import Reordering
-from pgbrowse.db.seek import Plan, plan_seeking
+from pgbrowse.db.seek import plan_seeking
 from pgbrowse.db.server_side import ServerSide, read_server_side
 from pgbrowse.db.session import Session, Statement, StatementLog
 from pgbrowse.db.state import ViewState
-from pgbrowse.db.strategy import Ctid, Keyset, Strategy
+from pgbrowse.db.strategy import Strategy
 from pgbrowse.db.structure import owner_code, runs_text
 from pgbrowse.db.view import CELL_LIMIT, View
 
@@ -59,7 +67,7 @@ DEFAULT_TRUNCATE = defaults.TRUNCATE
 T = TypeVar("T")
 
 
-class CursorPager(Reordering):
+class CursorPager:
     """Rows ``[start, start + count)`` of a view, fetched lazily; see the module doc."""
 
     def __init__(
@@ -80,28 +88,75 @@ class CursorPager(Reordering):
         checked by the guard now: a refused one raises before anything is sent)."""
         if page_size < 1 or cache_bytes < 1 or truncate < 1:
             raise ValueError("page size, cache budget and truncation width must be positive")
-        session = Session(factory, history=history, clock=clock)
         checked = check_expression(filter) if filter else None
         self._filter_typed = checked is not None  # (a landing's filter is pgbrowse's own)
+        self.session = Session(factory, history=history, clock=clock)
+        self.cache = PageCache(cache_bytes)
         view = View(relation, (), truncate=truncate, filter=checked)
-        super().__init__(session, view, page_size, PageCache(cache_bytes))
+        self.reader = Reader(self.session, view, page_size, self.cache)
+        self._events: list[str] = []  # for state(): what happened since it was last asked
+        self.finder = Finder(self.reader, self._run, self.load, self._events.append)
+        self.reordering = Reordering(self.reader, self._run, self._events.append)
         self.factory = factory
         self.clock = clock
         self.truncate = truncate
+        self.page_size = page_size
         self.owner: int | None = None
-        self.order_changes = 0  # how many times the order or filter changed (views restart)
         self.releases = 0  # idle releases
         self.server_side: ServerSide | None = None
-        self._natural: Plan | None = None
         self._opened = False  # columns and plan read (kept across reconnects)
-        self._last_page: int | None = None
-        self._unfiltered_count: tuple[int, bool] | None = None
-        self._events: list[str] = []  # for state(): what happened since it was last asked
         self._reconnects_told = 0
-        self._snapshots = 0  # transactions the view has read in (each is a snapshot)
         self.landing = landing
 
-    # -- what the view is ------------------------------------------------------------
+    # -- what the view is (the reader's, read from any thread) ------------------------
+    @property
+    def view(self) -> View:
+        return self.reader.view
+
+    @property
+    def relation(self) -> Relation:
+        return self.reader.relation
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.reader.columns
+
+    @property
+    def row_count(self) -> int:
+        return self.reader.row_count
+
+    @property
+    def count_exact(self) -> bool:
+        return self.reader.count_exact
+
+    @property
+    def positions_exact(self) -> bool:
+        return self.reader.positions_exact
+
+    @property
+    def frame(self) -> int:
+        return self.reader.frame
+
+    @property
+    def shift(self) -> int:
+        return self.reader.shift
+
+    @property
+    def landed(self) -> int | None:
+        return self.reader.landed
+
+    @property
+    def seeks(self) -> bool:
+        return self.reader.seeks
+
+    @property
+    def order_changes(self) -> int:
+        return self.reordering.changes
+
+    def cached(self, page: int) -> list[Row] | None:
+        """The rows of ``page`` if the cache holds them (any thread; never the server)."""
+        return self.reader.cached(page)
+
     @property
     def plan(self) -> Strategy | None:
         return self.view.strategy if self._opened else None
@@ -132,7 +187,7 @@ class CursorPager(Reordering):
 
     @property
     def is_open(self) -> bool:
-        return self._anchor is not None
+        return self.reader.anchor is not None
 
     @property
     def holds_transaction(self) -> bool:
@@ -153,7 +208,7 @@ class CursorPager(Reordering):
             lost_because=self.session.lost_because,
             connection=self.session.described,
             powers=self.session.powers,
-            snapshot=self._snapshots,
+            snapshot=self.cache.snapshot,
             events=events,
             view=self.view,
             opened=self._opened,
@@ -163,7 +218,7 @@ class CursorPager(Reordering):
             frame=self.frame,
             shift=self.shift,
             seeks=self.seeks,
-            restarts=self.order_changes,
+            restarts=self.reordering.changes,
             reconnects=self.session.reconnects,
             page_size=self.page_size,
             holds_transaction=self.session.holds_transaction,
@@ -206,26 +261,17 @@ class CursorPager(Reordering):
             self._ensure_open()
             return action()
 
-        return self.session.run(what, opened, on_reset=self._on_reset)
+        return self.session.run(what, opened, on_reset=self.reader.suspend)
 
     def _new_snapshot(self) -> None:
         """A page belongs to one snapshot. When the view's next statement begins a new
         transaction (after an idle release, behind a transaction pooler, after a reconnect,
-        a cancel or an error), the pages of the old snapshot are dropped before anything is
-        read in the new one, so none is ever drawn beside a page of the new: the view reads
-        the pages in sight again (the "new snapshot" event), from where reading was."""
-        if self.session.holds_transaction:
-            return
-        if self._snapshots and self.cache.stats().pages:
-            self.cache.clear()
+        a cancel or an error), the cache begins a new snapshot before anything is read in
+        it, dropping the old one's pages, so none is ever drawn beside a page of the new:
+        the view reads the pages in sight again (the "new snapshot" event), from where
+        reading was."""
+        if not self.session.holds_transaction and self.cache.begin_snapshot():
             self._events.append("new snapshot")
-        self._snapshots += 1
-
-    def _on_reset(self) -> None:
-        """The transaction (and every cursor) is gone: remember where reading was."""
-        if self._anchor is not None:
-            self._resume = self._resume_anchor(self._anchor)
-        self._anchor = None
 
     @owned
     def open(self) -> None:
@@ -234,19 +280,20 @@ class CursorPager(Reordering):
         self._run(f"opening {self.relation.qualified}", lambda: None)
 
     def _ensure_open(self) -> None:
-        if self._anchor is not None:
+        reader = self.reader
+        if reader.anchor is not None:
             return
         session = self.session
         session.conn  # noqa: B018 (connected, or reconnected, before anything is read)
         # (a new session is a new snapshot: _new_snapshot dropped the old one's pages)
         if not self._opened:
             with session.catalog_reads():  # (their catalog locks not kept)
-                if self.view.relation.calls is not None:
-                    self._vet(self.view.relation.calls, filter=False)
-                if self.view.filter is not None and self._filter_typed:
-                    self._vet(self.view.filter.calls, filter=True)
+                if reader.view.relation.calls is not None:
+                    vet_on(session, reader.view.relation.calls, filter=False)
+                if reader.view.filter is not None and self._filter_typed:
+                    vet_on(session, reader.view.filter.calls, filter=True)
                 started = self.clock()
-                relation = describe_query(session.conn, self.view.relation)
+                relation = describe_query(session.conn, reader.view.relation)
                 columns = tuple(list_columns(session.conn, relation))
                 session.record("-- columns of " + relation.qualified, 0, started)
                 references = read_references(session, relation)
@@ -254,76 +301,24 @@ class CursorPager(Reordering):
                     runs = runs_text(owner_code(session, relation))
                     if runs:
                         self._events.append("runs: " + runs)
-                self.view = self.view.with_(
+                reader.view = reader.view.with_(
                     relation=relation, columns=columns, references=references
                 )
-                self.row_count = self._estimate()
+                reader.row_count = self._estimate()
                 started = self.clock()
                 plan = plan_seeking(session.conn, relation)
                 session.record(
                     f"-- seeking: {plan.strategy.method} ({plan.strategy.why})", 0, started
                 )
-                self._natural, self._row_security = plan, plan.row_security
-                self._apply(plan)
+                self.reordering.natural, reader.row_security = plan, plan.row_security
+                reader.apply(plan)
                 self._opened = True
         if self.landing is not None:  # (until it is found: a lost session tries again)
-            self._anchor = self._land(self.landing)
+            reader.start(self.finder.land(self.landing))
             self.landing = None
             self._events.append("landed")
             return
-        self._anchor = self._resume or Anchor(Place.START, 0, 0, key="(0,0)")
-        self._resume = None
-
-    def _land(self, landing: Landing) -> Anchor:
-        """An anchor on the row ``landing`` names, found by a seek on its (unique) columns:
-        its place counted exactly in a small view, estimated from the order's statistics
-        in a large one (the rows before it are read backward from it, as after any seek).
-        Where the order is not total (no key to read from a row on), the view is filtered
-        to the row instead, and says so."""
-        view = self.view
-        where = landing.describe()
-        if not view.total_order:
-            self.view = view.with_(filter=check_expression(landing.filter_text()))
-            self.row_count, self.landed = 1, 0
-            self._events.append("landed alone")
-            return Anchor(Place.START, 0, 0, key="(0,0)")
-        found = self.session.all(view.landing_query(landing.columns, landing.values))
-        if not found:
-            raise Refused(
-                "No such row",
-                f"{self.relation.qualified} has no row with {where} (deleted, or not enforced)",
-            )
-        if len(found) > 1:
-            raise Refused("Not one row", f"{self.relation.qualified} has more than one {where}")
-        strategy = view.strategy
-        anchor = Anchor(Place.SEEK, 0, 0, view.place_of(found[0]))
-        bound = self._bound(anchor, "<")
-        near = WALK_PAGES * self.page_size
-        small = self.row_count <= SMALL_TABLE_ROWS or not strategy.seeks
-        # Exact in a small view (a view that cannot seek walks anyway), and for a row near
-        # the start of a large one (counting at most ``near`` rows finds that out).
-        before = int(self.session.scalar(view.before_query(bound, None if small else near)))
-        if not small and before >= near:  # far from the start: estimated (≈)
-            if isinstance(strategy, Keyset):
-                fraction = strategy.fraction_of(str(anchor.key[0]))
-            else:
-                assert isinstance(strategy, Ctid)
-                fraction = tid_block(anchor.key) / max(strategy.blocks, 1)
-            before = min(self.row_count - 1, max(near, round(fraction * self.row_count)))
-            anchor.frame = next(self._frames)
-        anchor.base = self.landed = before
-        return anchor
-
-    def _apply(self, plan: Plan) -> None:
-        self.view = self.view.with_(
-            strategy=plan.strategy,
-            identity=plan.identity,
-            first_key_nullable=plan.first_key_nullable,
-        )
-        if isinstance(plan.strategy, Ctid) and plan.strategy.blocks:
-            self._window = max(
-                1, math.ceil(self.page_size * plan.strategy.blocks / max(self.row_count, 1))
-            )
+        reader.start()
 
     def _estimate(self) -> int:
         from_catalog = self.view.partitions_estimate_query()
@@ -337,7 +332,7 @@ class CursorPager(Reordering):
     def close(self) -> None:
         """Close the cursors, end the transaction and close the connection (any thread
         once the owner is done with it)."""
-        self._anchor = self._resume = None
+        self.reader.anchor = self.reader.resume = None
         self.session.close()
 
     def release_after(self, configured: float | None) -> float | None:
@@ -358,31 +353,15 @@ class CursorPager(Reordering):
         """Idle: end the transaction (no lock, no snapshot), remembering where reading was:
         the next read starts again at the first row of the page read last, found by its
         keys where the order is total, walked to otherwise."""
-        if not self.session.holds_transaction or self._anchor is None:
+        if not self.session.holds_transaction or self.reader.anchor is None:
             return False
-        resume = self._resume_anchor(self._anchor)
+        self.reader.suspend()  # (where reading was, taken before the transaction ends)
         if not self.session.end_transaction("ROLLBACK -- idle: cursors closed, transaction ended"):
-            self._on_reset()
             return False
-        self._anchor = None
-        self._resume = resume
         self.releases += 1
         if self.session.pooled:
             self.session.rest()
         return True
-
-    def _resume_anchor(self, anchor: Anchor) -> Anchor:
-        """An anchor without cursors where ``anchor``'s readers were last reading."""
-        page, view = self._last_page, self.view
-        rows = self.cached(page) if page is not None else None
-        if page is not None and rows and view.total_order:
-            names = ("ctid",) if view.strategy.by_ctid else view.strategy.keys
-            key = view.hidden_values(rows[0], names)
-            value: Any = key[0] if view.strategy.by_ctid else key
-            return Anchor(Place.SEEK, page * self.page_size, anchor.frame, value)
-        if anchor.place is Place.START or anchor.frame == 0:
-            return Anchor(Place.START, 0, 0, key="(0,0)")  # walk back to where it was
-        return Anchor(anchor.place, anchor.base, anchor.frame, anchor.key)
 
     # -- rows ------------------------------------------------------------------------
     @owned
@@ -392,20 +371,10 @@ class CursorPager(Reordering):
         rows = self.cached(page)
         if rows is not None:
             return rows
-        lo = page * self.page_size
-        if self.count_exact and lo >= self.row_count:
+        if self.count_exact and page * self.page_size >= self.row_count:
             return []
-
-        def read() -> tuple[Anchor, list[Row] | None]:
-            anchor = self._anchor_for(lo)
-            return anchor, self._read(anchor, lo, lo + self.page_size)
-
-        anchor, got = self._run(f"reading {self.relation.qualified}", read)
-        if got is None:
-            return []
-        self.cache.put(anchor.frame, page, got)
-        self._last_page = page
-        return got
+        got = self._run(f"reading {self.relation.qualified}", lambda: self.reader.read_page(page))
+        return got or []
 
     def rows(self, start: int, count: int) -> list[Row]:
         """Rows ``[start, start + count)`` (visible columns), loading the pages they span."""
@@ -425,7 +394,7 @@ class CursorPager(Reordering):
         Cancelled (Esc, or a new order or filter asked for meanwhile): the next read past
         the first pages sorts instead; nothing is lost and no error is shown."""
         with contextlib.suppress(UserCancelled):
-            self._run(f"sorting {self.relation.qualified}", self._prepare_sort)
+            self._run(f"sorting {self.relation.qualified}", self.reader.prepare_sort)
 
     @owned
     def find_end(self) -> None:
@@ -433,16 +402,7 @@ class CursorPager(Reordering):
         if self.count_exact:
             return
 
-        def walk() -> None:
-            anchor = self._anchor_for(0)
-            f = self._forward(anchor)
-            if f.end is None:
-                moved = self.session.move(f.name, None)
-                f.end = f.next + moved
-                f.next = f.end + 1
-            self._learn_end(anchor, f.end)
-
-        self._run(f"finding the end of {self.relation.qualified}", walk)
+        self._run(f"finding the end of {self.relation.qualified}", self.reader.walk_to_end)
 
     @owned
     def read_server_side(self) -> ServerSide | None:
@@ -464,10 +424,10 @@ class CursorPager(Reordering):
         transaction."""
 
         def plan() -> tuple[str, list[str]]:
-            anchor = self._anchor
+            anchor = self.reader.anchor
             assert anchor is not None
             view, backward = self.view, anchor.place is Place.END
-            bound = self._bound(anchor, "<" if backward else ">=")
+            bound = self.reader.bound(anchor, "<" if backward else ">=")
             query = view.query(bound, reverse=backward)
             rows = self.session.all(sql.SQL("EXPLAIN (ANALYZE false) {}").format(query))
             outline = sql.SQL("SELECT … FROM {}{}{}").format(  # (the columns left out)
@@ -476,3 +436,38 @@ class CursorPager(Reordering):
             return outline.as_string(self.session.conn), [str(row[0]) for row in rows]
 
         return self._run(f"explaining {self.relation.qualified}", plan)
+
+    # -- the finder's and the reordering's operations, on the owner's thread -------------
+    @owned
+    def search(self, position: int, row: Row, text: str, backward: bool = False) -> int | None:
+        """``Finder.search``: the nearest match's position, or None."""
+        return self.finder.search(position, row, text, backward)
+
+    @owned
+    def fetch_cell(self, row: Row, column: int, limit: int = CELL_LIMIT) -> CellValue:
+        """``Finder.fetch_cell``: one cell whole, found again by the row's identity."""
+        return self.finder.fetch_cell(row, column, limit)
+
+    @owned
+    def fetch_record(self, row: Row, limit: int = RECORD_LIMIT) -> list[CellValue]:
+        """``Finder.fetch_record``: every column of the row, whole (the record view)."""
+        return self.finder.fetch_record(row, limit)
+
+    @owned
+    def set_order(self, column: str | None, descending: bool = False) -> None:
+        """``Reordering.set_order``: sorted by ``column`` on the server (None: natural)."""
+        self.reordering.set_order(column, descending)
+
+    @owned
+    def set_filter(self, where: str | None) -> None:
+        """``Reordering.set_filter``: only the rows where ``where`` holds (None: all)."""
+        self.reordering.set_filter(where)
+
+    def count_query(self) -> tuple[Any, object]:
+        """``Reordering.count_query``: the exact count's statement, and its token."""
+        return self.reordering.count_query()
+
+    @owned
+    def apply_count(self, total: int, token: object, before: int | None) -> None:
+        """``Reordering.apply_count``: the count (and a seek's place) made exact."""
+        self.reordering.apply_count(total, token, before)

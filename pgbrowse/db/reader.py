@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.cache import PageCache, Row
 from pgbrowse.db.catalog import Column, Relation
-from pgbrowse.db.seek import BLOCKS_SQL
+from pgbrowse.db.seek import BLOCKS_SQL, Plan
 from pgbrowse.db.session import Session
 from pgbrowse.db.strategy import Ctid, Keyset
 from pgbrowse.db.view import View
@@ -84,8 +85,11 @@ class Anchor:
     top: list[Any] | None = None  # the first rows of a sort of every row (``_from_top``)
 
 
-class AnchorReader:
-    """The reading half of the pager: anchors, cursors, positions and the cache."""
+class Reader:
+    """The paging core's reading part: it owns the view being read, the anchors and their
+    cursors, and the positions (the count, how sure it is, the frames of estimates). The
+    finder and the reordering change it only through its methods; the pager runs them
+    inside the session (``Session.run``) and hands pages to the cache."""
 
     def __init__(self, session: Session, view: View, page_size: int, cache: PageCache) -> None:
         self.session = session
@@ -96,11 +100,12 @@ class AnchorReader:
         self.count_exact = False
         self.shift = 0  # how far positions have moved in total (a seek became exact)
         self._frames = itertools.count(1)
-        self._anchor: Anchor | None = None
-        self._resume: Anchor | None = None  # where to start again after an error or release
-        self._window = 1  # ctid: blocks per page of rows
-        self._row_security = False  # row security hides rows: ctid seeks sample first
+        self.anchor: Anchor | None = None  # where the cursors read from (None: not open)
+        self.resume: Anchor | None = None  # where to start again after an error or release
+        self.window = 1  # ctid: blocks per page of rows
+        self.row_security = False  # row security hides rows: ctid seeks sample first
         self.landed: int | None = None  # where a landing found its row (moves with positions)
+        self.last_page: int | None = None  # the page read last (a release resumes there)
 
     @property
     def relation(self) -> Relation:
@@ -112,7 +117,7 @@ class AnchorReader:
 
     @property
     def frame(self) -> int:
-        anchor = self._anchor or self._resume
+        anchor = self.anchor or self.resume
         return 0 if anchor is None else anchor.frame
 
     def cached(self, page: int) -> list[Row] | None:
@@ -127,8 +132,89 @@ class AnchorReader:
     def seeks(self) -> bool:
         return self.view.strategy.seeks and self.row_count > SMALL_TABLE_ROWS
 
+    def new_frame(self) -> int:
+        """A new numbering for an estimate's positions."""
+        return next(self._frames)
+
+    # -- starting, stopping and moving the anchor ---------------------------------------
+    def apply(self, plan: Plan) -> None:
+        """Read in the order ``plan`` gives (the natural one at open, or a sort's)."""
+        self.view = self.view.with_(
+            strategy=plan.strategy,
+            identity=plan.identity,
+            first_key_nullable=plan.first_key_nullable,
+        )
+        if isinstance(plan.strategy, Ctid) and plan.strategy.blocks:
+            self.window = max(
+                1, math.ceil(self.page_size * plan.strategy.blocks / max(self.row_count, 1))
+            )
+
+    def start(self, anchor: Anchor | None = None) -> None:
+        """Read from ``anchor``, else from where reading stopped, else from the first row."""
+        self.anchor = anchor or self.resume or Anchor(Place.START, 0, 0, key="(0,0)")
+        self.resume = None
+
+    def restart(self) -> None:
+        """Close the cursors and empty the cache: reading starts over at row 0."""
+        if self.anchor is not None:
+            self.close_cursors(self.anchor)
+        self.resume = None
+        self.cache.clear()
+        self.anchor = Anchor(Place.START, 0, 0, key="(0,0)")
+
+    def jump(self, target: int, key: Any) -> None:
+        """Read on from the row with the order's ``key``, at position ``target`` (a search's
+        match: its place counted from the row searched from, in the same numbering)."""
+        anchor = self.anchor
+        assert anchor is not None
+        self.close_cursors(anchor)
+        self.anchor = Anchor(Place.SEEK, target, anchor.frame, key)
+
+    def suspend(self) -> None:
+        """The transaction (and every cursor) is gone or going: remember where reading was."""
+        if self.anchor is not None:
+            self.resume = self._resume_anchor(self.anchor)
+        self.anchor = None
+
+    def _resume_anchor(self, anchor: Anchor) -> Anchor:
+        """An anchor without cursors where ``anchor``'s readers were last reading: the first
+        row of the page read last, found by its keys where the order is total, walked to
+        otherwise."""
+        page, view = self.last_page, self.view
+        rows = self.cached(page) if page is not None else None
+        if page is not None and rows and view.total_order:
+            names = ("ctid",) if view.strategy.by_ctid else view.strategy.keys
+            key = view.hidden_values(rows[0], names)
+            value: Any = key[0] if view.strategy.by_ctid else key
+            return Anchor(Place.SEEK, page * self.page_size, anchor.frame, value)
+        if anchor.place is Place.START or anchor.frame == 0:
+            return Anchor(Place.START, 0, 0, key="(0,0)")  # walk back to where it was
+        return Anchor(anchor.place, anchor.base, anchor.frame, anchor.key)
+
+    # -- a page, and the end -------------------------------------------------------------
+    def read_page(self, page: int) -> list[Row] | None:
+        """Read ``page`` from the nearest anchor and keep it in the cache (this snapshot's);
+        None when positions moved instead (the caller asks again)."""
+        lo = page * self.page_size
+        anchor = self.anchor_for(lo)
+        rows = self.read(anchor, lo, lo + self.page_size)
+        if rows is not None:
+            self.cache.put(anchor.frame, page, rows, self.cache.snapshot)
+            self.last_page = page
+        return rows
+
+    def walk_to_end(self) -> None:
+        """Make the row count exact by walking a cursor past the last row (no rows sent)."""
+        anchor = self.anchor_for(0)
+        f = self.forward(anchor)
+        if f.end is None:
+            moved = self.session.move(f.name, None)
+            f.end = f.next + moved
+            f.next = f.end + 1
+        self.learn_end(anchor, f.end)
+
     # -- bounds ----------------------------------------------------------------------
-    def _bound(self, anchor: Anchor, op: str) -> Any:
+    def bound(self, anchor: Anchor, op: str) -> Any:
         """The rows at or after (``>=``) or before (``<``) the anchor, in the order shown."""
         view = self.view
         if view.strategy.by_ctid:
@@ -139,8 +225,8 @@ class AnchorReader:
         return view.bound(key, op)
 
     # -- choosing where to read from ---------------------------------------------------
-    def _anchor_for(self, lo: int) -> Anchor:
-        anchor = self._anchor
+    def anchor_for(self, lo: int) -> Anchor:
+        anchor = self.anchor
         assert anchor is not None
         if lo == 0 or (not self.seeks and anchor.place is Place.END):
             return anchor if anchor.place is Place.START else self._new_anchor(Place.START, 0)
@@ -171,11 +257,11 @@ class AnchorReader:
         return j
 
     def _new_anchor(self, place: Place, lo: int) -> Anchor:
-        old = self._anchor
+        old = self.anchor
         if old is not None:
-            self._close_cursors(old)
+            self.close_cursors(old)
         exact = place is Place.START or (place is Place.END and self.count_exact)
-        anchor = Anchor(place, lo, 0 if exact else next(self._frames))
+        anchor = Anchor(place, lo, 0 if exact else self.new_frame())
         fraction = lo / max(self.row_count, 1)
         strategy = self.view.strategy
         if isinstance(strategy, Keyset) and place is Place.SEEK:
@@ -188,7 +274,7 @@ class AnchorReader:
             else:
                 block = self._seek_block(fraction)
             anchor.key = f"({block},0)"
-        self._anchor = anchor
+        self.anchor = anchor
         return anchor
 
     def _blocks_now(self) -> int:
@@ -196,7 +282,7 @@ class AnchorReader:
         return int(self.session.scalar(sql.SQL(BLOCKS_SQL % "{}").format(sql.Literal(name))))
 
     def _row_block_below(self, end: int) -> int:
-        span = self._window
+        span = self.window
         while end > 0:
             first = max(0, end - span)
             cond = sql.SQL("{} AND {}").format(
@@ -217,7 +303,7 @@ class AnchorReader:
         (``TABLESAMPLE SYSTEM`` over about ``SAMPLE_BLOCKS`` blocks), not of the table."""
         strategy = self.view.strategy
         assert isinstance(strategy, Ctid)
-        if (self.view.filter or self._row_security) and not strategy.sample:
+        if (self.view.filter or self.row_security) and not strategy.sample:
             percent = min(100.0, 100.0 * SAMPLE_BLOCKS / max(strategy.blocks, 1))
             query = sql.SQL(
                 "SELECT DISTINCT (ctid::text::point)[0]::int8 FROM {} TABLESAMPLE SYSTEM ({})"
@@ -229,14 +315,14 @@ class AnchorReader:
                 self.view = self.view.with_(strategy=strategy)
         return strategy.block_at(fraction)
 
-    def _close_cursors(self, anchor: Anchor) -> None:
+    def close_cursors(self, anchor: Anchor) -> None:
         for reader in (anchor.forward, anchor.backward):
             if isinstance(reader, Cursor):
                 self.session.close_cursor(reader.name, reader.cursor)
         anchor.forward = anchor.backward = None
 
     # -- reading -----------------------------------------------------------------------
-    def _read(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
+    def read(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
         """Rows ``[lo, hi)`` from ``anchor``: the part before its key, then the part after;
         None when positions moved instead (the caller asks again)."""
         rows: list[Row] = []
@@ -268,18 +354,18 @@ class AnchorReader:
         if f is not None and i < abs(i - f.next):  # nearer the key: start again from it
             self.session.close_cursor(f.name, f.cursor)
             anchor.forward = None
-        f = self._forward(anchor)
+        f = self.forward(anchor)
         if i != f.next:
             moved = self.session.move(f.name, i - f.next)
             if i > f.next and moved < i - f.next:  # passed the end
                 f.end, f.next = f.next + moved, f.next + moved + 1
-                return [] if self._learn_end(anchor, f.end) else None
+                return [] if self.learn_end(anchor, f.end) else None
             f.next = i
         rows = self.session.fetch(f.name, f.cursor, count)
         f.next = i + len(rows)
         if len(rows) < count:
             f.end, f.next = f.next, f.next + 1
-            if not self._learn_end(anchor, f.end):
+            if not self.learn_end(anchor, f.end):
                 return None
         elif not self.count_exact and anchor.base + f.next >= self.row_count:
             # At or past the estimated end with a full page: is there a next row at all?
@@ -288,7 +374,7 @@ class AnchorReader:
                 self.row_count = anchor.base + f.next - 1 + self.page_size
             else:
                 f.end, f.next = f.next, f.next + 1
-                if not self._learn_end(anchor, f.end):
+                if not self.learn_end(anchor, f.end):
                     return None
         return rows
 
@@ -316,31 +402,31 @@ class AnchorReader:
         if anchor.top is None:
             if i + count > limit:
                 return None
-            anchor.top = self.session.all(self.view.top_query(self._bound(anchor, ">="), limit))
+            anchor.top = self.session.all(self.view.top_query(self.bound(anchor, ">="), limit))
             if len(anchor.top) < limit:  # the whole view: its count is exact
-                self._learn_end(anchor, len(anchor.top))
+                self.learn_end(anchor, len(anchor.top))
         top = anchor.top
         if i + count <= len(top) or len(top) < limit:
             return top[i : i + count]
         return None
 
-    def _prepare_sort(self) -> None:
+    def prepare_sort(self) -> None:
         """After a top-N first page: open the sorted cursor and walk it past the rows the
         top-N read (the server's sort of every row happens here, while those are shown)."""
-        anchor = self._anchor
+        anchor = self.anchor
         if anchor is None or anchor.place is not Place.START or anchor.forward is not None:
             return
         top = anchor.top
         if top is None or len(top) < TOP_PAGES * self.page_size:
             return
-        f = self._forward(anchor)
+        f = self.forward(anchor)
         f.next = self.session.move(f.name, len(top))
         if f.next < len(top):  # (not in one snapshot; never expected)
             f.end, f.next = f.next, f.next + 1
 
-    def _forward(self, anchor: Anchor) -> Cursor:
+    def forward(self, anchor: Anchor) -> Cursor:
         if anchor.forward is None:
-            query = self.view.query(self._bound(anchor, ">="))
+            query = self.view.query(self.bound(anchor, ">="))
             anchor.forward = Cursor(*self.session.declare(query))
         return anchor.forward
 
@@ -351,13 +437,13 @@ class AnchorReader:
             self.session.close_cursor(b.name, b.cursor)
             b = anchor.backward = None
         if not isinstance(b, Cursor):
-            query = self.view.query(self._bound(anchor, "<"), reverse=True)
+            query = self.view.query(self.bound(anchor, "<"), reverse=True)
             b = anchor.backward = Cursor(*self.session.declare(query))
         if j != b.next:
             moved = self.session.move(b.name, j - b.next)
             if j > b.next and moved < j - b.next:
                 b.end = b.next + moved
-                self._rebase(anchor, b.end - anchor.base)
+                self.rebase(anchor, b.end - anchor.base)
                 return None
             b.next = j
         rows = self.session.fetch(b.name, b.cursor, want)
@@ -365,7 +451,7 @@ class AnchorReader:
         if len(rows) < want:
             b.end, b.next = b.next, b.next + 1
             if anchor.base != b.end:  # the first row is not at position 0: now we know where
-                self._rebase(anchor, b.end - anchor.base)
+                self.rebase(anchor, b.end - anchor.base)
                 return None
         rows.reverse()
         return rows
@@ -376,7 +462,7 @@ class AnchorReader:
             b = anchor.backward = Blocks(upper=str(anchor.key))
         fresh: dict[tuple[str, str], list[Row]] = {}
         while b.read < anchor.base - lo and not b.done:
-            first = max(0, b.low - self._window)
+            first = max(0, b.low - self.window)
             rows = self._select_blocks(f"({first},0)", b.upper)
             if not rows:  # empty blocks (deleted rows, free space): skip to the next row
                 first = self._row_block_below(first) + 1 if first else 0
@@ -386,7 +472,7 @@ class AnchorReader:
             b.read += len(rows)
             b.upper = start
         if b.done and b.read != anchor.base:
-            self._rebase(anchor, b.read - anchor.base)
+            self.rebase(anchor, b.read - anchor.base)
             return None
         out: list[Row] = []
         for low_tid, high_tid, offset, count in reversed(b.windows):
@@ -406,7 +492,7 @@ class AnchorReader:
         return self.session.all(view.query(where))
 
     # -- what is known about the end and the positions ---------------------------------
-    def _learn_end(self, anchor: Anchor, end: int) -> bool:
+    def learn_end(self, anchor: Anchor, end: int) -> bool:
         """The anchor's cursor ends after ``end`` rows. Exact positions: the count is known.
         A seek's estimate never shrinks the count for where it landed: its positions move
         so its last row is the last of the count instead (False: read again)."""
@@ -428,11 +514,11 @@ class AnchorReader:
         """Move an estimated frame's positions by ``delta`` (it stays an estimate)."""
         self.cache.drop_frame(anchor.frame)
         anchor.base += delta
-        anchor.frame = next(self._frames)
+        anchor.frame = self.new_frame()
         self.shift += delta
         self._moved(delta)
 
-    def _rebase(self, anchor: Anchor, delta: int) -> None:
+    def rebase(self, anchor: Anchor, delta: int) -> None:
         """The anchor's first row is really at ``base + delta``: positions become exact."""
         self.cache.drop_frame(anchor.frame)
         anchor.base += delta
