@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pgbrowse import hangup
 from pgbrowse.config import SETTINGS, ConfigError, config_path, resolve
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import ConnectError, PgBrowseError
-from pgbrowse.db.opening import Opening, resolve_relation
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connection.errors import ConnectError, PgBrowseError
+from pgbrowse.db.jobs.opening import Opening, resolve_relation
 from pgbrowse.text import shown
 from pgbrowse.version import __version__
 
 if TYPE_CHECKING:
-    from pgbrowse.db.pager import CursorPager
+    from pgbrowse.db.paging.pager import CursorPager
     from pgbrowse.demo.embedded import EmbeddedServer
 
 EXIT_USAGE = 2
@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cache_bytes = config.cache_mb * 2**20  # (the pager's settings: as the app's)
 
             def pager_for(relation: Relation) -> CursorPager:
-                from pgbrowse.db.pager import CursorPager
+                from pgbrowse.db.paging.pager import CursorPager
 
                 return CursorPager(
                     factory,

@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.connection.errors import PgBrowseError
 from pgbrowse.private import create_new, private_folder
 from pgbrowse.version import __version__
 

@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Callable
 from pathlib import Path
 
-from pgbrowse.db.catalog import find_relation
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.catalog.relations import find_relation
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.memory import MemoryReading

@@ -11,8 +11,8 @@ import psycopg2.extensions
 import pytest
 from psycopg2 import sql
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.demo.data import create_demo
 from pgbrowse.demo.embedded import EmbeddedServer
 from tests.components import Unavailable, pgbouncer

@@ -21,9 +21,9 @@ import pytest
 from psycopg2 import sql
 from textual.pilot import Pilot
 
-from pgbrowse.db.catalog import Relation, find_relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager, Statement
+from pgbrowse.db.catalog.relations import Relation, find_relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager, Statement
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.catalog_view import CatalogView

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.paging.pager import CursorPager
 from tests.components import Unavailable, cluster
 from tests.helpers import direct, relation
 
@@ -301,7 +301,7 @@ def test_a_role_the_server_enforces_refuses_what_a_weakened_guard_let_through(
 ) -> None:
     """--role pg_read_all_data: with pgbrowse's catalog check switched off (deliberately
     weakened, here only), the server itself refuses, as the role has no such right."""
-    monkeypatch.setattr("pgbrowse.db.reorder.vet", lambda *args, **kwargs: None)
+    monkeypatch.setattr("pgbrowse.db.guard.allow.vet", lambda *args, **kwargs: None)
     factory = ConnectionFactory(unchanged["dsn"], SessionSettings(role="pg_read_all_data"))
     pager = CursorPager(factory, relation(factory, "public.victim"), page_size=20)
     try:
@@ -416,8 +416,8 @@ def test_opening_a_view_says_whose_code_it_runs(attacked: dict[str, str]) -> Non
     """A view whose definition calls a function outside pg_catalog, or a VOLATILE one, runs
     it as it is read (the owner's code, as in psql): a warning on open and in the
     structure pane, not a refusal."""
-    from pgbrowse.db.session import Session
-    from pgbrowse.db.structure import read_structure
+    from pgbrowse.db.catalog.structure import read_structure
+    from pgbrowse.db.connection.session import Session
     from pgbrowse.ui.structure_screen import structure_text
 
     conn = psycopg2.connect(attacked["dsn"])
@@ -484,7 +484,7 @@ def test_every_builtin_that_returns_a_query_s_rows_as_xml_is_refused(
     """The STABLE built-ins that run SQL of their own (BUILTIN_REFUSED), read from the
     catalog: every non-VOLATILE pg_catalog function returning xml from a query or cursor
     (text, refcursor), a relation (regclass), a schema (name) or the whole database."""
-    from pgbrowse.db.allow import Candidate, why_refused
+    from pgbrowse.db.guard.allow import Candidate, why_refused
 
     found = direct(
         attacked["dsn"],

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from pgbrowse.crashlog import write_crash_log
-from pgbrowse.db import export as export_module
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.export import Export
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.jobs import export as export_module
+from pgbrowse.db.jobs.export import Export
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.export_screen import ExportScreen
 from tests.helpers import fixed_memory, open_table, relation, run_cli, wait_for

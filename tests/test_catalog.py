@@ -7,7 +7,7 @@ import logging
 import psycopg2
 import psycopg2.extras
 
-from pgbrowse.db.catalog import find_relation, list_columns, list_relations
+from pgbrowse.db.catalog.relations import find_relation, list_columns, list_relations
 from pgbrowse.demo.data import WIDE_COLUMNS
 
 
@@ -94,7 +94,7 @@ def test_ten_thousand_tables_in_one_query(scratch_dsn: str, scratch) -> None:
 
 def test_no_size_is_negative(demo_factory) -> None:
     """A partitioned table's relpages is -1: its size is 0, never negative."""
-    from pgbrowse.db.catalog import list_relations
+    from pgbrowse.db.catalog.relations import list_relations
 
     conn = demo_factory.connect()
     try:

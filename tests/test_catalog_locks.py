@@ -5,8 +5,8 @@ pg_constraint and their indexes) until the view let its transaction go."""
 
 from __future__ import annotations
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from tests.helpers import direct, relation
 
 

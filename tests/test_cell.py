@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.pager import CELL_LIMIT, CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.paging.pager import CELL_LIMIT, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.table_screen import TableScreen

@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.text import for_clipboard, shown
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.record_screen import RecordScreen

@@ -4,7 +4,7 @@ the shown ones; a column cut at the left edge keeps its name and type readable."
 
 from __future__ import annotations
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.choose import ColumnsScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView

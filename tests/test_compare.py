@@ -8,8 +8,8 @@ import psutil
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.demo.compare import Outcome, Refused, estimate, lazy, naive
 from pgbrowse.memory import MemoryReading
 from pgbrowse.ui.app import PgBrowseApp

@@ -8,8 +8,8 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import ConnectError
+from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connection.errors import ConnectError
 from pgbrowse.demo.embedded import EmbeddedServer
 from tests.helpers import password_role, run_cli, spawn_on_pty
 

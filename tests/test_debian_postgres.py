@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from tests.components import Unavailable, cluster
 
 DEBIAN_15 = "/usr/lib/postgresql/15/bin"
@@ -52,8 +52,8 @@ def test_pgbrowse_never_jit_compiles_where_the_server_does(jit_everywhere: str) 
 
 def test_the_title_line_says_how_the_connection_goes() -> None:
     """TLS as psql's banner says it (protocol and cipher), or that it is not encrypted."""
-    from pgbrowse.db.catalog import Relation
-    from pgbrowse.db.pager import CursorPager
+    from pgbrowse.db.catalog.relations import Relation
+    from pgbrowse.db.paging.pager import CursorPager
     from pgbrowse.ui.position import title_line
 
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from textual._compositor import CompositorUpdate
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.memory import MemoryProbe, MemoryReading
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import HEADER_LINES, TableView

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.history import QueryHistory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.compare import CompareScreen

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import list_relations
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import list_relations
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from tests.helpers import fixed_memory, listed, open_table, wait_for
 

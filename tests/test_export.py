@@ -16,10 +16,10 @@ import pgserver
 import pytest
 from psycopg2 import sql
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.export import Export
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.jobs.export import Export
+from pgbrowse.db.paging.pager import CursorPager
 from tests.helpers import relation
 
 
@@ -168,7 +168,7 @@ async def test_export_from_the_app(demo_factory: ConnectionFactory, tmp_path: Pa
 
 def test_an_export_outlasts_the_browsing_timeout(scratch, scratch_dsn: str, tmp_path: Path) -> None:
     """The statement timeout bounds a view's statements, not an export: only a cancel does."""
-    from pgbrowse.db.connect import SessionSettings
+    from pgbrowse.db.connection.connect import SessionSettings
 
     factory = ConnectionFactory(scratch_dsn, SessionSettings(statement_timeout_s=0.3))
     slow = sql.SQL(
@@ -181,7 +181,7 @@ def test_an_export_outlasts_the_browsing_timeout(scratch, scratch_dsn: str, tmp_
             with pager_like.cursor() as cur:
                 cur.execute(slow)
         except Exception as error:
-            from pgbrowse.db.errors import describe
+            from pgbrowse.db.connection.errors import describe
 
             raise describe(error, "reading") from None
         finally:

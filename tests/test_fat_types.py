@@ -10,9 +10,9 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
-from pgbrowse.db.view import FAT_BYTES, fat_placeholder
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
+from pgbrowse.db.paging.view import FAT_BYTES, fat_placeholder
 from pgbrowse.ui.app import PgBrowseApp
 from tests.helpers import column, direct, fixed_memory, line, open_table, relation, wait_for
 

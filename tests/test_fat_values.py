@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from tests.helpers import direct, execute, relation
 
 ROWS = 20

@@ -14,9 +14,9 @@ import psycopg2.extensions
 import pytest
 
 from pgbrowse.crashlog import write_crash_log
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.export import Export
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.jobs.export import Export
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.history import QueryHistory
 from tests.helpers import relation, spawn_on_pty
 

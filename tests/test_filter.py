@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.pager import WALK_PAGES, CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.paging.pager import WALK_PAGES, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import HEADER_LINES
 from tests.helpers import (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.choose import ChooseScreen
 from pgbrowse.ui.table_screen import TableScreen

@@ -11,8 +11,8 @@ import re
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.goto import GotoScreen, parse_target
 from tests.helpers import fixed_memory, open_table, wait_for

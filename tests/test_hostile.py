@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation, list_relations
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.export import Export
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation, list_relations
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.jobs.export import Export
+from pgbrowse.db.paging.pager import CursorPager
 
 RESERVED = [
     "select",

@@ -8,10 +8,10 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import Refused
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import Refused
+from pgbrowse.db.paging.pager import CursorPager
 from tests.helpers import column, relation
 
 

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pglast import ast, parse_sql
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.guard import check_expression
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.guard.parse import check_expression
+from pgbrowse.db.paging.pager import CursorPager
 from tests.helpers import direct, relation
 
 VICTIM_ROWS = 2000

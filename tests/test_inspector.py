@@ -7,8 +7,8 @@ import io
 import psycopg2
 from rich.console import Console
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.inspector import Inspector, row_ranges
 from pgbrowse.ui.relation_list import RelationListScreen

@@ -17,9 +17,10 @@ from pgbrowse.demo.embedded import EmbeddedServer
 def test_data_layer_imports_no_textual() -> None:
     code = (
         "import sys\n"
-        "import pgbrowse.db.catalog, pgbrowse.db.connect, pgbrowse.demo.data\n"
-        "import pgbrowse.demo.embedded, pgbrowse.config, pgbrowse.db.view\n"
-        "import pgbrowse.db.errors, pgbrowse.db.loader, pgbrowse.db.pager, pgbrowse.memory\n"
+        "import pgbrowse.db.catalog.relations, pgbrowse.db.connection.connect, pgbrowse.demo.data\n"
+        "import pgbrowse.demo.embedded, pgbrowse.config, pgbrowse.db.paging.view\n"
+        "import pgbrowse.db.connection.errors, pgbrowse.db.jobs.loader\n"
+        "import pgbrowse.db.paging.pager, pgbrowse.memory\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
@@ -93,7 +94,7 @@ def test_config_reads_defaults_without_the_pager_or_the_demo() -> None:
     code = (
         "import sys\n"
         "import pgbrowse.config\n"
-        "bad = sorted(m for m in sys.modules if m in ('pgbrowse.db.pager', 'pgbrowse.demo',"
+        "bad = sorted(m for m in sys.modules if m in ('pgbrowse.db.paging.pager', 'pgbrowse.demo',"
         " 'pgbrowse.demo.embedded', 'pgserver') or m.startswith('textual'))\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"

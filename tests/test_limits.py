@@ -12,10 +12,10 @@ import psycopg2
 import pytest
 from textual.widgets import TextArea
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
-from pgbrowse.db.session import Session
-from pgbrowse.db.structure import read_structure
+from pgbrowse.db.catalog.structure import read_structure
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.session import Session
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.record_screen import RecordScreen

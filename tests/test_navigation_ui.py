@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.scrollbar import ScrollTo
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.goto import GotoScreen, parse_target
 from pgbrowse.ui.table_screen import TableScreen

@@ -4,9 +4,9 @@ name is still one line before any screen."""
 
 from __future__ import annotations
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.opening import Opening
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.jobs.opening import Opening
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import HEADER_LINES
 from tests.helpers import direct, execute, fixed_memory, line, open_table, run_cli, wait_for

@@ -5,10 +5,10 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.paging.pager import CursorPager
 from tests.helpers import relation
 
 PAGE = 100

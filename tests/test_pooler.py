@@ -7,10 +7,10 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.position import title_line
 from tests.helpers import direct
 
@@ -176,7 +176,7 @@ def test_an_idle_view_gives_its_pool_slot_back_at_once(bouncer_dsn: str, pooled_
     import threading
     import time
 
-    from pgbrowse.db.loader import PageLoader
+    from pgbrowse.db.jobs.loader import PageLoader
 
     loaded = threading.Event()
     pager = CursorPager(

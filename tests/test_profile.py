@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.profile import SAMPLE_ROWS, read_profile
-from pgbrowse.db.session import Session
+from pgbrowse.db.catalog.profile import SAMPLE_ROWS, read_profile
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.session import Session
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.profile_screen import ProfileScreen, distribution
 from tests.helpers import fixed_memory, open_table, relation, wait_for

@@ -5,11 +5,11 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import QueryError
-from pgbrowse.db.guard import check_query
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import QueryError
+from pgbrowse.db.guard.parse import check_query
+from pgbrowse.db.paging.pager import CursorPager
 
 QUERY = """
 -- a comment first, and one at the end

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import TextArea
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.record_screen import RecordScreen
 from tests.helpers import fixed_memory, open_table, relation, wait_for

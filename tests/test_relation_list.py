@@ -12,9 +12,9 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
-from pgbrowse.db.catalog_index import read_all, read_first
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.listing import Listing
+from pgbrowse.db.catalog.index import read_all, read_first
+from pgbrowse.db.catalog.listing import Listing
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.catalog_view import NO_ACCESS, CatalogView
 from pgbrowse.ui.databases import DatabaseScreen
@@ -181,7 +181,7 @@ def test_relations_you_may_not_read_are_marked(catalog_dsn) -> None:
 
 
 async def test_the_list_types_question_marks_and_opens_partitions(catalog_dsn) -> None:
-    from pgbrowse.db.connect import where_of
+    from pgbrowse.db.connection.connect import where_of
 
     conn = psycopg2.connect(catalog_dsn)
     where = where_of(conn)  # (as the command line finds it)
@@ -257,7 +257,7 @@ async def test_databases_are_listed_and_another_one_opens(catalog_dsn, demo_dsn)
 
 
 async def test_a_failed_catalog_read_keeps_the_list_and_says_why(catalog_dsn) -> None:
-    from pgbrowse.db.connect import SessionSettings
+    from pgbrowse.db.connection.connect import SessionSettings
 
     app = PgBrowseApp(ConnectionFactory(catalog_dsn), memory_probe=fixed_memory)
     async with app.run_test(size=(120, 30)) as pilot:

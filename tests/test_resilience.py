@@ -10,10 +10,10 @@ import threading
 import psycopg2
 import pytest
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.errors import ConnectionLost, QueryError
-from pgbrowse.db.pager import CursorPager, WrongThread
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connection.errors import ConnectionLost, QueryError
+from pgbrowse.db.paging.pager import CursorPager, WrongThread
 from tests.helpers import column, relation
 
 

@@ -9,10 +9,10 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from pgbrowse.db.connect import ConnectionFactory, SessionSettings
-from pgbrowse.db.counter import RowCounter
-from pgbrowse.db.errors import PgBrowseError, QueryError
-from pgbrowse.db.pager import WALK_PAGES, CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
+from pgbrowse.db.connection.errors import PgBrowseError, QueryError
+from pgbrowse.db.jobs.counter import RowCounter
+from pgbrowse.db.paging.pager import WALK_PAGES, CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.error_screen import ErrorScreen
 from pgbrowse.ui.memory_footer import MemoryFooter

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from tests.helpers import relation
 
 STARTS = 12  # start rows per view and direction

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import WALK_PAGES, CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import WALK_PAGES, CursorPager
 from tests.helpers import (
     direct,
     relation,

@@ -10,7 +10,7 @@ slot, around row 301), the view reads on: row 10 showed twice, ``h10`` from the 
 
 from __future__ import annotations
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from tests.helpers import HEAPDUP, build_heapdup, execute, read_across_a_new_snapshot, rows_of_ten
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
-from pgbrowse.db.reader import TOP_PAGES
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
+from pgbrowse.db.paging.reader import TOP_PAGES
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import HEADER_LINES, TableView
 from tests.helpers import SIZE, direct, fixed_memory, line, open_table, relation, wait_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg2
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import HEADER_LINES, TableView

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from pgbrowse import defaults
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.loader import PageLoader
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.jobs.loader import PageLoader
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.position import reconnected_message, title_line
 from tests.components import Unavailable, hot_standby, wait_for_replay
 from tests.helpers import execute

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.session import Session
-from pgbrowse.db.structure import read_structure
+from pgbrowse.db.catalog.structure import read_structure
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.session import Session
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.structure_screen import StructureScreen, structure_text
 from tests.helpers import fixed_memory, open_table, relation, wait_for

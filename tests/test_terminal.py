@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from pgbrowse.config import SETTINGS
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.catalog_view import CatalogView
 from pgbrowse.ui.help import HelpScreen, key_name, screen_keys

@@ -25,7 +25,7 @@ import pytest
 from psycopg2 import sql
 from textual.widgets import Input, TextArea
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.cell_screen import CellScreen
 from pgbrowse.ui.export_screen import ExportScreen

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg2
 from rich.cells import cell_len
 
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.table_view import HEADER_LINES
 from tests.helpers import fixed_memory, open_table, relation

@@ -7,7 +7,7 @@ import time
 import psycopg2
 import pytest
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.relation_list import RelationListScreen

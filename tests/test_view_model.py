@@ -8,12 +8,12 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extensions import adapt
 
-from pgbrowse.db.cache import PageCache
-from pgbrowse.db.catalog import Column, Relation
-from pgbrowse.db.guard import check_expression
-from pgbrowse.db.reader import Anchor, Reader, Place
-from pgbrowse.db.strategy import Ctid, Keyset, Walk
-from pgbrowse.db.view import View
+from pgbrowse.db.catalog.relations import Column, Relation
+from pgbrowse.db.guard.parse import check_expression
+from pgbrowse.db.paging.cache import PageCache
+from pgbrowse.db.paging.reader import Anchor, Place, Reader
+from pgbrowse.db.paging.strategy import Ctid, Keyset, Walk
+from pgbrowse.db.paging.view import View
 
 
 def render(part: Any) -> str:

@@ -23,10 +23,10 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from pgbrowse import defaults
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import PgBrowseError, describe
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import PgBrowseError, describe
+from pgbrowse.db.paging.pager import CursorPager
 
 DEFAULT_LIMIT_ROWS = defaults.COMPARE_ROWS
 DEFAULT_LIMIT_MB = defaults.COMPARE_MB

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from pgbrowse.db.errors import PgBrowseError, first_line
+from pgbrowse.db.connection.errors import PgBrowseError, first_line
 
 
 class EmbeddedServer:

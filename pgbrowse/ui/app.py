@@ -25,12 +25,17 @@ from textual.screen import Screen
 from pgbrowse import defaults, hangup
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
 from pgbrowse.crashlog import one_line, write_crash_log
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.completion import Catalog
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.opening import Opening
-from pgbrowse.db.pager import DEFAULT_CACHE_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_TRUNCATE, CursorPager
-from pgbrowse.db.references import Landing
+from pgbrowse.db.catalog.completion import Catalog
+from pgbrowse.db.catalog.references import Landing
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.jobs.opening import Opening
+from pgbrowse.db.paging.pager import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TRUNCATE,
+    CursorPager,
+)
 from pgbrowse.history import QueryHistory
 from pgbrowse.memory import MemoryProbe, read_memory
 from pgbrowse.ui.browser import Browser

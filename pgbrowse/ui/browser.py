@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 if TYPE_CHECKING:
     from textual.app import App
 
-    from pgbrowse.db.catalog import Relation
-    from pgbrowse.db.completion import Catalog
-    from pgbrowse.db.connect import ConnectionFactory
-    from pgbrowse.db.opening import Opening
-    from pgbrowse.db.pager import CursorPager
-    from pgbrowse.db.references import Landing
+    from pgbrowse.db.catalog.completion import Catalog
+    from pgbrowse.db.catalog.references import Landing
+    from pgbrowse.db.catalog.relations import Relation
+    from pgbrowse.db.connection.connect import ConnectionFactory
+    from pgbrowse.db.jobs.opening import Opening
+    from pgbrowse.db.paging.pager import CursorPager
     from pgbrowse.history import QueryHistory
     from pgbrowse.memory import MemoryReading
 

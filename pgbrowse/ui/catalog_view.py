@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pgbrowse.db.catalog_index import SIZE_CAPPED, Entry
-from pgbrowse.db.listing import Listing
+from pgbrowse.db.catalog.index import SIZE_CAPPED, Entry
+from pgbrowse.db.catalog.listing import Listing
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.cells import fit
 from pgbrowse.ui.safe import shown

@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import TextArea
 
-from pgbrowse.db.catalog import Column
-from pgbrowse.db.pager import CellValue
+from pgbrowse.db.catalog.relations import Column
+from pgbrowse.db.paging.pager import CellValue
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.safe import SafeStatic, copy_safely, plain, shown
 

@@ -18,9 +18,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Sparkline, Static
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import PgBrowseError
 from pgbrowse.demo.compare import Outcome, lazy, naive
 from pgbrowse.memory import MemoryProbe, human_bytes
 from pgbrowse.ui.safe import SafeStatic, plain

@@ -12,8 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from pgbrowse.db.connect import where_of
-from pgbrowse.db.errors import PgBrowseError, describe
+from pgbrowse.db.connection.connect import where_of
+from pgbrowse.db.connection.errors import PgBrowseError, describe
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.keybar import KeyBar

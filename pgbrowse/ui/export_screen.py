@@ -15,11 +15,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, RadioButton, RadioSet, Static
 
 from pgbrowse.crashlog import one_line
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import PgBrowseError, QueryError
-from pgbrowse.db.export import FORMATS, Export, Exported, format_of
-from pgbrowse.db.state import ViewState
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import PgBrowseError, QueryError
+from pgbrowse.db.jobs.export import FORMATS, Export, Exported, format_of
+from pgbrowse.db.paging.state import ViewState
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.safe import UNSAFE, SafeStatic
 

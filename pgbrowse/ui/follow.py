@@ -17,9 +17,9 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.pager import CursorPager, Row
-from pgbrowse.db.references import ForeignKey, Landing, referencing_filter
+from pgbrowse.db.catalog.references import ForeignKey, Landing, referencing_filter
+from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.paging.pager import CursorPager, Row
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.choose import ChooseScreen, ColumnsScreen
 from pgbrowse.ui.row_actions import RowActions

@@ -21,10 +21,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pgbrowse.db.cache import PageCache, Row
-from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.state import ViewState
-from pgbrowse.db.view import fat_placeholder
+from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.paging.cache import PageCache, Row
+from pgbrowse.db.paging.state import ViewState
+from pgbrowse.db.paging.view import fat_placeholder
 from pgbrowse.ui.cells import NULL_TEXT, fit, visible
 from pgbrowse.ui.columns import ColumnLayout, Piece
 from pgbrowse.ui.safe import shown

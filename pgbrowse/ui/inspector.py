@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from pgbrowse.db.loader import END
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.jobs.loader import END
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.safe import plain_text, shown
 from pgbrowse.ui.table_view import TableView

@@ -6,8 +6,8 @@ import time
 
 from textual.widgets import Static
 
-from pgbrowse.db.cache import PageCache
-from pgbrowse.db.session import StatementLog
+from pgbrowse.db.connection.session import StatementLog
+from pgbrowse.db.paging.cache import PageCache
 from pgbrowse.memory import MemoryProbe, human_bytes
 from pgbrowse.ui.frame import in_this_frame
 from pgbrowse.ui.safe import shown

@@ -21,15 +21,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from pgbrowse.db.allow import vet
-from pgbrowse.db.guard import Calls
-from pgbrowse.db.session import Session
+from pgbrowse.db.connection.session import Session
+from pgbrowse.db.guard.allow import vet
+from pgbrowse.db.guard.parse import Calls
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.report_screen import ReportScreen
 from pgbrowse.ui.safe import SafeStatic, shown
 
 if TYPE_CHECKING:
-    from pgbrowse.db.connect import ConnectionFactory
+    from pgbrowse.db.connection.connect import ConnectionFactory
 
 ROW_LIMIT = 10_000  # rows of a plain statement shown (SHOW ALL has about 350)
 

@@ -9,14 +9,14 @@ import itertools
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pgbrowse.db.catalog import Column, Relation
-from pgbrowse.db.profile import Profile, read_profile
-from pgbrowse.db.session import Session
+from pgbrowse.db.catalog.profile import Profile, read_profile
+from pgbrowse.db.catalog.relations import Column, Relation
+from pgbrowse.db.connection.session import Session
 from pgbrowse.ui.report_screen import ReportScreen
 from pgbrowse.ui.safe import shown
 
 if TYPE_CHECKING:
-    from pgbrowse.db.connect import ConnectionFactory
+    from pgbrowse.db.connection.connect import ConnectionFactory
 
 BAR = 30
 SPARKS = "▁▂▃▄▅▆▇█"

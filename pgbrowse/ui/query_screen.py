@@ -20,11 +20,11 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from pgbrowse import defaults
-from pgbrowse.db.allow import vet
-from pgbrowse.db.catalog import Relation, describe_query, list_columns
-from pgbrowse.db.errors import PgBrowseError, QueryError, describe
-from pgbrowse.db.guard import EXPLAIN, SELECT, SHOW, Checked, check_query
-from pgbrowse.db.session import Session
+from pgbrowse.db.catalog.relations import Relation, describe_query, list_columns
+from pgbrowse.db.connection.errors import PgBrowseError, QueryError, describe
+from pgbrowse.db.connection.session import Session
+from pgbrowse.db.guard.allow import vet
+from pgbrowse.db.guard.parse import EXPLAIN, SELECT, SHOW, Checked, check_query
 from pgbrowse.history import QueryHistory
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.keybar import KeyBar

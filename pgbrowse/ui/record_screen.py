@@ -16,18 +16,18 @@ from textual.screen import ModalScreen
 from textual.widgets import TextArea
 
 from pgbrowse.crashlog import unexpected
-from pgbrowse.db.catalog import Column
-from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.finder import CellValue
+from pgbrowse.db.catalog.relations import Column
+from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.paging.finder import CellValue
 from pgbrowse.ui.cell_screen import presented
 from pgbrowse.ui.cells import tsv_line
 from pgbrowse.ui.safe import SafeStatic, copy_safely, shown
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
-    from pgbrowse.db.cache import Row
-    from pgbrowse.db.pager import CursorPager
-    from pgbrowse.db.state import ViewState
+    from pgbrowse.db.paging.cache import Row
+    from pgbrowse.db.paging.pager import CursorPager
+    from pgbrowse.db.paging.state import ViewState
 
 
 class RowSource(Protocol):

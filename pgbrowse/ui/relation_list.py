@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from pgbrowse.db.catalog_index import CatalogIndex, read_all, read_first
-from pgbrowse.db.errors import PgBrowseError, QueryError, describe, first_line
-from pgbrowse.db.listing import Listing
+from pgbrowse.db.catalog.index import CatalogIndex, read_all, read_first
+from pgbrowse.db.catalog.listing import Listing
+from pgbrowse.db.connection.errors import PgBrowseError, QueryError, describe, first_line
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.catalog_view import CatalogView
 from pgbrowse.ui.keybar import KeyBar

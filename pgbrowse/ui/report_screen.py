@@ -13,12 +13,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 
 from pgbrowse.crashlog import unexpected
-from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.session import Session
+from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.connection.session import Session
 from pgbrowse.ui.safe import SafeStatic
 
 if TYPE_CHECKING:
-    from pgbrowse.db.connect import ConnectionFactory
+    from pgbrowse.db.connection.connect import ConnectionFactory
 
 T = TypeVar("T")
 

@@ -11,16 +11,16 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from pgbrowse.crashlog import unexpected
-from pgbrowse.db.catalog import Column
-from pgbrowse.db.errors import PgBrowseError, UserCancelled
-from pgbrowse.db.pager import CellValue, CursorPager, Row
-from pgbrowse.db.state import ViewState
+from pgbrowse.db.catalog.relations import Column
+from pgbrowse.db.connection.errors import PgBrowseError, UserCancelled
+from pgbrowse.db.paging.pager import CellValue, CursorPager, Row
+from pgbrowse.db.paging.state import ViewState
 from pgbrowse.ui.cells import tsv_line
 from pgbrowse.ui.safe import copy_safely
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
-    from pgbrowse.db.connect import ConnectionFactory
+    from pgbrowse.db.connection.connect import ConnectionFactory
 
 
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
-from pgbrowse.db.completion import Catalog, word_before
+from pgbrowse.db.catalog.completion import Catalog, word_before
 from pgbrowse.ui.safe import plain
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pgbrowse.db.catalog import KIND_NAMES, Relation
-from pgbrowse.db.session import Session
-from pgbrowse.db.structure import Structure, read_structure, runs_text
+from pgbrowse.db.catalog.relations import KIND_NAMES, Relation
+from pgbrowse.db.catalog.structure import Structure, read_structure, runs_text
+from pgbrowse.db.connection.session import Session
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.report_screen import ReportScreen
 from pgbrowse.ui.safe import shown
 
 if TYPE_CHECKING:
-    from pgbrowse.db.connect import ConnectionFactory
+    from pgbrowse.db.connection.connect import ConnectionFactory
 
 CONSTRAINT_KINDS = {
     "p": "primary key",

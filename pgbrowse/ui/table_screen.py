@@ -12,11 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.counter import RowCounter
-from pgbrowse.db.errors import FilterError, PgBrowseError
-from pgbrowse.db.opening import Opening
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.errors import FilterError, PgBrowseError
+from pgbrowse.db.jobs.counter import RowCounter
+from pgbrowse.db.jobs.opening import Opening
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.follow import Following
 from pgbrowse.ui.frame import in_this_frame
 from pgbrowse.ui.inspector import Inspector

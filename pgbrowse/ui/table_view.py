@@ -17,12 +17,12 @@ from textual.events import Click, Resize
 from textual.message import Message
 from textual.scrollbar import ScrollDown, ScrollUp
 
-from pgbrowse.db.cancel import keep_cancelling
-from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.loader import END, PageLoader
-from pgbrowse.db.opening import Opening
-from pgbrowse.db.pager import CursorPager, Row
-from pgbrowse.db.state import ViewState
+from pgbrowse.db.connection.cancel import keep_cancelling
+from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.jobs.loader import END, PageLoader
+from pgbrowse.db.jobs.opening import Opening
+from pgbrowse.db.paging.pager import CursorPager, Row
+from pgbrowse.db.paging.state import ViewState
 from pgbrowse.ui.grid import CURSOR_MARK, FOREIGN_MARK, HEADER_LINES, PLACEHOLDER, Grid
 from pgbrowse.ui.position import Busy
 

@@ -15,7 +15,7 @@ from typing import ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 
-from pgbrowse.db.opening import Opening
+from pgbrowse.db.jobs.opening import Opening
 from pgbrowse.ui.safe import SafeStatic
 
 TICK_S = 0.1

@@ -27,8 +27,8 @@ import psutil
 import psycopg2
 from textual.pilot import Pilot
 
-from pgbrowse.db.catalog import find_relation
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.catalog.relations import find_relation
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.demo.embedded import EmbeddedServer
 from pgbrowse.ui.app import PgBrowseApp
 from pgbrowse.ui.goto import GotoScreen

@@ -35,7 +35,7 @@ import time
 import psutil
 import psycopg2
 
-from pgbrowse.db.connect import ConnectionFactory
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.demo.embedded import EmbeddedServer
 
 
@@ -97,7 +97,7 @@ async def measure(dsn: str) -> dict[str, float]:
 async def end_from_command_line(factory: ConnectionFactory) -> float:
     """A table named on the command line, End as soon as its rows show: to the last row
     in the cache under the cursor (the list under it must not cost the UI thread)."""
-    from pgbrowse.db.catalog import find_relation
+    from pgbrowse.db.catalog.relations import find_relation
     from pgbrowse.ui.app import PgBrowseApp
     from pgbrowse.ui.table_screen import TableScreen
     from pgbrowse.ui.table_view import TableView

@@ -20,10 +20,10 @@ import pgserver
 import psutil
 import psycopg2
 
-from pgbrowse.db.catalog import find_relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.export import Export
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import find_relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.jobs.export import Export
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.demo.embedded import EmbeddedServer
 
 

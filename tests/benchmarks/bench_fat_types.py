@@ -17,9 +17,9 @@ import time
 
 import psycopg2
 
-from pgbrowse.db.catalog import find_relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import find_relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.demo.embedded import EmbeddedServer
 
 BEFORE = (

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # (for tests.compo
 import psycopg2
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import find_relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import find_relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.demo.embedded import EmbeddedServer
 from tests.components import cluster
 

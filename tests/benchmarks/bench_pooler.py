@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # (for tests.compo
 import psycopg2
 
 from pgbrowse import defaults
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.loader import PageLoader
-from pgbrowse.db.pager import CursorPager
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.jobs.loader import PageLoader
+from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.demo.embedded import EmbeddedServer
 from tests.components import pgbouncer
 

@@ -313,9 +313,9 @@ def terminal_run(kind: str, pgbrowse: list[str], dsn: str, args: argparse.Namesp
 
 def headless_run(dsn: str, args: argparse.Namespace) -> None:
     """The database half without a terminal: the pager's own times."""
-    from pgbrowse.db.catalog import find_relation
-    from pgbrowse.db.connect import ConnectionFactory
-    from pgbrowse.db.pager import CursorPager
+    from pgbrowse.db.catalog.relations import find_relation
+    from pgbrowse.db.connection.connect import ConnectionFactory
+    from pgbrowse.db.paging.pager import CursorPager
 
     factory = ConnectionFactory(dsn)
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Column, Relation
-from pgbrowse.db.guard import Checked
-from pgbrowse.db.references import NO_REFERENCES, References
-from pgbrowse.db.strategy import Strategy, Walk
+from pgbrowse.db.catalog.references import NO_REFERENCES, References
+from pgbrowse.db.catalog.relations import Column, Relation
+from pgbrowse.db.guard.parse import Checked
+from pgbrowse.db.paging.strategy import Strategy, Walk
 
 Row = tuple[str | None, ...]
 SYSTEM_TYPES = {"ctid": "tid", "tableoid": "oid"}

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.guard import Calls, Checked, check_query
+from pgbrowse.db.guard.parse import Calls, Checked, check_query
 
 KIND_NAMES = {
     "r": "table",
@@ -76,11 +76,11 @@ class Relation:
     is_partition: bool = False
     comment: str | None = None
     # For a query (kind "q"): the SQL sent, which is the user's text as PostgreSQL's parser
-    # read it, printed back (pgbrowse.db.guard), and the unique names its columns get.
+    # read it, printed back (pgbrowse.db.guard.parse), and the unique names its columns get.
     query: str | None = None
     query_columns: tuple[str, ...] | None = None
     # A query the user typed: what it calls, decided against the catalog when it is opened
-    # (pgbrowse.db.allow). None for pgbrowse's own SQL.
+    # (pgbrowse.db.guard.allow). None for pgbrowse's own SQL.
     calls: Calls | None = field(default=None, compare=False)
 
     @classmethod

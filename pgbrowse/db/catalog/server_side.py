@@ -9,8 +9,8 @@ from typing import Any
 
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.session import Session
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.session import Session
 
 
 @dataclass(frozen=True)

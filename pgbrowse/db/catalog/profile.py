@@ -10,8 +10,8 @@ from datetime import datetime
 
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.session import Session
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.session import Session
 
 SAMPLE_ROWS = 5_000
 TOP = 10

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from pgbrowse.db.cache import Row
-from pgbrowse.db.errors import Refused
-from pgbrowse.db.guard import check_expression
-from pgbrowse.db.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Place, Reader, tid_block
-from pgbrowse.db.references import Landing
-from pgbrowse.db.strategy import Ctid, Keyset
-from pgbrowse.db.view import CELL_LIMIT, View
+from pgbrowse.db.catalog.references import Landing
+from pgbrowse.db.connection.errors import Refused
+from pgbrowse.db.guard.parse import check_expression
+from pgbrowse.db.paging.cache import Row
+from pgbrowse.db.paging.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Place, Reader, tid_block
+from pgbrowse.db.paging.strategy import Ctid, Keyset
+from pgbrowse.db.paging.view import CELL_LIMIT, View
 
 RECORD_LIMIT = 100_000  # characters of each value in the record view (Enter: up to CELL_LIMIT)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from psycopg2 import sql
 
-from pgbrowse.db.cancel import keep_cancelling
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import Cancelled
-from pgbrowse.db.session import Session
+from pgbrowse.db.connection.cancel import keep_cancelling
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import Cancelled
+from pgbrowse.db.connection.session import Session
 
 
 class RowCounter:

@@ -9,13 +9,13 @@ from typing import Any
 
 import psycopg2
 
-from pgbrowse.db.allow import vet_on
-from pgbrowse.db.errors import FilterError, first_line
-from pgbrowse.db.finder import Runs
-from pgbrowse.db.guard import check_expression
-from pgbrowse.db.reader import Place, Reader
-from pgbrowse.db.seek import Plan, plan_sorted
-from pgbrowse.db.strategy import Ctid
+from pgbrowse.db.connection.errors import FilterError, first_line
+from pgbrowse.db.guard.allow import vet_on
+from pgbrowse.db.guard.parse import check_expression
+from pgbrowse.db.paging.finder import Runs
+from pgbrowse.db.paging.reader import Place, Reader
+from pgbrowse.db.paging.seek import Plan, plan_sorted
+from pgbrowse.db.paging.strategy import Ctid
 
 
 class Reordering:

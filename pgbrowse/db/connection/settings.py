@@ -1,6 +1,6 @@
 """SessionSettings: what every pgbrowse connection's sessions and transactions are set to.
 
-Apart from the connection factory (``pgbrowse.db.connect``), so that the error classes,
+Apart from the connection factory (``pgbrowse.db.connection.connect``), so that the error classes,
 which name a setting in their messages, need not import the factory (an import cycle).
 """
 
@@ -19,7 +19,7 @@ class SessionSettings:
     lock_timeout_s: float = 3.0
     connect_timeout_s: int = 10
     # Functions of other schemas (or VOLATILE built-ins) typed SQL may call, by name or
-    # pattern ("public.st_*"): pgbrowse.db.allow.
+    # pattern ("public.st_*"): pgbrowse.db.guard.allow.
     allowed_functions: tuple[str, ...] = ()
     # A role every transaction runs as (SET LOCAL ROLE), so the server itself refuses what
     # that role may not do (pg_read_all_data: it can read everything and write nothing).

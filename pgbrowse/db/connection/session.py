@@ -23,9 +23,9 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.cancel import abandon, cancel_connection, close_connection
-from pgbrowse.db.connect import ConnectionFactory, SafeConnection
-from pgbrowse.db.errors import Cancelled, ConnectionLost, QueryError, describe
+from pgbrowse.db.connection.cancel import abandon, cancel_connection, close_connection
+from pgbrowse.db.connection.connect import ConnectionFactory, SafeConnection
+from pgbrowse.db.connection.errors import Cancelled, ConnectionLost, QueryError, describe
 
 T = TypeVar("T")
 TRANSACTION_INTRANS = psycopg2.extensions.TRANSACTION_STATUS_INTRANS

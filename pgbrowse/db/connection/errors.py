@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import psycopg2
 
 if TYPE_CHECKING:
-    from pgbrowse.db.settings import SessionSettings
+    from pgbrowse.db.connection.settings import SessionSettings
 
 
 class PgBrowseError(Exception):

@@ -14,7 +14,7 @@ import re
 from array import array
 from collections.abc import Iterator
 
-from pgbrowse.db.catalog_index import CatalogIndex
+from pgbrowse.db.catalog.index import CatalogIndex
 
 SORTS = ("name", "rows", "size")
 

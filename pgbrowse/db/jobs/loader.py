@@ -16,10 +16,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from pgbrowse.crashlog import unexpected
-from pgbrowse.db.cancel import keep_cancelling
-from pgbrowse.db.errors import PgBrowseError
-from pgbrowse.db.pager import CursorPager, Row
-from pgbrowse.db.state import ViewState
+from pgbrowse.db.connection.cancel import keep_cancelling
+from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.paging.pager import CursorPager, Row
+from pgbrowse.db.paging.state import ViewState
 
 # (page or END, the page's rows or None, the error or None, the view as it now is)
 LoadedCallback = Callable[[int, list[Row] | None, PgBrowseError | None, ViewState], None]

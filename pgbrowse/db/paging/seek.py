@@ -27,8 +27,8 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.strategy import Ctid, Keyset, Strategy, Walk
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.paging.strategy import Ctid, Keyset, Strategy, Walk
 
 TID_RANGE_SCAN_VERSION = 140000  # PostgreSQL 14 added TID range scans
 

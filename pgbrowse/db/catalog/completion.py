@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import USER_SCHEMAS_SQL
-from pgbrowse.db.session import Session
+from pgbrowse.db.catalog.relations import USER_SCHEMAS_SQL
+from pgbrowse.db.connection.session import Session
 
 RELATION_LIMIT = 20_000  # relations read for completion (a huge catalog: the first, by name)
 SHOWN = 12  # candidates offered at once

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation, relation_of_row
+from pgbrowse.db.catalog.relations import Relation, relation_of_row
 
 if TYPE_CHECKING:
-    from pgbrowse.db.session import Session
+    from pgbrowse.db.connection.session import Session
 
 # A constraint cloned onto a partition of the referencing table (incoming: the parent's
 # constraint already says it) or for a partition of the referenced table (outgoing: the

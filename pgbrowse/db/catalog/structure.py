@@ -11,8 +11,8 @@ from typing import Any
 
 from psycopg2 import sql
 
-from pgbrowse.db.catalog import Relation
-from pgbrowse.db.session import Session
+from pgbrowse.db.catalog.relations import Relation
+from pgbrowse.db.connection.session import Session
 
 Rows = list[tuple[Any, ...]]
 
@@ -29,12 +29,12 @@ FROM pg_catalog.pg_policy p WHERE p.polrelid = {rel} AND p.polqual IS NOT NULL""
 def owner_code(session: Session, relation: Relation) -> list[str]:
     """What reading ``relation`` runs of its owner's code that pgbrowse would not call for
     typed SQL (functions outside pg_catalog, VOLATILE ones): its view definition and row
-    security policies, checked by the same catalog rule (``pgbrowse.db.allow``). A warning,
+    security policies, checked by the same catalog rule (``pgbrowse.db.guard.allow``). A warning,
     not a refusal: it is the owner's code, as in psql. Direct calls only: a view over a view
     is not followed."""
-    from pgbrowse.db.allow import refusals, resolve
-    from pgbrowse.db.errors import QueryError
-    from pgbrowse.db.guard import check_expression, check_query
+    from pgbrowse.db.connection.errors import QueryError
+    from pgbrowse.db.guard.allow import refusals, resolve
+    from pgbrowse.db.guard.parse import check_expression, check_query
 
     rel = relation.regclass(session.conn)
     said: list[str] = []

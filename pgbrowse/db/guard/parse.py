@@ -17,7 +17,7 @@ statements, anything that writes (a CTE's ``DELETE``, ``FOR UPDATE``).
 
 What the text may *call* is not decided here: the parse also collects every function,
 operator, cast and table-sampling method the text names (``Calls``), and
-``pgbrowse.db.allow`` decides them from the connected server's catalog before the text is
+``pgbrowse.db.guard.allow`` decides them from the connected server's catalog before the text is
 sent. The read-only transaction, and the role ``--role`` names, are the further lines.
 """
 
@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pgbrowse.db.errors import FilterError, QueryError
+from pgbrowse.db.connection.errors import FilterError, QueryError
 
 if TYPE_CHECKING:  # pglast (and its 5 MB parser) loads on the first filter or query
     from pglast import ast
@@ -39,8 +39,9 @@ MAX_NODES = 20_000
 Name = tuple[str | None, str]  # (schema or None for the search path, name)
 
 # A byte a SQL_ASCII database holds that is no character is read as a lone surrogate
-# (pgbrowse.db.connect), which the parser's UTF-8 cannot carry: it is parsed as a character
-# of Unicode's private use area (U+10FE80 + the byte) and restored in what is printed back.
+# (pgbrowse.db.connection.connect), which the parser's UTF-8 cannot carry: it is parsed as a
+# character of Unicode's private use area (U+10FE80 + the byte) and restored in what is
+# printed back.
 _TO_PRIVATE = {code: 0x10FE00 + code - 0xDC00 for code in range(0xDC80, 0xDD00)}
 _FROM_PRIVATE = {value: key for key, value in _TO_PRIVATE.items()}
 
@@ -75,7 +76,7 @@ class Checked:
     text: str  # as the user typed it (for display)
     sql: str
     kind: str = SELECT  # SELECT (a cursor holds it), EXPLAIN or SHOW (run as a plain query)
-    # What it calls, for pgbrowse.db.allow to decide against the server's catalog.
+    # What it calls, for pgbrowse.db.guard.allow to decide against the server's catalog.
     calls: Calls = field(default_factory=Calls, compare=False)
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
-from pgbrowse.db.errors import ConnectError, first_line
-from pgbrowse.db.settings import SessionSettings
+from pgbrowse.db.connection.errors import ConnectError, first_line
+from pgbrowse.db.connection.settings import SessionSettings
 
 __all__ = ["APPLICATION_NAME", "ConnectionFactory", "SafeConnection", "SessionSettings"]
 

@@ -37,11 +37,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pgbrowse.db.errors import FilterError, QueryError
-from pgbrowse.db.guard import Calls, Name
+from pgbrowse.db.connection.errors import FilterError, QueryError
+from pgbrowse.db.guard.parse import Calls, Name
 
 if TYPE_CHECKING:
-    from pgbrowse.db.session import Session
+    from pgbrowse.db.connection.session import Session
 
 BUILTIN_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 # VOLATILE built-ins that change nothing: a random number, the clock, a new UUID.

@@ -19,12 +19,12 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.cache import PageCache, Row
-from pgbrowse.db.catalog import Column, Relation
-from pgbrowse.db.seek import BLOCKS_SQL, Plan
-from pgbrowse.db.session import Session
-from pgbrowse.db.strategy import Ctid, Keyset
-from pgbrowse.db.view import View
+from pgbrowse.db.catalog.relations import Column, Relation
+from pgbrowse.db.connection.session import Session
+from pgbrowse.db.paging.cache import PageCache, Row
+from pgbrowse.db.paging.seek import BLOCKS_SQL, Plan
+from pgbrowse.db.paging.strategy import Ctid, Keyset
+from pgbrowse.db.paging.view import View
 
 WALK_PAGES = 4  # a jump further than this many pages seeks instead of walking the rows
 SMALL_TABLE_ROWS = 10_000  # walking anywhere in fewer rows costs under a millisecond

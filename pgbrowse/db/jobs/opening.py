@@ -14,12 +14,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pgbrowse.db.catalog import Relation, find_relation
-from pgbrowse.db.connect import ConnectionFactory, where_of
-from pgbrowse.db.errors import PgBrowseError
+from pgbrowse.db.catalog.relations import Relation, find_relation
+from pgbrowse.db.connection.connect import ConnectionFactory, where_of
+from pgbrowse.db.connection.errors import PgBrowseError
 
 if TYPE_CHECKING:  # (the pager is imported on the opening thread, beside the UI's imports)
-    from pgbrowse.db.pager import CursorPager, Row
+    from pgbrowse.db.paging.pager import CursorPager, Row
 
 
 def resolve_relation(

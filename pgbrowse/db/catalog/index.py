@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg2.extensions
 
-from pgbrowse.db.catalog import KIND_NAMES, SIZE_SQL, USER_SCHEMAS_SQL, Relation
+from pgbrowse.db.catalog.relations import KIND_NAMES, SIZE_SQL, USER_SCHEMAS_SQL, Relation
 
 KINDS = "".join(KIND_NAMES)  # the kinds listed, one letter each (pg_class.relkind)
 _READABLE = (

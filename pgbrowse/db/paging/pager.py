@@ -29,24 +29,24 @@ from typing import Any, TypeVar
 from psycopg2 import sql
 
 from pgbrowse import defaults
-from pgbrowse.db.allow import vet_on
-from pgbrowse.db.cache import CacheStats, PageCache, Row
-from pgbrowse.db.catalog import Column, Relation, describe_query, list_columns
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import UserCancelled
-from pgbrowse.db.finder import RECORD_LIMIT, CellValue, Finder
-from pgbrowse.db.guard import check_expression
-from pgbrowse.db.ownership import WrongThread, owned
-from pgbrowse.db.reader import WALK_PAGES, Place, Reader
-from pgbrowse.db.references import Landing, read_references
-from pgbrowse.db.reorder import Reordering
-from pgbrowse.db.seek import plan_seeking
-from pgbrowse.db.server_side import ServerSide, read_server_side
-from pgbrowse.db.session import Session, Statement, StatementLog
-from pgbrowse.db.state import ViewState
-from pgbrowse.db.strategy import Strategy
-from pgbrowse.db.structure import owner_code, runs_text
-from pgbrowse.db.view import CELL_LIMIT, View
+from pgbrowse.db.catalog.references import Landing, read_references
+from pgbrowse.db.catalog.relations import Column, Relation, describe_query, list_columns
+from pgbrowse.db.catalog.server_side import ServerSide, read_server_side
+from pgbrowse.db.catalog.structure import owner_code, runs_text
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import UserCancelled
+from pgbrowse.db.connection.session import Session, Statement, StatementLog
+from pgbrowse.db.guard.allow import vet_on
+from pgbrowse.db.guard.parse import check_expression
+from pgbrowse.db.paging.cache import CacheStats, PageCache, Row
+from pgbrowse.db.paging.finder import RECORD_LIMIT, CellValue, Finder
+from pgbrowse.db.paging.ownership import WrongThread, owned
+from pgbrowse.db.paging.reader import WALK_PAGES, Place, Reader
+from pgbrowse.db.paging.reorder import Reordering
+from pgbrowse.db.paging.seek import plan_seeking
+from pgbrowse.db.paging.state import ViewState
+from pgbrowse.db.paging.strategy import Strategy
+from pgbrowse.db.paging.view import CELL_LIMIT, View
 
 __all__ = [
     "CELL_LIMIT",

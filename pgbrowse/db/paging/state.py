@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pgbrowse.db.catalog import Column, Relation
-from pgbrowse.db.server_side import ServerSide
-from pgbrowse.db.view import View
+from pgbrowse.db.catalog.relations import Column, Relation
+from pgbrowse.db.catalog.server_side import ServerSide
+from pgbrowse.db.paging.view import View
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql
 
-from pgbrowse.db.cancel import keep_cancelling
-from pgbrowse.db.connect import ConnectionFactory
-from pgbrowse.db.errors import Cancelled, PgBrowseError, QueryError
-from pgbrowse.db.session import Session
+from pgbrowse.db.connection.cancel import keep_cancelling
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import Cancelled, PgBrowseError, QueryError
+from pgbrowse.db.connection.session import Session
 from pgbrowse.private import shared_mode, temporary_beside
 
 CHUNK = 64 * 1024
