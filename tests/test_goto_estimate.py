@@ -54,8 +54,8 @@ async def test_goto_past_the_estimate_goes_there_or_says_so(tenk_dsn: str) -> No
         await wait_for(pilot, lambda: view.cursor_row == 699, timeout=20)
         assert view.state.count_exact and view.state.row_count == 1429
         screen = app.screen
-        await wait_for(pilot, lambda: screen.cursor_row_values() is not None, timeout=20)
-        assert screen.cursor_row_values()[0][0] == str(699 * 7 + 3)
+        await wait_for(pilot, lambda: screen.view.cursor_row_values() is not None, timeout=20)
+        assert screen.view.cursor_row_values()[0][0] == str(699 * 7 + 3)
     app = PgBrowseApp(
         ConnectionFactory(tenk_dsn), initial=Relation.of_query(QUERY), memory_probe=fixed_memory
     )

@@ -120,3 +120,20 @@ def test_python_m_pgbrowse_runs_from_the_folder_that_holds_the_clone(tmp_path) -
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"pgbrowse {__version__}"
+
+
+def test_the_core_and_the_table_screen_are_parts_not_towers() -> None:
+    """Issue 25: CursorPager was CursorPager(Reordering(RowFinder(AnchorReader))), and
+    TableScreen was TableScreen(Following(RowActions(Screen))): one object every part could
+    reach into. Now each is assembled from parts that own their state."""
+    from textual.screen import Screen
+
+    from pgbrowse.db.paging.pager import CursorPager
+    from pgbrowse.db.paging.reader import Reader
+    from pgbrowse.ui.table_screen import TableScreen
+
+    assert CursorPager.__mro__ == (CursorPager, object)
+    assert Reader.__mro__ == (Reader, object)
+    assert TableScreen.__bases__ == (Screen,)
+    names = {name for name in dir(CursorPager) if not name.startswith("__")}
+    assert not {"_read", "_bound", "_anchor_for", "_land", "_restart"} & names

@@ -56,6 +56,6 @@ async def test_the_position_line_says_the_view_moved_to_a_new_snapshot(scratch_d
         await pilot.press("end")  # a page not read yet: a new transaction
         await wait_for(pilot, lambda: NEW_SNAPSHOT in screen.position_text(), timeout=10)
         await pilot.press("home")
-        await wait_for(pilot, lambda: screen.cursor_row_values() is not None, timeout=10)
+        await wait_for(pilot, lambda: screen.view.cursor_row_values() is not None, timeout=10)
         rows = [view.cache.get(view.state.frame, 0)]
         assert rows[0] is not None and all(r[:2] != ("10", "h10") for r in rows[0])

@@ -1,5 +1,7 @@
 """Following: foreign keys both ways from the cursor's row, and the stack of views they
-open. A mixin of TableScreen (kept apart so each module stays readable).
+open; and the choice of columns. A part of TableScreen, not a base class: it holds the
+table's view, the browser (to open pagers) and the path that led here, and opens a followed
+view through a function the screen gives it.
 
 ``o`` on a column of a foreign key opens the referenced table on the row the key names
 (found by a seek on its unique columns: constant time at any size); ``R`` lists the keys
@@ -15,35 +17,50 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 
 from pgbrowse.db.catalog.references import ForeignKey, Landing, referencing_filter
 from pgbrowse.db.connection.errors import PgBrowseError
 from pgbrowse.db.paging.pager import CursorPager, Row
-from pgbrowse.ui.browser import Browser, browser_of
+from pgbrowse.db.paging.state import ViewState
+from pgbrowse.ui.browser import Browser
 from pgbrowse.ui.choose import ChooseScreen, ColumnsScreen
-from pgbrowse.ui.row_actions import RowActions
-from pgbrowse.ui.table_view import FOREIGN_MARK
+from pgbrowse.ui.table_view import FOREIGN_MARK, TableView
+
+Followed = Callable[[CursorPager, tuple[str, ...], str, str], None]
 
 SYSTEM_IDENTITY = {"ctid", "tableoid"}  # not a key a person reads: a row number instead
 
 
-class Following(RowActions):
+class Following:
     """o, R and C of the table screen, and the path of the views followed to get here."""
 
     HELP_GROUP = "Foreign keys and columns"
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [  # (the screen binds them: help groups them)
         Binding("o", "follow", "Follow key"),
         Binding("R", "referencing", "Referencing rows"),
         Binding("C", "columns", "Columns"),
     ]
 
-    trail: tuple[str, ...] = ()  # where the user was in each view below this one
-    step: str = ""  # how this view was reached ('' for one opened from the list)
+    def __init__(
+        self,
+        view: TableView,
+        browser: Browser,
+        open_followed: Followed,
+        trail: tuple[str, ...] = (),
+        step: str = "",
+    ) -> None:
+        """``open_followed(pager, trail, step, column)``: show a view reached by a key;
+        ``trail``: where the user was in each view below this one; ``step``: how this view
+        was reached ('' for one opened from the list)."""
+        self.view = view
+        self.browser = browser
+        self._open_followed = open_followed
+        self.trail = trail
+        self.step = step
 
     @property
-    def browser(self) -> Browser:
-        return browser_of(self.app)
+    def state(self) -> ViewState:
+        return self.view.state
 
     def path(self) -> str:
         """``orders 42 → customers 7``: the rows followed from, then this view."""
@@ -73,9 +90,9 @@ class Following(RowActions):
         return tuple(values)
 
     # -- both ways -------------------------------------------------------------------------
-    def action_follow(self) -> None:
+    def follow(self) -> None:
         """o: open the row the cursor's foreign key references."""
-        found = self.cursor_row_values()
+        found = self.view.cursor_row_values()
         if found is None:
             return
         row, col = found
@@ -85,7 +102,7 @@ class Following(RowActions):
         if not keys:
             marked = ", ".join(sorted(references.columns))
             hint = f"; these are ({FOREIGN_MARK}): {marked}" if marked else "; this view has none"
-            self.notify(f"{name} is not part of a foreign key{hint}", severity="warning")
+            self.view.notify(f"{name} is not part of a foreign key{hint}", severity="warning")
             return
         self._pick(
             f" {name} is part of {len(keys)} foreign keys: follow which?",
@@ -96,22 +113,22 @@ class Following(RowActions):
     def _follow(self, fk: ForeignKey, row: Row) -> None:
         values = self._key_values(row, fk.columns)
         if isinstance(values, str):
-            self.notify(values, severity="warning")
+            self.view.notify(values, severity="warning")
             return
         landing = Landing(fk.target_columns, values)
         pager = self.browser.pager_for(fk.target, landing=landing)
         self._push(pager, f"{fk.target.name} {', '.join(values)}", fk.target_columns[0], row)
 
-    def action_referencing(self) -> None:
+    def referencing(self) -> None:
         """R: the foreign keys that point at this table; open the rows referencing this row."""
-        found = self.cursor_row_values()
+        found = self.view.cursor_row_values()
         if found is None:
             return
         row = found[0]
         incoming = self.state.view.references.incoming
         if not incoming:
             relation = self.state.relation.qualified
-            self.notify(f"No foreign key points at {relation}", severity="warning")
+            self.view.notify(f"No foreign key points at {relation}", severity="warning")
             return
         self._pick(
             " Foreign keys pointing here: open the rows that reference this row",
@@ -122,19 +139,19 @@ class Following(RowActions):
     def _referencing(self, fk: ForeignKey, row: Row) -> None:
         values = self._key_values(row, fk.target_columns)
         if isinstance(values, str):
-            self.notify(values, severity="warning")
+            self.view.notify(values, severity="warning")
             return
         try:
             pager = self.browser.pager_for(fk.table, filter=referencing_filter(fk, values))
         except PgBrowseError as error:
-            self.notify(error.message, title=error.title, severity="error")
+            self.view.notify(error.message, title=error.title, severity="error")
             return
         where = Landing(fk.columns, values).describe()
         self._push(pager, f"{fk.table.name} where {where}", fk.columns[0], row)
         if not fk.indexed:
             rows = fk.table.estimated_rows
             size = f"~{rows:,} rows of " if rows else ""
-            self.notify(
+            self.view.notify(
                 f"No index on {fk.table.qualified}({', '.join(fk.columns)}): the server reads"
                 f" {size}{fk.table.qualified} to find them (an index makes this instant)."
                 " Esc cancels.",
@@ -154,22 +171,15 @@ class Following(RowActions):
             if index is not None:
                 then(keys[index])
 
-        self.app.push_screen(ChooseScreen(title, labels), callback=chosen)
-
-    def followed(
-        self, pager: CursorPager, trail: tuple[str, ...], step: str, column: str
-    ) -> Screen[None]:
-        """The screen of a view reached by a key (the table screen makes one of its own
-        kind: this module, its mixin, does not import it)."""
-        raise NotImplementedError
+        self.view.app.push_screen(ChooseScreen(title, labels), callback=chosen)
 
     def _push(self, pager: CursorPager, step: str, column: str, row: Row) -> None:
         here = self.row_label(row, self.view.cursor_row)
         self.view.park()
-        self.app.push_screen(self.followed(pager, (*self.trail, here), step, column))
+        self._open_followed(pager, (*self.trail, here), step, column)
 
     # -- columns ---------------------------------------------------------------------------
-    def action_columns(self) -> None:
+    def columns(self) -> None:
         """C: choose the columns shown (- hides the cursor's, P pins it)."""
         view = self.view
         if not view.laid_out or not self.state.columns:
@@ -180,7 +190,7 @@ class Following(RowActions):
             if hidden is not None:
                 view.set_hidden(hidden)
 
-        self.app.push_screen(
+        self.view.app.push_screen(
             ColumnsScreen(
                 [c.name for c in columns],
                 [c.type_name for c in columns],

@@ -70,6 +70,10 @@ def _declared(node: object) -> dict[tuple[str, str], str]:
     ``node`` (Textual's own, such as Tab's focus moves or a TextArea's editing keys, are
     not pgbrowse's keys: help leaves them out)."""
     out: dict[tuple[str, str], str] = {}
+    for part in getattr(node, "HELP_PARTS", ()):  # (parts whose keys the screen binds)
+        for binding in part.BINDINGS:
+            if isinstance(binding, Binding):
+                out.setdefault((binding.action, binding.description), part.HELP_GROUP)
     for cls in type(node).__mro__:
         if not cls.__module__.startswith("pgbrowse"):
             continue

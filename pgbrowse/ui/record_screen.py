@@ -7,7 +7,7 @@ on the view's loader thread, like a cell."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,21 +25,7 @@ from pgbrowse.ui.safe import SafeStatic, copy_safely, shown
 from pgbrowse.ui.table_view import TableView
 
 if TYPE_CHECKING:
-    from pgbrowse.db.paging.cache import Row
     from pgbrowse.db.paging.pager import CursorPager
-    from pgbrowse.db.paging.state import ViewState
-
-
-class RowSource(Protocol):
-    """What the record view reads from the table it was opened on (the table screen's
-    RowActions, without importing it: it imports this screen)."""
-
-    @property
-    def state(self) -> ViewState: ...
-
-    def cursor_row_values(self) -> tuple[Row, int] | None: ...
-
-    def query_one(self, selector: type[TableView]) -> TableView: ...
 
 
 WAIT_S = 10.0  # for the next row's page to come in
@@ -76,17 +62,14 @@ class RecordScreen(ModalScreen[None]):
         Binding("Y", "copy_row", "Copy row (TSV)"),
     ]
 
-    def __init__(self, table: RowSource) -> None:
+    def __init__(self, view: TableView) -> None:
+        """``view``: the table it was opened on (its cursor moves with n and p)."""
         super().__init__()
-        self.table = table
+        self.view = view
         self.values: list[CellValue] = []
         self.starts: list[int] = []
         self.row_number = -1  # the view's row shown (0-based)
         self._waited = 0.0
-
-    @property
-    def view(self) -> TableView:
-        return self.table.query_one(TableView)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -99,7 +82,7 @@ class RecordScreen(ModalScreen[None]):
 
     def load(self) -> None:
         """The view's cursor row, read whole on the loader thread (once its page is in)."""
-        found = self.table.cursor_row_values()
+        found = self.view.cursor_row_values()
         if found is None:  # its page is on its way
             if self._waited < WAIT_S:
                 self._waited += 0.05
@@ -127,7 +110,7 @@ class RecordScreen(ModalScreen[None]):
         self.notify(error.message, title=error.title, severity="error")
 
     def _show(self, number: int, values: list[CellValue]) -> None:
-        columns = self.table.state.columns
+        columns = self.view.state.columns
         try:
             text, starts = record_text(columns, values)
         except Exception as error:  # said here, never a screen waiting for ever
@@ -136,7 +119,7 @@ class RecordScreen(ModalScreen[None]):
         self.values, self.row_number, self.starts = values, number, starts
         area = self.query_one(TextArea)
         area.load_text(text)
-        state = self.table.state
+        state = self.view.state
         count = f"{'' if state.count_exact else '~'}{state.row_count:,}"
         self.query_one("#record-title", SafeStatic).update(
             f" {shown(state.relation.qualified)} · row {number + 1:,} of {count} ·"
@@ -165,7 +148,7 @@ class RecordScreen(ModalScreen[None]):
         if i is None or i >= len(self.values):
             return
         said = copy_safely(self.app, self.values[i].text or "")
-        self.notify(f"Copied {self.table.state.columns[i].name}{said}")
+        self.notify(f"Copied {self.view.state.columns[i].name}{said}")
 
     def action_copy_row(self) -> None:
         if self.values:

@@ -1,15 +1,21 @@
-"""TableScreen: one relation in a TableView, its position line, and the memory footer."""
+"""TableScreen: one relation in a TableView, its position line, and the memory footer.
+
+The screen is assembled from parts, not a tower of base classes: the TableView (the rows,
+the cursor, the loader), RowActions (the cursor's row and cell: Enter, y, Y, r, p, d) and
+Following (foreign keys both ways, and the columns: o, R, C). The screen binds every key and
+hands each part's to it; help groups them by part (``HELP_PARTS``)."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from psycopg2 import sql
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from pgbrowse.db.catalog.relations import Relation
@@ -17,20 +23,19 @@ from pgbrowse.db.connection.errors import FilterError, PgBrowseError
 from pgbrowse.db.jobs.counter import RowCounter
 from pgbrowse.db.jobs.opening import Opening
 from pgbrowse.db.paging.pager import CursorPager
+from pgbrowse.db.paging.state import ViewState
+from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.follow import Following
 from pgbrowse.ui.frame import in_this_frame
 from pgbrowse.ui.inspector import Inspector
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.memory_footer import MemoryFooter
 from pgbrowse.ui.position import Busy, position_line, reconnected_message, title_line
+from pgbrowse.ui.row_actions import RowActions
 from pgbrowse.ui.safe import SafeStatic
 from pgbrowse.ui.table_view import TableView
 
 Counted = tuple[int, object, int | None]  # the count, the seek it was for, rows before it
-
-if TYPE_CHECKING:
-    pass
-
 
 STOPPED = {  # what Esc on a slow statement says, by what it waited on
     "": "Cancelled on the server",
@@ -42,11 +47,12 @@ NEW_SNAPSHOT = "new snapshot: the rows in sight were read again"
 FAILURE_REPEAT_S = 2.0  # the same failure within this long is said once
 
 
-class TableScreen(Following):
+class TableScreen(Screen[None]):
     """Browse one relation; Esc or q goes back to the list and closes the cursor."""
 
     HELP_TITLE = "a table"
     HELP_GROUP = "The view"
+    HELP_PARTS = (RowActions, Following)  # (their keys are bound here, grouped by part)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "back", "Back"),
@@ -63,6 +69,8 @@ class TableScreen(Following):
         Binding("enter", "open_cell", "Open cell"),
         Binding("y", "copy_cell", "Copy cell"),
         Binding("Y", "copy_row", "Copy row (TSV)"),
+        *RowActions.BINDINGS,
+        *Following.BINDINGS,
     ]
 
     def __init__(
@@ -78,7 +86,7 @@ class TableScreen(Following):
         ``column``: the column the cursor starts on; ``opening``: what opened the pager."""
         super().__init__()
         self.opening = opening
-        self.trail, self.step, self.start_column = trail, step, column
+        self.trail, self.step, self.start_column = trail, step, column  # (for Following)
         self.pager = pager  # handed to the view's loader: its thread alone calls it
         self.factory = pager.factory  # for connections of their own (count, export, compare)
         self.counter: RowCounter | None = None
@@ -104,6 +112,8 @@ class TableScreen(Following):
             id="table",
         )
         view = self.view
+        self.rows = RowActions(view, self.factory)
+        self.following = Following(view, self.browser, self._open_followed, self.trail, self.step)
         yield SafeStatic(self.title_text(), id="title")
         with Horizontal(id="body"):
             yield view
@@ -123,6 +133,52 @@ class TableScreen(Following):
         yield SafeStatic("", id="position")
         yield MemoryFooter(self.browser.memory_probe, view.cache, view.statements)
         yield KeyBar()
+
+    # -- the parts -----------------------------------------------------------------------
+    @property
+    def browser(self) -> Browser:
+        return browser_of(self.app)
+
+    @property
+    def state(self) -> ViewState:
+        """The view as the loader last reported it (the UI never reads the pager back)."""
+        return self.view.state
+
+    def path(self) -> str:
+        """``orders 42 → customers 7``: the rows followed from, then this view."""
+        return self.following.path()
+
+    def _open_followed(
+        self, pager: CursorPager, trail: tuple[str, ...], step: str, column: str
+    ) -> None:
+        self.app.push_screen(TableScreen(pager, trail=trail, step=step, column=column))
+
+    def action_open_cell(self) -> None:
+        self.rows.open_cell()
+
+    def action_copy_cell(self) -> None:
+        self.rows.copy_cell()
+
+    def action_copy_row(self) -> None:
+        self.rows.copy_row()
+
+    def action_record(self) -> None:
+        self.rows.record()
+
+    def action_profile(self) -> None:
+        self.rows.profile()
+
+    def action_structure(self) -> None:
+        self.rows.structure()
+
+    def action_follow(self) -> None:
+        self.following.follow()
+
+    def action_referencing(self) -> None:
+        self.following.referencing()
+
+    def action_columns(self) -> None:
+        self.following.columns()
 
     def on_mount(self) -> None:
         self.query_one(TableView).focus()
@@ -213,7 +269,6 @@ class TableScreen(Following):
             self._filter_pending = False
             self._close_filter()
 
-    # -- one cell, and copying ---------------------------------------------------------------
     # -- filter ----------------------------------------------------------------------------
     def action_filter(self) -> None:
         """Open the filter box (a WHERE expression), with the current filter in it."""
@@ -241,7 +296,7 @@ class TableScreen(Following):
     def _search(self, backward: bool) -> None:
         """From the cursor's row, on the server; the view jumps to the match or says none."""
         text = self.searched
-        found = self.cursor_row_values()
+        found = self.view.cursor_row_values()
         if not text or found is None:
             return
         row = found[0]
@@ -254,7 +309,7 @@ class TableScreen(Following):
         )
 
         self._search_doing = doing  # (Esc cancels this job at once)
-        self.on_loader(
+        self.view.on_loader(
             lambda pager: pager.search(start, row, text, backward=backward),
             lambda target: self._searched(text, target, backward),
             doing,
@@ -318,7 +373,7 @@ class TableScreen(Following):
 
             self.app.push_screen(CompareScreen(self.factory, view, probe, rows, mb, title=what))
 
-        self.on_loader(CursorPager.view_sql, compare, "composing the view")
+        self.view.on_loader(CursorPager.view_sql, compare, "composing the view")
 
     def action_explain(self) -> None:
         """x: the plan of the statement the view's cursor runs where it reads now (EXPLAIN
@@ -332,18 +387,13 @@ class TableScreen(Following):
 
             self.app.push_screen(StatementScreen(self.factory, statement, title=title, lines=lines))
 
-        self.on_loader(CursorPager.explain, show, f"explaining {what}")
+        self.view.on_loader(CursorPager.explain, show, f"explaining {what}")
 
     def action_inspector(self) -> None:
         """Show or hide the paging inspector beside the table."""
         inspector = self.query_one(Inspector)
         inspector.display = not inspector.display
         inspector.update_view()
-
-    def followed(
-        self, pager: CursorPager, trail: tuple[str, ...], step: str, column: str
-    ) -> TableScreen:
-        return TableScreen(pager, trail=trail, step=step, column=column)
 
     # -- goto ------------------------------------------------------------------------------
     def action_goto(self) -> None:

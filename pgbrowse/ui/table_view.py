@@ -9,16 +9,18 @@ repaint only the lines that arrived.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.events import Click, Resize
 from textual.message import Message
 from textual.scrollbar import ScrollDown, ScrollUp
 
+from pgbrowse.crashlog import unexpected
 from pgbrowse.db.connection.cancel import keep_cancelling
-from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.connection.errors import PgBrowseError, UserCancelled
 from pgbrowse.db.jobs.loader import END, PageLoader
 from pgbrowse.db.jobs.opening import Opening
 from pgbrowse.db.paging.pager import CursorPager, Row
@@ -27,6 +29,8 @@ from pgbrowse.ui.grid import CURSOR_MARK, FOREIGN_MARK, HEADER_LINES, PLACEHOLDE
 from pgbrowse.ui.position import Busy
 
 __all__ = ["CURSOR_MARK", "FOREIGN_MARK", "HEADER_LINES", "PLACEHOLDER", "TableView"]
+
+T = TypeVar("T")
 
 
 def _open_landed(pager: CursorPager) -> None:
@@ -165,6 +169,48 @@ class TableView(Grid, can_focus=True):
         self._sort_before: tuple[str, bool] | None = None
         self.sort_started = 0.0  # time.monotonic() when the sort was asked for
         self.error: PgBrowseError | None = None
+
+    # -- the cursor's row, and work on the loader ------------------------------------------
+    def cursor_row_values(self) -> tuple[Row, int] | None:
+        """The cursor's row as the cache holds it, and the cursor's column (None: its page
+        is not here yet)."""
+        size = self.state.page_size
+        rows = self.cache.get(self.state.frame, self.cursor_row // size)
+        index = self.cursor_row % size
+        if not rows or index >= len(rows):
+            return None
+        return rows[index], self.cursor_col
+
+    def on_loader(
+        self,
+        work: Callable[[CursorPager], T],
+        then: Callable[[T], object],
+        doing: str,
+        cancelled: str = "",
+    ) -> None:
+        """``work(pager)`` on the loader thread (``doing`` says what it does while it is
+        slow), its result to ``then`` on the app's thread; a failure is one notification,
+        and the user's cancel (Esc) the plain ``cancelled`` line where one is given."""
+
+        def task(pager: CursorPager) -> None:
+            try:
+                try:
+                    result = work(pager)
+                except PgBrowseError:
+                    raise
+                except Exception as failed:  # said, never lost on the loader's thread
+                    raise unexpected(failed) from None
+            except PgBrowseError as error:
+                if cancelled and isinstance(error, UserCancelled):
+                    self.app.call_from_thread(self.notify, cancelled)
+                else:
+                    self.app.call_from_thread(
+                        self.notify, error.message, title=error.title, severity="error"
+                    )
+                return
+            self.app.call_from_thread(then, result)
+
+        self.loader.submit(task, doing=doing)
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
