@@ -23,6 +23,24 @@ from tests.helpers import (
 FILTER = "amount > 100 and kind = 'refund'"
 
 
+def test_each_change_of_filter_or_order_is_reported_once(
+    demo_factory: ConnectionFactory,
+) -> None:
+    """The reordering part tells the pager; the loader's state carries it to the UI, which
+    closes the filter box on it (issue 25: the parts meet through the pager)."""
+    pager = CursorPager(demo_factory, relation(demo_factory, "shop.orders"))
+    try:
+        pager.load(0)
+        pager.state()
+        for change in (lambda: pager.set_filter(FILTER), lambda: pager.set_order("amount")):
+            change()
+            assert pager.state().events.count("restarted") == 1
+            assert "restarted" not in pager.state().events  # (said once)
+        assert pager.state().restarts == 2
+    finally:
+        pager.close()
+
+
 def test_a_filter_reads_only_matching_rows(demo_factory: ConnectionFactory, demo_dsn: str) -> None:
     pager = CursorPager(demo_factory, relation(demo_factory, "shop.orders"))
     try:

@@ -95,8 +95,8 @@ class CursorPager:
         view = View(relation, (), truncate=truncate, filter=checked)
         self.reader = Reader(self.session, view, page_size, self.cache)
         self._events: list[str] = []  # for state(): what happened since it was last asked
-        self.finder = Finder(self.reader, self._run, self.load, self._events.append)
-        self.reordering = Reordering(self.reader, self._run, self._events.append)
+        self.finder = Finder(self.reader, self._run, self.load, self._tell)
+        self.reordering = Reordering(self.reader, self._run, self._tell)
         self.factory = factory
         self.clock = clock
         self.truncate = truncate
@@ -196,6 +196,10 @@ class CursorPager:
     def last_statement(self) -> Statement | None:
         return self.session.log.last()
 
+    def _tell(self, event: str) -> None:
+        """An event for the view's next state (the parts tell it through this)."""
+        self._events.append(event)
+
     @owned
     def state(self) -> ViewState:
         """What the UI may know now (the loader sends it after every job), with what
@@ -271,7 +275,7 @@ class CursorPager:
         the view reads the pages in sight again (the "new snapshot" event), from where
         reading was."""
         if not self.session.holds_transaction and self.cache.begin_snapshot():
-            self._events.append("new snapshot")
+            self._tell("new snapshot")
 
     @owned
     def open(self) -> None:
@@ -300,7 +304,7 @@ class CursorPager:
                 if relation.kind == "v":  # (a view's rule runs as it is read; say whose code)
                     runs = runs_text(owner_code(session, relation))
                     if runs:
-                        self._events.append("runs: " + runs)
+                        self._tell("runs: " + runs)
                 reader.view = reader.view.with_(
                     relation=relation, columns=columns, references=references
                 )
@@ -316,7 +320,7 @@ class CursorPager:
         if self.landing is not None:  # (until it is found: a lost session tries again)
             reader.start(self.finder.land(self.landing))
             self.landing = None
-            self._events.append("landed")
+            self._tell("landed")
             return
         reader.start()
 
