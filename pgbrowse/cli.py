@@ -19,6 +19,7 @@ from pgbrowse.db.catalog.relations import Relation
 from pgbrowse.db.connection.connect import ConnectionFactory, SessionSettings
 from pgbrowse.db.connection.errors import ConnectError, PgBrowseError
 from pgbrowse.db.jobs.opening import Opening, resolve_relation
+from pgbrowse.psql_args import UsageError, hint_for, is_connection_string, read_target
 from pgbrowse.text import shown
 from pgbrowse.version import __version__
 
@@ -42,14 +43,31 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pgbrowse",
-        description="Browse PostgreSQL tables in the terminal, paging through named cursors.",
-        epilog="With no DSN, libpq's defaults apply exactly as for psql "
+        usage="pgbrowse [OPTION]... [DBNAME [USERNAME]] [SCHEMA.TABLE]\n"
+        "       pgbrowse [OPTION]... 'CONNECTION STRING' | postgresql://URI [TABLE]",
+        description="Browse PostgreSQL tables in the terminal, paging through named cursors."
+        " It connects as psql does: psql's -h -p -U -d -w -W and [DBNAME [USERNAME]], or a"
+        " connection string or URI; a schema-qualified word (or -t) is a table to open.",
+        epilog="What is not given comes from libpq's defaults exactly as for psql "
         "(PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSERVICE, ~/.pgpass). "
         f"Every setting can also be set in {config_path()} (see --print-config).",
+        add_help=False,
     )
-    parser.add_argument("dsn", nargs="?", default="", help="connection string or postgresql:// URI")
-    parser.add_argument("relation", nargs="?", help="schema.table to open directly")
-    parser.add_argument("-t", "--table", help="schema.table to open directly (same as RELATION)")
+    parser.add_argument("-?", "--help", action="help", help="show this help and exit")
+    parser.add_argument(
+        "words",
+        nargs="*",
+        metavar="DBNAME USERNAME SCHEMA.TABLE",
+        help="as psql: the database, then the user; or a connection string or URI; a"
+        " schema-qualified word is a table to open",
+    )
+    parser.add_argument("-h", "--host", help="database server host or socket directory")
+    parser.add_argument("-p", "--port", help="database server port")
+    parser.add_argument("-U", "--username", metavar="USERNAME", help="database user name")
+    parser.add_argument(
+        "-d", "--dbname", metavar="DBNAME", help="database name, connection string or URI"
+    )
+    parser.add_argument("-t", "--table", help="schema.table (or table) to open at once")
     parser.add_argument(
         "--demo", action="store_true", help="start a throwaway PostgreSQL with demo data"
     )
@@ -59,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="never prompt for a password (as psql -w); by default pgbrowse asks on the"
         " terminal when the server wants one and none was given",
+    )
+    parser.add_argument(
+        "-W",
+        "--password",
+        action="store_true",
+        help="ask for the password before connecting (as psql -W)",
     )
     for setting in SETTINGS:
         default = f"{setting.default:,}" if isinstance(setting.default, int) else setting.default
@@ -146,14 +170,29 @@ def _hide_password(dsn: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.dsn and argv is None:
-        _hide_password(args.dsn)
-    table = args.table or args.relation
-    if args.demo and args.dsn:
-        if args.relation is None and table is None:
-            table = args.dsn  # `pgbrowse --demo shop.orders`
-        else:
-            parser.error("--demo starts its own server: give no DSN")
+    connection = (args.host, args.port, args.username, args.dbname)
+    if args.demo and len(args.words) == 1 and not any(connection) and not args.table:
+        args.table, args.words = args.words[0], []  # `pgbrowse --demo shop.orders`
+    if args.password and args.no_password:
+        parser.error("-w never asks for a password and -W asks first: give one of them")
+    if args.demo and (args.words or any(connection)):
+        parser.error("--demo starts its own server: give no database, user or host")
+    try:
+        target = read_target(
+            args.words,
+            host=args.host,
+            port=args.port,
+            user=args.username,
+            dbname=args.dbname,
+            table=args.table,
+        )
+    except UsageError as error:
+        parser.error(str(error))
+    if argv is None:
+        for word in (*args.words, args.dbname):
+            if word and is_connection_string(word):
+                _hide_password(word)
+    table = target.relation
     try:
         named = args.config is not None or bool(os.environ.get("PGBROWSE_CONFIG"))
         config = resolve(vars(args), args.config or config_path(), required=named)
@@ -175,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server: EmbeddedServer | None = None
     try:
         with _terminate_on_signals():
-            dsn = args.dsn
+            dsn = target.dsn
             if args.demo:
                 from pgbrowse.demo.data import create_demo  # (only the demo needs them)
                 from pgbrowse.demo.embedded import EmbeddedServer
@@ -190,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     progress=lambda step: print(f"pgbrowse: demo: {step}", file=sys.stderr),
                 )
             factory = ConnectionFactory(dsn, settings)
+            if args.password and not args.demo:  # psql -W: asked before connecting
+                if not _may_prompt(args):
+                    return _fail("-W asks for the password on the terminal: there is none here")
+                factory = factory.with_password(_ask_password(factory))
             cache_bytes = config.cache_mb * 2**20  # (the pager's settings: as the app's)
 
             def pager_for(relation: Relation) -> CursorPager:
@@ -246,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"pgbrowse: unexpected error: {shown(message)}{where}", file=sys.stderr)
         return app.return_code or 0
     except PgBrowseError as error:
-        return _fail(f"{error.title}: {error.message}")
+        return _fail(f"{error.title}: {hint_for(target, error.message)}")
     except KeyboardInterrupt:
         return 130
     finally:

@@ -111,7 +111,7 @@ def test_libpq_defaults_from_environment(scratch_dsn: str) -> None:
 
 def test_malformed_dsn_and_options() -> None:
     for args, expected in (
-        (["not a dsn"], "Bad connection string"),
+        (["dbname='unterminated"], "Bad connection string"),
         (["--lock-timeout", "-3"], "must not be negative"),
         (["--no-such-option"], "unrecognized arguments"),
     ):
