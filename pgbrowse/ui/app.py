@@ -72,6 +72,7 @@ class PgBrowseApp(App[int]):
         Binding("ctrl+o", "query", "SQL query"),
         Binding("f1", "help", "Keys", show=False, priority=True),  # also from inside text boxes
         Binding("ctrl+z", "suspend_process", "Suspend", show=False),
+        Binding("ctrl+c", "help_quit", "Cancel the running statement (as psql)", show=False),
     ]
 
     def __init__(
@@ -113,6 +114,17 @@ class PgBrowseApp(App[int]):
         self.completion = Catalog()  # what the editor completes (read when it first opens)
         self._history: QueryHistory | None = None
         self._switch_interval = sys.getswitchinterval()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does what it does in psql: cancel the statement the screen is running on
+        the server (a screen that can says what it stopped: ``cancel_running``); with
+        nothing running, how to quit, in plain words (Textual's own line is markup)."""
+        cancel = getattr(self.screen, "cancel_running", None)
+        said = cancel() if callable(cancel) else None
+        if said is None:
+            self.notify("Nothing is running on the server to cancel. Ctrl+Q quits.")
+        elif said:
+            self.notify(said)
 
     @property
     def _background_screens(self) -> list[Screen[Any]]:

@@ -494,6 +494,24 @@ class TableScreen(Screen[None]):
         self._failure_said = (said, now)
         self.notify(message.error.message, title=message.error.title, severity="error")
 
+    def cancel_running(self) -> str | None:
+        """Ctrl+C (as in psql): cancel what the view runs on the server now, at once: the
+        count, a sort, a search or any statement of the view. What was stopped, in words
+        ('' when it says so itself), or None when nothing runs."""
+        if self.counter is not None:
+            self._cancel_count()  # (it says "Count cancelled")
+            return ""
+        view = self.view
+        if view.cancel_sort():
+            return "Sort cancelled: back to the order before it"
+        searching = bool(self._search_doing) and view.loader.doing == self._search_doing
+        waiting = view.pager.waiting()  # (before the cancel: what the statement waited on)
+        if view.cancel_slow(after_s=0):
+            return (
+                "" if searching else STOPPED.get(waiting, STOPPED[""]) + "; you are where you were"
+            )
+        return None
+
     def action_back(self) -> None:
         if self.counter is not None:  # Esc cancels the count first
             self._cancel_count()
