@@ -1,4 +1,6 @@
-"""KeyBar: the screen's keys on one line, as many as fit whole (never a word cut).
+"""KeyBar: the screen's keys on one line, as many as fit whole (never a word cut): help's
+key first, then the screen's everyday keys (its ``EVERYDAY`` actions, in that order), then
+the rest as far as the width goes; help lists them all.
 
 Textual's Footer mounts a widget per key and recomposes them all whenever the bindings
 change (each focus change), which costs a new table view 100-300 ms; this draws one line of
@@ -8,6 +10,7 @@ key anyway.
 
 from __future__ import annotations
 
+from textual.binding import ActiveBinding
 from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
@@ -43,13 +46,24 @@ class KeyBar(Static):
         seen: set[str] = set()
         out = []
         screen = self.screen
-        # The app's keys first (? lists every key, so it must always fit), then the
-        # screen's own, then the focused widget's.
+        everyday: tuple[str, ...] = getattr(screen, "EVERYDAY", ())
+        # Help's key first (? lists every key, so it must always fit), then the everyday
+        # keys in the screen's order, then the app's, the screen's, the focused widget's.
         rank = {id(self.app): 0, id(screen): 1}
-        actives = sorted(screen.active_bindings.values(), key=lambda a: rank.get(id(a.node), 2))
+
+        def order(active: ActiveBinding) -> tuple[int, int]:
+            action = active.binding.action
+            if action == "help":
+                return (0, 0)
+            if action in everyday:
+                return (1, everyday.index(action))
+            return (2, rank.get(id(active.node), 2))
+
+        actives = sorted(screen.active_bindings.values(), key=order)
         for active in actives:
             binding = active.binding
-            if not binding.show or not binding.description or binding.action in seen:
+            shown = binding.show or binding.action in everyday
+            if not shown or not binding.description or binding.action in seen:
                 continue
             seen.add(binding.action)
             out.append((self.app.get_key_display(binding), binding.description))

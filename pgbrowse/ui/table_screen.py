@@ -53,6 +53,9 @@ class TableScreen(Screen[None]):
     HELP_TITLE = "a table"
     HELP_GROUP = "The view"
     HELP_PARTS = (RowActions, Following)  # (their keys are bound here, grouped by part)
+    # The key bar's first keys, in this order (the rest follow as the width allows; ? all).
+    EVERYDAY: tuple[str, ...] = ("sort", "filter", "search", "goto", "open_cell", "copy_cell")
+    EVERYDAY += ("export", "record", "back")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,backspace", "back", "Back"),
