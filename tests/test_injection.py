@@ -160,7 +160,7 @@ def test_a_query_cannot_write_or_run_commands(
 ) -> None:
     with pytest.raises(QueryError) as caught:
         Relation.of_query(attack.replace("/some/file", str(untouched)))
-    assert caught.value.title == "Not a query" and caught.value.message
+    assert caught.value.title in ("Not a query", "Syntax error") and caught.value.message
 
 
 # One SELECT by the parser, with a write inside it: sent, and refused by the read-only
@@ -381,7 +381,7 @@ def test_any_query_is_refused_or_one_read(victim_dsn: str, tmp_path: Path, text:
     try:
         query = Relation.of_query(text)
     except QueryError as refused:
-        assert refused.title == "Not a query" and refused.message
+        assert refused.title in ("Not a query", "Syntax error") and refused.message
         return
     pager = CursorPager(ConnectionFactory(victim_dsn), query)
     try:

@@ -8,9 +8,10 @@ relations and columns from the catalog, read off the UI thread on a session of i
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import psycopg2
+from psycopg2 import sql
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,13 +19,22 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Selection
 
 from pgbrowse import defaults
 from pgbrowse.db.catalog.relations import Relation, describe_query, list_columns
 from pgbrowse.db.connection.errors import PgBrowseError, QueryError, describe
 from pgbrowse.db.connection.session import Session
 from pgbrowse.db.guard.allow import vet
-from pgbrowse.db.guard.parse import EXPLAIN, SELECT, SHOW, Checked, check_query
+from pgbrowse.db.guard.parse import (
+    EXPLAIN,
+    SELECT,
+    SHOW,
+    Checked,
+    check_query,
+    map_position,
+    token_at,
+)
 from pgbrowse.history import QueryHistory
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.keybar import KeyBar
@@ -155,6 +165,7 @@ class QueryScreen(Screen[None]):
             checked = check_query(text, (SELECT, EXPLAIN, SHOW))
         except QueryError as refused:
             self.say(f"{refused.title}: {refused.message}")
+            self.mark(refused.position)
             return
         self.browser.history.add(text)
         self._at = -1
@@ -180,13 +191,54 @@ class QueryScreen(Screen[None]):
                 relation = describe_query(conn, relation)
                 list_columns(conn, relation)
             except psycopg2.Error as failed:
-                raise describe(failed, "checking the query") from None
+                error = describe(failed, "checking the query")
+                error.position = self._server_position(failed, conn, relation, checked)
+                raise error from None
             finally:
                 conn.close()
         except PgBrowseError as failed:
-            self.app.call_from_thread(self.say, f"{failed.title}: {failed.message}")
+            position = getattr(failed, "position", None)
+            self.app.call_from_thread(self._refused_at, failed, position)
             return
         self.app.call_from_thread(self._open, relation)
+
+    @staticmethod
+    def _server_position(
+        failed: psycopg2.Error, conn: Any, relation: Relation, checked: Checked
+    ) -> int | None:
+        """Where the server's error points (``diag.statement_position``, in the statement
+        sent: the query re-printed from its parse, inside ``describe_query``'s), in the
+        user's own text (the same token: ``map_position``)."""
+        told = getattr(failed.diag, "statement_position", None)
+        if not told or conn.closed:
+            return None
+        sent = sql.SQL("SELECT * FROM {} LIMIT 0").format(relation.source()).as_string(conn)
+        start = sent.find(checked.sql)
+        at = int(told) - 1 - start
+        if start < 0 or not 0 <= at < len(checked.sql):
+            return None
+        return map_position(checked.sql, checked.text, at)
+
+    def _refused_at(self, error: PgBrowseError, position: int | None) -> None:
+        self.say(f"{error.title}: {error.message}")
+        self.mark(position)
+
+    def mark(self, position: int | None) -> None:
+        """The error's place in the editor: the token there selected (highlighted), the
+        caret at it, in sight."""
+        if position is None:
+            return
+        editor = self.editor
+        text = editor.text
+        start, end = token_at(text, min(position, len(text)))
+
+        def location(offset: int) -> tuple[int, int]:
+            before = text[:offset]
+            return before.count("\n"), offset - (before.rfind("\n") + 1)
+
+        editor.selection = Selection(location(start), location(end))
+        editor.scroll_cursor_visible()
+        editor.focus()
 
     def _open(self, relation: Relation) -> None:
         self.say("")

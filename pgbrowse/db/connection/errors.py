@@ -33,14 +33,27 @@ class ConnectError(PgBrowseError):
 
 
 class QueryError(PgBrowseError):
-    """A statement failed on the server, or was refused before it was sent."""
+    """A statement failed on the server, or was refused before it was sent. ``position``:
+    where in the user's text (0-based), when the parser or the server says."""
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        sqlstate: str | None = None,
+        position: int | None = None,
+    ) -> None:
+        super().__init__(title, message, sqlstate)
+        self.position = position
 
 
 class FilterError(QueryError):
     """A filter was refused (by the parser) or rejected (by the server): nothing changed."""
 
-    def __init__(self, message: str, sqlstate: str | None = None) -> None:
-        super().__init__("Filter error", message, sqlstate)
+    def __init__(
+        self, message: str, sqlstate: str | None = None, position: int | None = None
+    ) -> None:
+        super().__init__("Filter error", message, sqlstate, position)
 
 
 class ConnectionLost(QueryError):

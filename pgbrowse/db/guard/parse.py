@@ -23,6 +23,7 @@ sent. The read-only transaction, and the role ``--role`` names, are the further 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -171,13 +172,74 @@ def _parse(title: str, text: str, prefix: int = 0) -> tuple[ast.RawStmt, ...]:
         return parse_sql(text)
     except ParseError as error:
         message = str(error.args[0]) if error.args else str(error)
+        where: int | None = None
         if len(error.args) > 1 and isinstance(error.args[1], int):
-            message += f" (character {max(error.args[1] - prefix, 0) + 1})"
-        raise _error(title, f"syntax: {message}") from None
+            where = max(error.args[1] - prefix, 0)  # (a character's offset, from 0)
+        elif "end of input" in message:
+            where = len(text) - prefix
+        if where is not None:
+            message += f" ({place_in(text[prefix:], where)})"
+        if title == "Filter error":
+            raise FilterError(f"syntax: {message}", position=where) from None
+        raise QueryError("Syntax error", message, position=where) from None
     except QueryError:
         raise
     except Exception as error:  # the parser's own limits (depth, size): still a plain refusal
         raise _error(title, f"could not be parsed: {error}") from None
+
+
+_TOKEN = re.compile(
+    r'"(?:[^"]|"")*"'  # a quoted identifier
+    r"|'(?:[^']|'')*'"  # a string
+    r"|[^\W\d]\w*(?:\.[^\W\d]\w*)*"  # a name, dotted
+    r"|\d+(?:\.\d+)?|\S"
+)
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, the token as the server reads it): words folded to lower case, a quoted
+    identifier unquoted."""
+    out = []
+    for match in _TOKEN.finditer(text):
+        word = match.group()
+        if word.startswith('"'):
+            word = word[1:-1].replace('""', '"')
+        elif not word.startswith("'"):
+            word = word.lower()
+        out.append((match.start(), match.end(), word))
+    return out
+
+
+def token_at(text: str, at: int) -> tuple[int, int]:
+    """The span of the token at (or right after) offset ``at`` of ``text``."""
+    for start, end, _ in _tokens(text):
+        if end > at:
+            return start, end
+    return at, at
+
+
+def map_position(printed: str, text: str, at: int) -> int | None:
+    """Where offset ``at`` of ``printed`` (the statement as pgbrowse sent it, re-printed from
+    the parse) is in ``text`` (as the user wrote it): the same token, counted the same number
+    of times from the start; None when the user's text has no such token."""
+    tokens = _tokens(printed)
+    hit = next(((i, word) for i, (s, e, word) in enumerate(tokens) if e > at), None)
+    if hit is None:
+        return None
+    index, word = hit
+    nth = sum(1 for _, _, w in tokens[:index] if w == word)
+    mine = [start for start, _, w in _tokens(text) if w == word]
+    if not mine:
+        return None
+    return mine[min(nth, len(mine) - 1)]
+
+
+def place_in(text: str, at: int) -> str:
+    """``line 2, column 7`` of the 0-based offset ``at`` (one line: ``character 7``)."""
+    before = text[:at]
+    line = before.count("\n")
+    column = at - (before.rfind("\n") + 1) + 1
+    return f"line {line + 1}, column {column}" if "\n" in text else f"character {at + 1}"
 
 
 def _only_target(statements: tuple[ast.RawStmt, ...]) -> ast.Node | None:
