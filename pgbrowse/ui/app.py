@@ -106,6 +106,7 @@ class PgBrowseApp(App[int]):
         self.clock = clock
         self.idle_release_s = idle_release_s
         self.welcome_rows = welcome_rows  # the demo's size: start on the welcome screen
+        self.timing = False  # \timing
         self.compare_limits = compare_limits  # the naive way's (rows, MB) in compare mode
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"

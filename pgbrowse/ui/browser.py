@@ -35,6 +35,7 @@ class Browser(Protocol):
     completion: Catalog
     initial: Relation | None  # the relation named on the command line
     welcome_rows: int | None  # the demo's size: the app starts on its welcome screen
+    timing: bool  # \timing: the position line says how long the last statement took
 
     @property
     def history(self) -> QueryHistory: ...

@@ -36,6 +36,7 @@ from pgbrowse.db.guard.parse import (
     token_at,
 )
 from pgbrowse.history import QueryHistory
+from pgbrowse.ui.backslash import run_command
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.keybar import KeyBar
 from pgbrowse.ui.plan_screen import StatementScreen
@@ -53,6 +54,7 @@ class QueryScreen(Screen[None]):
     HELP_EXTRA = (  # keys the editor reads itself
         (("Tab",), "Complete the word (keywords, schemas, relations, columns)"),
         (("↑", "↓"), "On the first or last line: an older or newer query from the history"),
+        (("\\?",), "psql's commands (\\d, \\dt, \\l, \\c…), run with Ctrl+R"),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run"),
@@ -161,6 +163,11 @@ class QueryScreen(Screen[None]):
     def action_run(self) -> None:
         self.editor.hide_completions()
         text = self.editor.text
+        if text.lstrip().startswith("\\"):  # psql's commands: \d, \dt, \l, \c, \?…
+            self.browser.history.add(text.strip())
+            self.say("")
+            run_command(self, text.strip())
+            return
         try:
             checked = check_query(text, (SELECT, EXPLAIN, SHOW))
         except QueryError as refused:

@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from pgbrowse.db.catalog.index import CatalogIndex, read_all, read_first
 from pgbrowse.db.catalog.listing import Listing
 from pgbrowse.db.connection.errors import PgBrowseError, QueryError, describe, first_line
+from pgbrowse.ui.backslash import run_command
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.catalog_view import CatalogView
 from pgbrowse.ui.keybar import KeyBar
@@ -65,7 +66,9 @@ class RelationListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield SafeStatic(f" pgbrowse  {self.browser.where}", id="title")
         yield Input(
-            placeholder="type to filter relations (schema.name or kind); F1 for help", id="filter"
+            placeholder="type to filter relations (schema.name or kind), or a psql command (\\dt);"
+            " F1 for help",
+            id="filter",
         )
         yield CatalogView(self.listing, id="relations")
         yield SafeStatic(" loading the catalog…", id="status")
@@ -194,6 +197,11 @@ class RelationListScreen(Screen[None]):
         self.query_one(CatalogView).move(to=len(self.listing.lines) - 1 if end else 0)
 
     def action_open(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value.startswith("\\"):  # psql's commands: \dt shop.*, \d name, \l…
+            text, box.value = box.value, ""
+            run_command(self, text)
+            return
         entry = self.query_one(CatalogView).current
         if entry is not None:
             self.browser.open_relation(entry.relation())

@@ -24,6 +24,7 @@ from pgbrowse.db.jobs.counter import RowCounter
 from pgbrowse.db.jobs.opening import Opening
 from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.db.paging.state import ViewState
+from pgbrowse.ui.backslash import run_command
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.follow import Following
 from pgbrowse.ui.frame import in_this_frame
@@ -72,6 +73,7 @@ class TableScreen(Screen[None]):
         Binding("enter", "open_cell", "Open cell"),
         Binding("y", "copy_cell", "Copy cell"),
         Binding("Y", "copy_row", "Copy row (TSV)"),
+        Binding("backslash", "command", "psql command (\\d, \\x, \\?…)"),
         *RowActions.BINDINGS,
         *Following.BINDINGS,
     ]
@@ -126,6 +128,12 @@ class TableScreen(Screen[None]):
         with Vertical(id="search-bar"):
             yield Input(
                 placeholder="search: text in any column (n next, N previous)", id="search-input"
+            )
+        with Vertical(id="command-bar"):
+            yield Input(
+                placeholder="a psql command: \\d, \\dt, \\x, \\l, \\?",
+                id="command-input",
+                select_on_focus=False,  # (typing goes after the backslash)
             )
         with Vertical(id="filter-bar"):
             yield Input(
@@ -210,6 +218,9 @@ class TableScreen(Screen[None]):
         if busy is None and self.counter is not None:
             busy = Busy("counting rows", self._count_started)
         line = position_line(self.state, view.cursor_row, view.cursor_col, busy)
+        last = view.statements.last() if self.browser.timing else None
+        if last is not None:  # \\timing (as psql prints it after each statement)
+            line += f"  │ Time: {last.ms:.3f} ms"
         if time.monotonic() - self._snapshot_at < SNAPSHOT_NOTE_S:
             line += f"  │ {NEW_SNAPSHOT}"
         return line
@@ -326,7 +337,22 @@ class TableScreen(Screen[None]):
             return
         self.query_one(TableView).goto(target)
 
+    def action_command(self) -> None:
+        """\\: a prompt for psql's backslash commands (Enter runs, Esc closes)."""
+        self.query_one("#command-bar").display = True
+        box = self.query_one("#command-input", Input)
+        box.value = "\\"
+        box.cursor_position = 1
+        box.focus()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "command-input":
+            event.stop()
+            self.query_one("#command-bar").display = False
+            self.query_one(TableView).focus()
+            if event.value.strip() not in ("", "\\"):
+                run_command(self, event.value.strip())
+            return
         if event.input.id == "search-input":
             event.stop()
             self.searched = event.value
@@ -522,10 +548,11 @@ class TableScreen(Screen[None]):
         if self.query_one("#filter-bar").display:  # or closes the filter box
             self._close_filter()
             return
-        if self.query_one("#search-bar").display:
-            self.query_one("#search-bar").display = False
-            self.query_one(TableView).focus()
-            return
+        for bar in ("#search-bar", "#command-bar"):
+            if self.query_one(bar).display:
+                self.query_one(bar).display = False
+                self.query_one(TableView).focus()
+                return
         view = self.query_one(TableView)
         searching = bool(self._search_doing) and view.loader.doing == self._search_doing
         if searching and view.cancel_slow(after_s=0):  # or a search, at once
