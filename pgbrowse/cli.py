@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask for the password before connecting (as psql -W)",
     )
     for setting in SETTINGS:
-        default = f"{setting.default:,}" if isinstance(setting.default, int) else setting.default
+        default = setting.default
+        if isinstance(default, bool):
+            default = "on" if default else "off"
+        elif isinstance(default, int):
+            default = f"{default:,}"
         default = default if default not in ("", ()) else "none"
         parser.add_argument(
             setting.flag,
@@ -280,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             welcome_rows=config.demo_rows if args.demo else None,
             opening=opening,
             compare_limits=(config.compare_rows, config.compare_mb),
+            keep_views=config.keep_views,
         )
         app.run()
         hangup.install_signals()  # (asyncio left SIGHUP and SIGTERM at their defaults)

@@ -65,6 +65,16 @@ def theme_name(text: str) -> str:
     return text
 
 
+def on_off(text: str) -> bool:
+    """A yes-or-no setting: on/off, true/false, yes/no, 1/0 (a TOML boolean in the file)."""
+    word = str(text).strip().lower()
+    if word in ("on", "true", "yes", "1"):
+        return True
+    if word in ("off", "false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: on or off")
+
+
 def role_name(text: str) -> str:
     """A role to run as; empty for none (the role logged in as)."""
     text = str(text).strip()
@@ -152,6 +162,14 @@ SETTINGS: tuple[Setting, ...] = (
         "CHARS",
         "characters of each value fetched for the table",
     ),
+    Setting(
+        "keep_views",
+        on_off,
+        False,
+        "on|off",
+        "keep each relation's filter, order, columns and place across runs too (in the user's"
+        " state folder); within a run they are always kept",
+    ),
     Setting("theme", theme_name, DEFAULT_THEME, "NAME", "colour theme (any of Textual's)"),
     Setting("demo_rows", positive_int, defaults.DEMO_ROWS, "N", "rows in the demo's big table"),
     Setting(
@@ -207,7 +225,10 @@ def load_config(path: Path, required: bool = False) -> dict[str, Any]:
             known = ", ".join(BY_KEY)
             raise ConfigError(f"config file {path}: unknown setting {name!r} (known: {known})")
         is_list = isinstance(raw, list) and setting.parse is function_patterns
-        if isinstance(raw, bool | dict) or (isinstance(raw, list) and not is_list):
+        boolean = isinstance(raw, bool) and setting.parse is on_off
+        if (isinstance(raw, bool) and not boolean) or isinstance(raw, dict):
+            raise ConfigError(f"config file {path}: {name}: not a {setting.metavar.lower()}")
+        if isinstance(raw, list) and not is_list:
             raise ConfigError(f"config file {path}: {name}: not a {setting.metavar.lower()}")
         try:
             values[key] = setting.parse(raw if is_list else str(raw))
@@ -240,6 +261,8 @@ class Effective:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, tuple):
         return json.dumps(list(value))  # a JSON list of strings is a TOML array
     if isinstance(value, str):

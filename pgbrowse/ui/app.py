@@ -29,6 +29,7 @@ from pgbrowse.db.catalog.completion import Catalog
 from pgbrowse.db.catalog.references import Landing
 from pgbrowse.db.catalog.relations import Relation
 from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import PgBrowseError
 from pgbrowse.db.jobs.opening import Opening
 from pgbrowse.db.paging.pager import (
     DEFAULT_CACHE_BYTES,
@@ -37,6 +38,7 @@ from pgbrowse.db.paging.pager import (
     CursorPager,
 )
 from pgbrowse.history import QueryHistory
+from pgbrowse.kept import KeptViews, views_path
 from pgbrowse.memory import MemoryProbe, read_memory
 from pgbrowse.ui.browser import Browser
 from pgbrowse.ui.help import HelpScreen, key_name, screen_keys
@@ -91,8 +93,10 @@ class PgBrowseApp(App[int]):
         welcome_rows: int | None = None,
         compare_limits: tuple[int, int] = (defaults.COMPARE_ROWS, defaults.COMPARE_MB),
         opening: Opening | None = None,
+        keep_views: bool = False,
     ) -> None:
-        """``opening``: the initial relation's pager, opened while the app was imported."""
+        """``opening``: the initial relation's pager, opened while the app was imported;
+        ``keep_views``: keep what the user built on each view across runs too."""
         super().__init__()
         self.theme = theme
         self.factory = factory
@@ -107,6 +111,7 @@ class PgBrowseApp(App[int]):
         self.idle_release_s = idle_release_s
         self.welcome_rows = welcome_rows  # the demo's size: start on the welcome screen
         self.timing = False  # \timing
+        self.kept = KeptViews(views_path() if keep_views else None)  # views left, by relation
         self.compare_limits = compare_limits  # the naive way's (rows, MB) in compare mode
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
@@ -312,10 +317,15 @@ class PgBrowseApp(App[int]):
         self.exit(return_code=code)
 
     def pager_for(
-        self, relation: Relation, landing: Landing | None = None, filter: str | None = None
+        self,
+        relation: Relation,
+        landing: Landing | None = None,
+        filter: str | None = None,
+        order: tuple[str, bool] | None = None,
     ) -> CursorPager:
         """A pager for ``relation`` with the app's settings (opening on the row ``landing``
-        names, or filtered by ``filter``: a followed foreign key)."""
+        names, or filtered by ``filter``: a followed foreign key; sorted by ``order``: a
+        view kept)."""
         return CursorPager(
             self.factory,
             relation,
@@ -325,6 +335,7 @@ class PgBrowseApp(App[int]):
             clock=self.clock,
             landing=landing,
             filter=filter,
+            order=order,
         )
 
     def open_relation(self, relation: Relation, opening: Opening | None = None) -> None:
@@ -332,8 +343,18 @@ class PgBrowseApp(App[int]):
         pager ``opening`` opened for it, if given)."""
         if opening is not None and opening.pager is not None:
             self.push_screen(TableScreen(opening.pager, opening=opening))
-        else:
+            return
+        kept = self.kept.get(self.where, relation.qualified) if relation.query is None else None
+        if kept is None:
             self.push_screen(TableScreen(self.pager_for(relation)))
+            return
+        try:  # (what the user built on it last time: the filter, the order, the columns)
+            pager = self.pager_for(relation, filter=kept.filter, order=kept.order)
+        except PgBrowseError:  # (a kept filter the guard now refuses: open it plain)
+            self.kept.forget(self.where, relation.qualified)
+            pager = self.pager_for(relation)
+            kept = None
+        self.push_screen(TableScreen(pager, kept=kept))
 
 
 def _is_a_browser(app: PgBrowseApp) -> Browser:

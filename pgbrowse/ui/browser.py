@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pgbrowse.db.jobs.opening import Opening
     from pgbrowse.db.paging.pager import CursorPager
     from pgbrowse.history import QueryHistory
+    from pgbrowse.kept import KeptViews
     from pgbrowse.memory import MemoryReading
 
 
@@ -36,6 +37,7 @@ class Browser(Protocol):
     initial: Relation | None  # the relation named on the command line
     welcome_rows: int | None  # the demo's size: the app starts on its welcome screen
     timing: bool  # \timing: the position line says how long the last statement took
+    kept: KeptViews  # what the user built on each relation's view, kept when left
 
     @property
     def history(self) -> QueryHistory: ...
@@ -43,7 +45,11 @@ class Browser(Protocol):
     def switch_database(self, factory: ConnectionFactory, where: str) -> None: ...
 
     def pager_for(
-        self, relation: Relation, landing: Landing | None = None, filter: str | None = None
+        self,
+        relation: Relation,
+        landing: Landing | None = None,
+        filter: str | None = None,
+        order: tuple[str, bool] | None = None,
     ) -> CursorPager: ...
 
     def open_relation(self, relation: Relation, opening: Opening | None = None) -> None: ...

@@ -24,6 +24,7 @@ from pgbrowse.db.jobs.counter import RowCounter
 from pgbrowse.db.jobs.opening import Opening
 from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.db.paging.state import ViewState
+from pgbrowse.kept import KeptView
 from pgbrowse.ui.backslash import run_command
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.follow import Following
@@ -73,6 +74,7 @@ class TableScreen(Screen[None]):
         Binding("enter", "open_cell", "Open cell"),
         Binding("y", "copy_cell", "Copy cell"),
         Binding("Y", "copy_row", "Copy row (TSV)"),
+        Binding("u", "reset", "Reset view"),
         Binding("backslash", "command", "psql command (\\d, \\x, \\?…)"),
         *RowActions.BINDINGS,
         *Following.BINDINGS,
@@ -86,11 +88,14 @@ class TableScreen(Screen[None]):
         step: str = "",
         column: str | None = None,
         opening: Opening | None = None,
+        kept: KeptView | None = None,
     ) -> None:
         """``trail`` and ``step``: the path of followed keys that led here (Following);
-        ``column``: the column the cursor starts on; ``opening``: what opened the pager."""
+        ``column``: the column the cursor starts on; ``opening``: what opened the pager;
+        ``kept``: what the user built on this relation's view when they last left it."""
         super().__init__()
         self.opening = opening
+        self.kept = kept
         self.trail, self.step, self.start_column = trail, step, column  # (for Following)
         self.pager = pager  # handed to the view's loader: its thread alone calls it
         self.factory = pager.factory  # for connections of their own (count, export, compare)
@@ -114,6 +119,7 @@ class TableScreen(Screen[None]):
             idle_release_s=self.browser.idle_release_s,
             start_column=self.start_column,
             opening=self.opening,
+            kept=self.kept,
             id="table",
         )
         view = self.view
@@ -568,6 +574,33 @@ class TableScreen(Screen[None]):
             return
         self.dismiss()
 
+    def action_reset(self) -> None:
+        """u: back to the view as it first opens: no filter, the natural order, every
+        column, the key pinned; what was kept of it is forgotten."""
+        state = self.state
+        if not state.opened:
+            return
+        self.browser.kept.forget(self.browser.where, state.relation.qualified)
+        self.kept = None
+        view = self.view
+        names = [c.name for c in state.columns]
+        key = [names.index(k) for k in state.view.identity if k in names]
+        view.column_layout.hidden = set()
+        view.column_layout.pinned = key if len(key) < len(names) else []
+        view._columns_changed()
+        if state.filter or state.order:
+            view.loader.submit(lambda pager: (pager.set_filter(None), pager.set_order(None)))
+        self.notify("The view is as it first opens: no filter, no sort, every column")
+
+    def _keep(self) -> None:
+        """Remember what the user built on this view (a relation opened from the list or
+        the editor: a view reached by a key is the key's, not the relation's)."""
+        state = self.state
+        if self.step or state.relation.query is not None or not self.view.laid_out:
+            return
+        self.browser.kept.keep(self.browser.where, state.relation.qualified, self.view.kept_now())
+
     def on_unmount(self) -> None:
+        self._keep()
         if self.counter is not None:
             self.counter.cancel()

@@ -25,6 +25,7 @@ from pgbrowse.db.jobs.loader import END, PageLoader
 from pgbrowse.db.jobs.opening import Opening
 from pgbrowse.db.paging.pager import CursorPager, Row
 from pgbrowse.db.paging.state import ViewState
+from pgbrowse.kept import KeptView
 from pgbrowse.ui.grid import CURSOR_MARK, FOREIGN_MARK, HEADER_LINES, PLACEHOLDER, Grid
 from pgbrowse.ui.position import Busy
 
@@ -144,10 +145,16 @@ class TableView(Grid, can_focus=True):
         idle_release_s: float = 0.0,
         start_column: str | None = None,
         opening: Opening | None = None,
+        kept: KeptView | None = None,
         id: str | None = None,
     ) -> None:
+        """``kept``: what the user built on this relation's view last time (its columns and
+        place are given back once the columns are laid out; the pager took the rest)."""
         super().__init__(id=id)
         self.start_column = start_column  # the column the cursor starts on (by name)
+        self.kept = kept
+        if kept is not None and kept.column is not None:
+            self.start_column = kept.column
         self._landing = pager.landing is not None  # no page is wanted until it has landed
         self.pager = pager  # for the loader (its thread alone calls it) and cancel
         # Shared with the loader, both thread-safe: the page cache and the statement log.
@@ -169,6 +176,34 @@ class TableView(Grid, can_focus=True):
         self._sort_before: tuple[str, bool] | None = None
         self.sort_started = 0.0  # time.monotonic() when the sort was asked for
         self.error: PgBrowseError | None = None
+
+    # -- a view kept -----------------------------------------------------------------------
+    def _give_back(self, kept: KeptView) -> None:
+        """The hidden and pinned columns (by name: columns may have come or gone) and the
+        place the user left."""
+        names = [c.name for c in self.state.columns]
+        hidden = {names.index(n) for n in kept.hidden if n in names}
+        pinned = [names.index(n) for n in kept.pinned if n in names]
+        self.column_layout.pinned = [i for i in pinned if i not in hidden]
+        if hidden and len(hidden) < len(names):
+            self.column_layout.hidden = hidden
+        self._columns_changed()
+        if kept.row:
+            self.call_after_refresh(self.goto, kept.row)
+
+    def kept_now(self) -> KeptView:
+        """What the user built on this view, to give back when it is opened again."""
+        names = [c.name for c in self.state.columns]
+        layout = self.column_layout
+        column = names[self.cursor_col] if 0 <= self.cursor_col < len(names) else None
+        return KeptView(
+            filter=self.state.filter,
+            order=self.state.order,
+            hidden=tuple(names[i] for i in sorted(layout.hidden) if i < len(names)),
+            pinned=tuple(names[i] for i in layout.pinned if i < len(names)),
+            row=self.cursor_row,
+            column=column,
+        )
 
     # -- the cursor's row, and work on the loader ------------------------------------------
     def cursor_row_values(self) -> tuple[Row, int] | None:
@@ -268,7 +303,10 @@ class TableView(Grid, can_focus=True):
         if self.state.opened and not (self.laid_out and self._sampled):
             sample = message.rows or self._cached_sample()  # (only until measured on rows)
             if not self.laid_out or sample:
+                first = not self.laid_out
                 self._layout(sample)
+                if first and self.kept is not None:
+                    self._give_back(self.kept)
         self._sync_size()
         if "landed" in self.state.events and self.state.landed is not None:
             # (where it is now: positions that moved since are counted in it)

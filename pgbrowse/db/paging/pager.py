@@ -82,10 +82,12 @@ class CursorPager:
         clock: Callable[[], float] = time.perf_counter,
         landing: Landing | None = None,
         filter: str | None = None,
+        order: tuple[str, bool] | None = None,
     ) -> None:
         """``landing``: open on the row whose columns hold these values (a foreign key's
         referenced row) instead of the first; ``filter``: open filtered (an expression,
-        checked by the guard now: a refused one raises before anything is sent)."""
+        checked by the guard now: a refused one raises before anything is sent);
+        ``order``: open sorted by (column, descending), as a view was left."""
         if page_size < 1 or cache_bytes < 1 or truncate < 1:
             raise ValueError("page size, cache budget and truncation width must be positive")
         checked = check_expression(filter) if filter else None
@@ -107,6 +109,7 @@ class CursorPager:
         self._opened = False  # columns and plan read (kept across reconnects)
         self._reconnects_told = 0
         self.landing = landing
+        self._order = order
 
     # -- what the view is (the reader's, read from any thread) ------------------------
     @property
@@ -316,6 +319,8 @@ class CursorPager:
                 )
                 self.reordering.natural, reader.row_security = plan, plan.row_security
                 reader.apply(plan)
+                if self._order is not None and not self.reordering.open_sorted(*self._order):
+                    self._tell("kept order gone")  # (its column was dropped meanwhile)
                 self._opened = True
         if self.landing is not None:  # (until it is found: a lost session tries again)
             reader.start(self.finder.land(self.landing))

@@ -36,24 +36,35 @@ class Reordering:
         self._tell("restarted")
 
     # -- the order and the filter ------------------------------------------------------
+    def _sorted_plan(self, column: str, descending: bool) -> Plan:
+        """How to read sorted by ``column`` (its catalog reads' locks not kept)."""
+        natural, session = self.natural, self.reader.session
+        assert natural is not None
+        started = session.clock()
+        with session.catalog_reads():
+            found = plan_sorted(session.conn, self.reader.relation, column, descending, natural)
+        session.record(f"-- seeking: {found.strategy.method} ({found.strategy.why})", 0, started)
+        return found
+
+    def open_sorted(self, column: str, descending: bool) -> bool:
+        """At open (inside the pager's run): read sorted from the first row, as a view left
+        sorted was (no restart: nothing was read yet). False when the column is gone."""
+        reader = self.reader
+        if column not in [c.name for c in reader.view.columns]:
+            return False
+        reader.apply(self._sorted_plan(column, descending))
+        reader.view = reader.view.with_(sort=(column, descending))
+        return True
+
     def set_order(self, column: str | None, descending: bool = False) -> None:
         """Read sorted by ``column`` on the server (ties by the identity), or in the natural
         order for None. The cursors close, the cache empties, positions restart."""
-
-        reader, session = self.reader, self.reader.session
+        reader = self.reader
 
         def plan() -> Plan:
             natural = self.natural
             assert natural is not None
-            if column is None:
-                return natural
-            started = session.clock()
-            with session.catalog_reads():  # (their catalog locks not kept)
-                found = plan_sorted(session.conn, reader.relation, column, descending, natural)
-            session.record(
-                f"-- seeking: {found.strategy.method} ({found.strategy.why})", 0, started
-            )
-            return found
+            return natural if column is None else self._sorted_plan(column, descending)
 
         chosen = self._run(f"sorting {reader.relation.qualified}", plan)
         self._restart()
