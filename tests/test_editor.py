@@ -18,6 +18,7 @@ from pgbrowse.ui.compare import CompareScreen
 from pgbrowse.ui.export_screen import ExportScreen
 from pgbrowse.ui.plan_screen import StatementScreen
 from pgbrowse.ui.query_screen import HistoryScreen, QueryScreen
+from pgbrowse.ui.sql_editor import SqlEditor
 from pgbrowse.ui.table_screen import TableScreen
 from pgbrowse.ui.table_view import TableView
 from tests.helpers import (
@@ -345,3 +346,26 @@ async def test_compare_and_export_follow_a_filtered_view(
     lines = files["tsv"].read_text().splitlines()
     assert lines[0].split("\t") == header and len(lines) == count + 1
     assert [line.split("\t")[0] for line in lines[1:]] == [r[0] for r in rows]
+
+
+async def test_the_editor_highlights_sql_with_the_sql_grammar_alone(
+    demo_factory: ConnectionFactory,
+) -> None:
+    """Issue 26: pgbrowse depends on tree-sitter and its SQL grammar, not textual[syntax]'s
+    16 grammars; the editor still highlights SQL."""
+    import importlib.metadata
+
+    from textual.document._syntax_aware_document import SyntaxAwareDocument
+
+    requires = importlib.metadata.requires("pgbrowse") or []
+    plain = [r for r in requires if "extra ==" not in r]
+    assert any(r.startswith("tree-sitter-sql") for r in plain), plain
+    assert not any("[syntax]" in r or "tree-sitter-rust" in r for r in plain), plain
+    app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+o")
+        editor = app.screen.query_one(SqlEditor)
+        assert isinstance(editor.document, SyntaxAwareDocument)
+        editor.text = "SELECT id FROM shop.orders WHERE amount > 10"
+        await pilot.pause(0.2)
+        assert editor._highlights  # (tree-sitter's SQL captures: keywords, numbers…)
