@@ -244,8 +244,11 @@ async def test_databases_are_listed_and_another_one_opens(catalog_dsn, demo_dsn)
             await pilot.press("enter")  # one plain line, and you stay where you were
             await wait_for(pilot, lambda: "not currently accepting" in screen.status_text)
             assert app.screen is screen
-            table.move_cursor(row=screen.names.index(demo))
-            await pilot.press("enter")
+            # Down and Enter arriving together (issue 26): the row moved to is connected
+            at = screen.names.index(demo)
+            table.move_cursor(row=at - 1 if at else at + 1)
+            await pilot.pause(0.1)
+            await pilot.press("down" if at else "up", "enter")
             await wait_for(pilot, lambda: isinstance(app.screen, RelationListScreen))
             assert app.where.endswith(f"/{demo}")
             assert demo in app.screen.query_one("#title").render().plain

@@ -37,7 +37,9 @@ class DatabaseScreen(Screen[None]):
     HELP_GROUP = "The databases"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "connect", "Connect", priority=True),
+        # (not a priority binding: the table's own Enter comes after the moves before it,
+        # in order; a priority Enter ran before a Down typed just before it had moved)
+        Binding("enter", "connect", "Connect"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -102,8 +104,15 @@ class DatabaseScreen(Screen[None]):
                 table.move_cursor(row=table.row_count - 1)
         self._status(f" {len(rows):,} databases  │ Enter connects, Esc goes back")
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on the table (its own binding, in key order): connect to that row."""
+        event.stop()
+        self._connect_row(event.cursor_row)
+
     def action_connect(self) -> None:
-        row = self.query_one(DataTable).cursor_row
+        self._connect_row(self.query_one(DataTable).cursor_row)
+
+    def _connect_row(self, row: int) -> None:
         if 0 <= row < len(self.names):
             self._status(f" connecting to {self.names[row]}…")
             self.connect(self.names[row])

@@ -98,7 +98,7 @@ class ExportScreen(ModalScreen[None]):
         event.stop()
         if self.export is not None:
             return
-        path = Path(event.value).expanduser()
+        path = Path(event.value).expanduser().absolute()  # (said whole: where it went)
         status = self.query_one("#export-status", Static)
         if not path.parent.is_dir():
             status.update(f"No such folder: {path.parent}")

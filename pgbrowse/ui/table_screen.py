@@ -47,6 +47,7 @@ STOPPED = {  # what Esc on a slow statement says, by what it waited on
 SNAPSHOT_NOTE_S = 5.0  # how long the position line says the view moved to a new snapshot
 NEW_SNAPSHOT = "new snapshot: the rows in sight were read again"
 FAILURE_REPEAT_S = 2.0  # the same failure within this long is said once
+SEARCH_COLUMN_WAIT_S = 10.0  # for a match's page, to put the cursor on the matching column
 
 
 class TableScreen(Screen[None]):
@@ -276,6 +277,15 @@ class TableScreen(Screen[None]):
             self._snapshot_at = time.monotonic()
             self.update_position()
         for event in message.events:
+            if event.startswith("filter scans: "):
+                rows = int(event.removeprefix("filter scans: "))
+                self.notify(
+                    f"No index serves this filter: the server reads ~{rows:,} rows of"
+                    f" {self.state.relation.qualified} to find the matches (an index makes"
+                    " this fast). Esc cancels.",
+                    title="Reading the whole table",
+                    severity="warning",
+                )
             if event.startswith("runs: "):
                 what = self.state.relation.qualified
                 self.notify(f"{what}: {event.removeprefix('runs: ')}", severity="warning")
@@ -342,6 +352,26 @@ class TableScreen(Screen[None]):
             self.notify(f"Not found: {text!r} {where} this row", severity="warning")
             return
         self.query_one(TableView).goto(target)
+        self._to_matching_column(text, target, SEARCH_COLUMN_WAIT_S)
+
+    def _to_matching_column(self, text: str, target: int, patience: float) -> None:
+        """The cursor to the first shown column of the match's row that holds ``text`` (the
+        row lands first; its page may still be on its way)."""
+        view = self.view
+        found = view.cursor_row_values() if view.cursor_row == target else None
+        if found is None:
+            if patience > 0:
+                self.set_timer(
+                    0.05, lambda: self._to_matching_column(text, target, patience - 0.05)
+                )
+            return
+        row, wanted = found[0], text.lower()
+        for col in view.column_layout.order():
+            value = row[col] if col < len(row) else None
+            if value is not None and wanted in value.lower():
+                view.cursor_col = col
+                view.show_column(col)
+                return
 
     def action_command(self) -> None:
         """\\: a prompt for psql's backslash commands (Enter runs, Esc closes)."""

@@ -266,7 +266,7 @@ class TableView(Grid, can_focus=True):
 
         def give_back(pager: CursorPager) -> None:
             pager.release()
-            pager.session.rest()
+            pager.session.rest("covered by another view")
 
         self.loader.submit(give_back, background=True)
 

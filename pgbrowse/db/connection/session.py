@@ -232,16 +232,17 @@ class Session:
                 pass
             close_connection(conn)
 
-    def rest(self) -> None:
+    def rest(self, why: str = "idle behind a pooler") -> None:
         """Close the connection on purpose (idle behind a pooler, whose session-mode pool
-        slot is the connection itself); the next statement connects again, and that is
-        not counted as a reconnect."""
-        conn = self._conn
+        slot is the connection itself; or a view covered by another); the next statement
+        connects again, and that is not counted as a reconnect. ``why`` goes in the log."""
+        conn, pooled = self._conn, self.pooled
         if conn is not None and not conn.closed and not self.holds_transaction:
             self._conn = None
             close_connection(conn)
             self._rested, self._left = True, conn
-            self.note("-- idle behind a pooler: disconnected (the pool slot is free)")
+            given = "the pool slot is free" if pooled else "the connection is given back"
+            self.note(f"-- {why}: disconnected ({given})")
 
     def waiting(self) -> str:
         """What the session waits on before anything of its own runs on the server (any

@@ -17,6 +17,16 @@ from pgbrowse.db.paging.reader import Place, Reader
 from pgbrowse.db.paging.seek import Plan, plan_sorted
 from pgbrowse.db.paging.strategy import Ctid
 
+SCAN_WARNING_ROWS = 100_000  # a filter no index serves is said to scan past this many rows
+
+
+def scans_everything(plan: dict[str, Any]) -> bool:
+    """The plan reads the relation without any index condition (EXPLAIN's JSON): a filter
+    no index serves, checked row by row over the whole relation."""
+    if "Index Cond" in plan or "Recheck Cond" in plan or "TID Cond" in plan:
+        return False
+    return all(scans_everything(child) for child in plan.get("Plans", ()))
+
 
 class Reordering:
     """Sort, filter and count: each change goes through the reader (``restart``, ``apply``,
@@ -79,7 +89,7 @@ class Reordering:
         checked = None if where is None else check_expression(where)
         reader, session = self.reader, self.reader.session
 
-        def estimate() -> int | None:
+        def estimate() -> tuple[int, bool] | None:
             if checked is None:
                 return None
             conn = session.conn
@@ -92,7 +102,7 @@ class Reordering:
                     if conn.closed:
                         raise
                     raise FilterError(first_line(error), error.pgcode) from None
-            return max(0, int(plan[0]["Plan"]["Plan Rows"]))
+            return max(0, int(plan[0]["Plan"]["Plan Rows"])), scans_everything(plan[0]["Plan"])
 
         estimated = self._run(f"filtering {reader.relation.qualified}", estimate)
         if reader.view.filter is None:
@@ -105,7 +115,10 @@ class Reordering:
         if checked is None and self._unfiltered_count is not None:
             reader.row_count, reader.count_exact = self._unfiltered_count
         else:
-            reader.row_count, reader.count_exact = estimated or 0, False
+            reader.row_count, reader.count_exact = estimated[0] if estimated else 0, False
+        whole = self._unfiltered_count[0] if self._unfiltered_count else 0
+        if estimated and estimated[1] and whole > SCAN_WARNING_ROWS:
+            self._tell(f"filter scans: {whole}")  # (the UI says so, as for a sort)
 
     # -- counting ----------------------------------------------------------------------
     def count_query(self) -> tuple[Any, object]:
