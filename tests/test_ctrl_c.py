@@ -19,8 +19,8 @@ def sleepy(scratch_dsn: str) -> str:
     pg_sleep in what the user types, not in a view's definition)."""
     execute(
         scratch_dsn,
-        "DROP VIEW IF EXISTS sleepy",
-        "CREATE VIEW sleepy AS SELECT n, pg_sleep(0.5)::text AS slept"
+        "DROP VIEW IF EXISTS ctrl_c_sleepy",
+        "CREATE VIEW ctrl_c_sleepy AS SELECT n, pg_sleep(0.5)::text AS slept"
         " FROM generate_series(1, 400) n",
     )
     return scratch_dsn
@@ -40,7 +40,7 @@ def sleeping(dsn: str) -> int:
 async def test_ctrl_c_cancels_the_running_statement(sleepy: str) -> None:
     factory = ConnectionFactory(sleepy)
     app = PgBrowseApp(
-        factory, initial=relation(factory, "public.sleepy"), memory_probe=fixed_memory
+        factory, initial=relation(factory, "public.ctrl_c_sleepy"), memory_probe=fixed_memory
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, TableScreen))

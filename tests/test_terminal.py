@@ -177,6 +177,7 @@ compare_rows = 1000
 compare_mb = 64
 role = "pg_read_all_data"
 allowed_functions = ["public.st_*", "similarity"]
+keep_views = true
 """
 
 
@@ -194,6 +195,7 @@ def test_a_config_file_sets_every_default_and_flags_win(tmp_path: Path) -> None:
     assert "= 5000000 " in lines["demo_rows"]
     assert '["public.st_*", "similarity"]' in lines["allowed_functions"]
     assert '"pg_read_all_data"' in lines["role"]
+    assert "= true " in lines["keep_views"] and "config file" in lines["keep_views"]
     assert "120" in lines["truncate"] and "--truncate" in lines["truncate"]
     # The printed settings are themselves a valid config file.
     again = tmp_path / "again.toml"
