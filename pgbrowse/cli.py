@@ -8,7 +8,8 @@ import getpass
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
@@ -129,6 +130,28 @@ def _terminate_on_signals() -> Iterator[None]:
             signal.signal(sig, old)
 
 
+@contextlib.contextmanager
+def _progress_line() -> Iterator[Callable[[str], None]]:
+    """The demo's progress: on a terminal, one line rewritten in place (each step, with the
+    seconds so far); elsewhere a line per step."""
+    started = time.monotonic()
+    live = sys.stderr.isatty()
+
+    def say(step: str) -> None:
+        if live:
+            seconds = time.monotonic() - started
+            sys.stderr.write(f"\r\x1b[Kpgbrowse: demo: {step}  ({seconds:.0f} s)")
+            sys.stderr.flush()
+        else:
+            print(f"pgbrowse: demo: {step}", file=sys.stderr)
+
+    try:
+        yield say
+    finally:
+        if live:
+            sys.stderr.write("\n")
+
+
 def _may_prompt(args: argparse.Namespace) -> bool:
     return not args.no_password and sys.stdin is not None and sys.stdin.isatty()
 
@@ -227,11 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server = EmbeddedServer().start()
                 hangup.register(server.kill_now)
                 dsn = server.create_database("pgbrowse_demo")
-                create_demo(
-                    dsn,
-                    config.demo_rows,
-                    progress=lambda step: print(f"pgbrowse: demo: {step}", file=sys.stderr),
-                )
+                with _progress_line() as say:
+                    create_demo(dsn, config.demo_rows, progress=say)
+                    say("built; starting the browser")
             factory = ConnectionFactory(dsn, settings)
             if args.password and not args.demo:  # psql -W: asked before connecting
                 if not _may_prompt(args):
@@ -298,5 +319,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        if server is not None:
-            server.stop()
+        if server is not None:  # (stopped by a process of its own: the quit is at once)
+            server.stop_in_background()

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -42,10 +43,24 @@ class EmbeddedServer:
         try:
             self._server = pgserver.get_server(self.pgdata, cleanup_mode="delete")
             self._pid = self.pid
+            self._throwaway()
         except Exception as error:
             shutil.rmtree(self.pgdata, ignore_errors=True)
             raise PgBrowseError("Embedded server failed", first_line(error)) from None
         return self
+
+    def _throwaway(self) -> None:
+        """Its data is thrown away with it: never wait for the disk (no fsync, no full page
+        images, commits not waited for). The demo's data is built faster for it."""
+        conn = psycopg2.connect(self.uri())
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                    cur.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.SQL(setting)))
+                cur.execute("SELECT pg_reload_conf()")
+        finally:
+            conn.close()
 
     def uri(self, database: str = "postgres") -> str:
         assert self._server is not None, "start() the server first"
@@ -103,6 +118,37 @@ class EmbeddedServer:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
+
+    def stop_in_background(self) -> None:
+        """Quit at once (the demo's Ctrl+Q): a detached process stops the server without a
+        checkpoint (``pg_ctl -m immediate``: its data is throwaway) and removes its files,
+        and ends on its own; this returns in milliseconds."""
+        server, self._server = self._server, None
+        if server is None:
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+            return
+        user = getattr(server, "system_user", None) or ""
+        script = (
+            "import shutil, sys\n"
+            "from pathlib import Path\n"
+            "from pgserver.postgres_server import pg_ctl\n"
+            "try:\n"
+            "    pg_ctl(['-w', '-m', 'immediate', 'stop'], pgdata=Path(sys.argv[1]),"
+            " user=sys.argv[2] or None, timeout=30)\n"
+            "finally:\n"
+            "    shutil.rmtree(sys.argv[1], ignore_errors=True)\n"
+        )
+        try:
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(self.pgdata), user],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            self._server = server
+            self.stop()
 
     def stop(self) -> None:
         """Stop the server and delete its data directory. Safe to call twice."""
