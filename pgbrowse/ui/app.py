@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import signal
 import sys
 import time
@@ -66,6 +67,11 @@ class PgBrowseApp(App[int]):
     """Browse a PostgreSQL database's relations through named cursors."""
 
     CSS_PATH = "app.tcss"
+    # The relation list is the first view's base (a mode of its own, so that F2 and
+    # Ctrl+PgDn/Ctrl+PgUp can switch back to it: Textual switches only to modes it knows).
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "_default": RelationListScreen
+    }
     TITLE = "pgbrowse"
     HELP_GROUP = "Anywhere"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -75,6 +81,10 @@ class PgBrowseApp(App[int]):
         Binding("f1", "help", "Keys", show=False, priority=True),  # also from inside text boxes
         Binding("ctrl+z", "suspend_process", "Suspend", show=False),
         Binding("ctrl+c", "help_quit", "Cancel the running statement (as psql)", show=False),
+        Binding("f2", "buffers", "Views", priority=True),
+        Binding("ctrl+pagedown", "next_buffer(1)", "Next view", show=False, priority=True),
+        Binding("ctrl+pageup", "next_buffer(-1)", "Previous view", show=False, priority=True),
+        Binding("ctrl+w", "close_buffer", "Close view", show=False, priority=True),
     ]
 
     def __init__(
@@ -112,6 +122,10 @@ class PgBrowseApp(App[int]):
         self.welcome_rows = welcome_rows  # the demo's size: start on the welcome screen
         self.timing = False  # \timing
         self.kept = KeptViews(views_path() if keep_views else None)  # views left, by relation
+        # Views open at once (Textual's modes: a screen stack each): (mode, label), the
+        # relation list's first. One in front; the others hold no transaction or connection.
+        self.buffers: list[tuple[str, str]] = [("_default", "relations")]
+        self._buffer_numbers = itertools.count(1)
         self.compare_limits = compare_limits  # the naive way's (rows, MB) in compare mode
         self.crashes: list[tuple[str, Path | None]] = []  # (one line, log file) per error
         self.sub_title = f"{__version__} {where}"
@@ -338,23 +352,105 @@ class PgBrowseApp(App[int]):
             order=order,
         )
 
-    def open_relation(self, relation: Relation, opening: Opening | None = None) -> None:
+    def open_relation(
+        self, relation: Relation, opening: Opening | None = None, new_buffer: bool = False
+    ) -> None:
         """Open ``relation`` in a table view over a connection and cursor of its own (the
-        pager ``opening`` opened for it, if given)."""
+        pager ``opening`` opened for it, if given); ``new_buffer``: in a view of its own,
+        beside the others (F2 lists them)."""
         if opening is not None and opening.pager is not None:
             self.push_screen(TableScreen(opening.pager, opening=opening))
             return
+        screen = self._table_screen(relation)
+        if not new_buffer:
+            self.push_screen(screen)
+            return
+        self._park_buffer()
+        mode = f"view-{next(self._buffer_numbers)}"
+        label = relation.qualified if relation.query is None else "(query)"
+        self.add_mode(mode, lambda: screen)
+        self.buffers.append((mode, label))
+        self.switch_mode(mode)
+        self._said_buffer()
+
+    def _table_screen(self, relation: Relation) -> TableScreen:
+        """The view of ``relation``, with what the user built on it last time (the filter,
+        the order, the columns, the place) when that was kept."""
         kept = self.kept.get(self.where, relation.qualified) if relation.query is None else None
         if kept is None:
-            self.push_screen(TableScreen(self.pager_for(relation)))
-            return
-        try:  # (what the user built on it last time: the filter, the order, the columns)
+            return TableScreen(self.pager_for(relation))
+        try:
             pager = self.pager_for(relation, filter=kept.filter, order=kept.order)
         except PgBrowseError:  # (a kept filter the guard now refuses: open it plain)
             self.kept.forget(self.where, relation.qualified)
-            pager = self.pager_for(relation)
-            kept = None
-        self.push_screen(TableScreen(pager, kept=kept))
+            return TableScreen(self.pager_for(relation))
+        return TableScreen(pager, kept=kept)
+
+    # -- views open at once ------------------------------------------------------------
+    def _park_buffer(self) -> None:
+        """The views in front go to the background: each gives its transaction and its
+        connection back, keeping only the rows in sight (as a view covered by a followed
+        key does); coming back reads them again, in a new snapshot."""
+        for screen in self.screen_stack:
+            if isinstance(screen, TableScreen) and screen.is_mounted:
+                screen.view.park()
+
+    def _said_buffer(self) -> None:
+        modes = [mode for mode, _ in self.buffers]
+        at = modes.index(self.current_mode) if self.current_mode in modes else 0
+        self.notify(f"View {at + 1} of {len(self.buffers)}: {self.buffers[at][1]}  (F2 lists them)")
+
+    def action_next_buffer(self, step: int) -> None:
+        """Ctrl+PgDn / Ctrl+PgUp: the next or previous view open."""
+        if len(self.buffers) < 2:
+            self.notify("One view is open: Ctrl+T on the list opens a relation beside it")
+            return
+        modes = [mode for mode, _ in self.buffers]
+        at = modes.index(self.current_mode) if self.current_mode in modes else 0
+        self._switch_buffer(modes[(at + step) % len(modes)])
+
+    def _switch_buffer(self, mode: str) -> None:
+        if mode == self.current_mode:
+            return
+        self._park_buffer()
+        self.switch_mode(mode)
+        self._said_buffer()
+
+    def action_buffers(self) -> None:
+        """F2: the views open; Enter goes to one."""
+        from pgbrowse.ui.choose import ChooseScreen
+
+        labels = [
+            f"{i + 1}. {label}" + ("   (here)" if mode == self.current_mode else "")
+            for i, (mode, label) in enumerate(self.buffers)
+        ]
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._switch_buffer(self.buffers[index][0])
+
+        self.push_screen(
+            ChooseScreen(
+                " Views open: Enter goes to one",
+                labels,
+                "Ctrl+PgDn/Ctrl+PgUp next/previous · Ctrl+W closes the view in front · Esc",
+            ),
+            callback=chosen,
+        )
+
+    def action_close_buffer(self) -> None:
+        """Ctrl+W: close the view in front (its connection with it); the relation list's
+        stays."""
+        mode = self.current_mode
+        if mode == "_default":
+            self.notify("The relation list stays open (Ctrl+Q quits)")
+            return
+        modes = [m for m, _ in self.buffers]
+        at = modes.index(mode)
+        del self.buffers[at]
+        self.switch_mode(self.buffers[max(at - 1, 0)][0])
+        self.remove_mode(mode)
+        self._said_buffer()
 
 
 def _is_a_browser(app: PgBrowseApp) -> Browser:

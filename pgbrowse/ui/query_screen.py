@@ -58,6 +58,7 @@ class QueryScreen(Screen[None]):
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run"),
+        Binding("ctrl+t", "run(True)", "Run beside"),
         Binding("ctrl+f", "history", "Search history"),
         Binding("escape", "back", "Back"),
     ]
@@ -160,7 +161,9 @@ class QueryScreen(Screen[None]):
         self.app.push_screen(HistoryScreen(self.browser.history), callback=chosen)
 
     # -- running ---------------------------------------------------------------------------
-    def action_run(self) -> None:
+    def action_run(self, beside: bool = False) -> None:
+        """Ctrl+R: run the text (a SELECT opens in the lazy view); Ctrl+T: in a view of its
+        own, beside the others."""
         self.editor.hide_completions()
         text = self.editor.text
         if text.lstrip().startswith("\\"):  # psql's commands: \d, \dt, \l, \c, \?…
@@ -183,10 +186,10 @@ class QueryScreen(Screen[None]):
             )
             return
         self.say("checking…")
-        self._check(checked)
+        self._check(checked, beside)
 
     @work(thread=True, exclusive=True, group="query", exit_on_error=False)
-    def _check(self, checked: Checked) -> None:
+    def _check(self, checked: Checked, beside: bool = False) -> None:
         """Decide what the query calls against the catalog, then describe it (no rows), on
         a short connection: its errors are said here."""
         relation = Relation.of_checked(checked)
@@ -207,7 +210,7 @@ class QueryScreen(Screen[None]):
             position = getattr(failed, "position", None)
             self.app.call_from_thread(self._refused_at, failed, position)
             return
-        self.app.call_from_thread(self._open, relation)
+        self.app.call_from_thread(self._open, relation, beside)
 
     @staticmethod
     def _server_position(
@@ -247,9 +250,9 @@ class QueryScreen(Screen[None]):
         editor.scroll_cursor_visible()
         editor.focus()
 
-    def _open(self, relation: Relation) -> None:
+    def _open(self, relation: Relation, beside: bool = False) -> None:
         self.say("")
-        self.browser.open_relation(relation)
+        self.browser.open_relation(relation, new_buffer=beside)
 
     def refused(self, error: PgBrowseError) -> None:
         """The view opened for the query failed before it showed a row (the server refused

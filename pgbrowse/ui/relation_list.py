@@ -49,6 +49,7 @@ class RelationListScreen(Screen[None]):
         Binding("ctrl+s", "sort", "Sort", priority=True),
         Binding("ctrl+l", "databases", "Databases", priority=True),
         Binding("ctrl+r", "reload", "Reload", priority=True),
+        Binding("ctrl+t", "open_beside", "Open beside", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -205,6 +206,13 @@ class RelationListScreen(Screen[None]):
         entry = self.query_one(CatalogView).current
         if entry is not None:
             self.browser.open_relation(entry.relation())
+
+    def action_open_beside(self) -> None:
+        """Ctrl+T: open the highlighted relation in a view of its own, beside the others
+        (F2 lists them, Ctrl+PgDn/Ctrl+PgUp go from one to the next)."""
+        entry = self.query_one(CatalogView).current
+        if entry is not None:
+            self.browser.open_relation(entry.relation(), new_buffer=True)
 
     def action_expand(self) -> None:
         view = self.query_one(CatalogView)

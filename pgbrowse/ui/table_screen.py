@@ -602,6 +602,9 @@ class TableScreen(Screen[None]):
                 STOPPED.get(waiting, STOPPED[""]) + "; you are where you were (Esc again leaves)"
             )
             return
+        if len(self.app.screen_stack) == 1:  # the first view of a view opened beside: close it
+            self.browser.action_close_buffer()
+            return
         self.dismiss()
 
     def action_reset(self) -> None:
