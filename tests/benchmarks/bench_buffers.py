@@ -35,7 +35,7 @@ async def read_start_and_end(app: PgBrowseApp, pilot) -> None:  # type: ignore[n
     await wait_for(pilot, lambda: isinstance(app.screen, TableScreen), 30)
     screen = app.screen
     assert isinstance(screen, TableScreen)
-    await wait_for(pilot, lambda: rows_shown(screen.view), 60)
+    await wait_for(pilot, lambda: screen.is_mounted and rows_shown(screen.view), 60)
     await pilot.press("end")
     await wait_for(pilot, lambda: screen.view.cursor_row > 0 and rows_shown(screen.view), 60)
     await pilot.press("pageup", "pageup")
