@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from pgbrowse.demo.embedded import EmbeddedServer
 
                 print("pgbrowse: starting an embedded PostgreSQL…", file=sys.stderr)
-                server = EmbeddedServer().start()
+                server = EmbeddedServer(throwaway=True).start()
                 hangup.register(server.kill_now)
                 dsn = server.create_database("pgbrowse_demo")
                 with _progress_line() as say:

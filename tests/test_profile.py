@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
+from textual_plotext import PlotextPlot
+
 from pgbrowse.db.catalog.profile import SAMPLE_ROWS, read_profile
 from pgbrowse.db.catalog.relations import Relation
 from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.db.connection.session import Session
 from pgbrowse.ui.app import PgBrowseApp
-from pgbrowse.ui.profile_screen import ProfileScreen, distribution
+from pgbrowse.ui.profile_screen import ProfileScreen, distribution, label_of
 from tests.helpers import fixed_memory, open_table, relation, wait_for
 
 
@@ -50,9 +52,17 @@ def test_without_statistics_a_bounded_sample(scratch, scratch_dsn: str) -> None:
 
 
 def test_the_histogram_is_drawn_as_a_density() -> None:
-    drawn = distribution([str(x) for x in (0, 1, 2, 3, 50, 100)], width=10)
-    assert drawn is not None and len(drawn) == 10 and drawn[0] == "█" and drawn[-1] != "█"
+    drawn = distribution([str(x) for x in (0, 1, 2, 3, 50, 100)], buckets=10)
+    assert drawn is not None and len(drawn) == 10
+    assert drawn[0][0] == 0 and drawn[-1][0] == 90  # (each bar's place on the value axis)
+    assert drawn[0][1] > 3 * drawn[-1][1] and abs(sum(p for _, p in drawn) - 100) < 1e-6
     assert distribution(["a", "b", "c"]) is None  # (text: no density)
+
+
+def test_a_chart_label_is_terminal_safe() -> None:
+    """plotext's output is read back as ANSI text: a value's escape must not reach it."""
+    label = label_of("\x1b[31mred [b]bold[/b]\nsecond line that is long")
+    assert "\x1b" not in label and "\n" not in label and len(label) <= 24
 
 
 async def test_the_profile_screen(demo_factory: ConnectionFactory) -> None:
@@ -68,6 +78,20 @@ async def test_the_profile_screen(demo_factory: ConnectionFactory) -> None:
         screen = app.screen
         await wait_for(pilot, lambda: screen.result is not None)
         text = str(screen.query_one("#report-text").render())
-        assert "most common values" in text and "pg_stats" in text and "█" in text
+        assert "most common values" in text and "pg_stats" in text
+        await wait_for(pilot, lambda: bool(screen.query(PlotextPlot)))
+        (chart,) = screen.query(PlotextPlot)
+        drawn = chart.render().plain  # type: ignore[union-attr]
+        assert "most common values" in drawn and "% of the rows" in drawn
+        for status in ("new", "paid", "shipped"):  # (a bar's label each, by its axis tick)
+            assert f"{status}┤" in drawn, drawn
+        assert "\x1b" not in drawn
         await pilot.press("escape")
         assert app.screen is not screen
+        await pilot.press("left")  # amount: numbers, a histogram drawn as bars
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfileScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: bool(screen.query(PlotextPlot)), timeout=10)
+        charts = [c.render().plain for c in screen.query(PlotextPlot)]  # type: ignore[union-attr]
+        assert any("how the rows spread over amount" in c for c in charts), charts

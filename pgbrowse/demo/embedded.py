@@ -22,7 +22,10 @@ from pgbrowse.db.connection.errors import PgBrowseError, first_line
 class EmbeddedServer:
     """Starts a private PostgreSQL in a temporary directory; ``stop()`` removes it all."""
 
-    def __init__(self) -> None:
+    def __init__(self, throwaway: bool = False) -> None:
+        """``throwaway``: never wait for the disk (the demo's: its data goes with it; the
+        tests' server keeps PostgreSQL's defaults, which a streaming standby relies on)."""
+        self.throwaway = throwaway
         self.pgdata = Path(tempfile.mkdtemp(prefix="pgbrowse-pg-"))
         self._server: Any = None
         self._pid: int | None = None
@@ -43,7 +46,8 @@ class EmbeddedServer:
         try:
             self._server = pgserver.get_server(self.pgdata, cleanup_mode="delete")
             self._pid = self.pid
-            self._throwaway()
+            if self.throwaway:
+                self._throwaway()
         except Exception as error:
             shutil.rmtree(self.pgdata, ignore_errors=True)
             raise PgBrowseError("Embedded server failed", first_line(error)) from None

@@ -69,9 +69,7 @@ class PgBrowseApp(App[int]):
     CSS_PATH = "app.tcss"
     # The relation list is the first view's base (a mode of its own, so that F2 and
     # Ctrl+PgDn/Ctrl+PgUp can switch back to it: Textual switches only to modes it knows).
-    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
-        "_default": RelationListScreen
-    }
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"_default": RelationListScreen}
     TITLE = "pgbrowse"
     HELP_GROUP = "Anywhere"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 
 from pgbrowse.crashlog import unexpected
 from pgbrowse.db.connection.errors import PgBrowseError
@@ -49,6 +50,10 @@ class ReportScreen(ModalScreen[None], Generic[T]):
         """The result as the screen shows it."""
         raise NotImplementedError
 
+    def charts(self, result: T) -> list[Widget]:
+        """Charts drawn under the text (none by default)."""
+        return []
+
     def compose(self) -> ComposeResult:
         with Vertical(), VerticalScroll():
             yield SafeStatic(self.waiting(), id="report-text")
@@ -80,6 +85,14 @@ class ReportScreen(ModalScreen[None], Generic[T]):
             failed = unexpected(error)
             text = f" {failed.title}: {failed.message}"
         self._say(text + "\n\n(Esc closes)")
+        try:
+            drawn = self.charts(result)
+        except Exception as error:  # (a chart it cannot draw: the text stays, and says so)
+            failed = unexpected(error)
+            self._say(f"{text}\n\n {failed.title}: {failed.message}\n\n(Esc closes)")
+            return
+        if drawn:
+            self.query_one(VerticalScroll).mount_all(drawn)
 
     def action_close(self) -> None:
         if self.result is None:
