@@ -67,9 +67,6 @@ class PgBrowseApp(App[int]):
     """Browse a PostgreSQL database's relations through named cursors."""
 
     CSS_PATH = "app.tcss"
-    # The relation list is the first view's base (a mode of its own, so that F2 and
-    # Ctrl+PgDn/Ctrl+PgUp can switch back to it: Textual switches only to modes it knows).
-    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"_default": RelationListScreen}
     TITLE = "pgbrowse"
     HELP_GROUP = "Anywhere"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -364,6 +361,11 @@ class PgBrowseApp(App[int]):
             self.push_screen(screen)
             return
         self._park_buffer()
+        # Textual switches only to the modes it knows, and the first one (the relation
+        # list's, its default) it made itself: known from here on. (As a class's MODES, the
+        # list took itself for the screen in front at start and read the catalog under a
+        # table opened from the command line.)
+        self._modes.setdefault(self.DEFAULT_MODE, RelationListScreen)
         mode = f"view-{next(self._buffer_numbers)}"
         label = relation.qualified if relation.query is None else "(query)"
         self.add_mode(mode, lambda: screen)

@@ -19,8 +19,9 @@ from textual.screen import ModalScreen, Screen
 
 from pgbrowse.db.catalog.backslash import COMMANDS, BackslashError, list_query, parse_command
 from pgbrowse.db.catalog.relations import Relation, find_relation
-from pgbrowse.db.connection.connect import ConnectionFactory, where_of
+from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.db.connection.errors import PgBrowseError
+from pgbrowse.db.jobs.opening import resolve_relation
 from pgbrowse.ui.browser import browser_of
 from pgbrowse.ui.safe import SafeStatic, shown
 
@@ -128,11 +129,7 @@ def _connect(screen: Screen[Any], factory: ConnectionFactory, name: str) -> None
 
     def connect() -> None:
         try:
-            conn = other.connect()
-            try:
-                where = where_of(conn)
-            finally:
-                conn.close()
+            where, _ = resolve_relation(other, None)
         except PgBrowseError as error:
             app.call_from_thread(app.notify, error.message, title=error.title, severity="error")
             return

@@ -12,8 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from pgbrowse.db.connection.connect import where_of
 from pgbrowse.db.connection.errors import PgBrowseError, describe
+from pgbrowse.db.jobs.opening import resolve_relation
 from pgbrowse.memory import human_bytes
 from pgbrowse.ui.browser import Browser, browser_of
 from pgbrowse.ui.keybar import KeyBar
@@ -122,11 +122,7 @@ class DatabaseScreen(Screen[None]):
         """Connect once to check (a refusal is one plain line, and you stay here)."""
         factory = self.browser.factory.with_database(name)
         try:
-            conn = factory.connect()
-            try:
-                where = where_of(conn)
-            finally:
-                conn.close()
+            where, _ = resolve_relation(factory, None)
         except PgBrowseError as error:
             self.app.call_from_thread(self._refused, error)
             return

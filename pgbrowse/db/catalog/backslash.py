@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pgbrowse.db.catalog.completion import split_dotted
+
 LIST_KINDS = {  # \d letters -> (relkinds, what psql calls them)
     "t": ("r", "p"),
     "v": ("v",),
@@ -100,17 +102,7 @@ def _regex_part(part: str) -> str:
 
 def split_pattern(pattern: str) -> tuple[str | None, str]:
     """(schema regex or None, name regex), anchored, for a psql pattern."""
-    parts: list[str] = []
-    current, quoted = "", False
-    for ch in pattern:
-        if ch == '"':
-            quoted = not quoted
-        if ch == "." and not quoted:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
+    parts = split_dotted(pattern)
     if len(parts) > 2:  # (database.schema.name: the database must be this one)
         parts = parts[-2:]
     regexes = [f"^({_regex_part(p) or '.*'})$" for p in parts]

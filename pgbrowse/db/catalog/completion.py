@@ -140,7 +140,7 @@ def word_before(line: str) -> str:
     return words[-1] if words and line.endswith(words[-1]) else ""
 
 
-def _split(name: str) -> list[str]:
+def split_dotted(name: str) -> list[str]:
     """A dotted name's parts as typed, split at the dots outside double quotes."""
     parts, current, quoted = [], "", False
     for ch in name:
@@ -157,7 +157,7 @@ def _split(name: str) -> list[str]:
 
 def _parts(name: str) -> tuple[str, ...]:
     """A dotted name's parts as stored (``"Ed [x]".Readings`` -> ``Ed [x]``, ``readings``)."""
-    return tuple(_bare(part) for part in _split(name) if part)
+    return tuple(_bare(part) for part in split_dotted(name) if part)
 
 
 def _bare(name: str) -> str:
@@ -197,7 +197,7 @@ def from_items(text: str) -> list[tuple[str, str]]:
             follows = tokens[j] if j < len(tokens) else ""
             if follows.lower() not in NOT_ALIASES and follows[:1].isalpha() | (follows[:1] in '"_'):
                 alias, i = follows, j
-            out.append((name, alias or _split(name)[-1]))
+            out.append((name, alias or split_dotted(name)[-1]))
             expecting = False
         i += 1
     return out
@@ -292,7 +292,7 @@ class Catalog:
         """What ``word`` may complete to (whole words, as they are inserted), best first:
         after ``schema.`` its relations, after ``relation.`` its columns; otherwise the
         columns of the relations ``text`` names, relations, schemas, keywords."""
-        *typed_qualifier, tail = _split(word)
+        *typed_qualifier, tail = split_dotted(word)
         columns = dict(self.columns)  # (a copy: a worker may be adding to it)
         if typed_qualifier:
             qualifier = tuple(_bare(part) for part in typed_qualifier if part)[-2:]
