@@ -128,8 +128,10 @@ async def test_a_count_waiting_for_a_full_pool_is_cancelled_at_once(
             await pilot.pause(0.5)  # waiting in PgBouncer's queue
             started = time.monotonic()
             await pilot.press("escape")
-            await wait_for(pilot, lambda: screen.counter is None, timeout=1)
-            assert time.monotonic() - started < 1 and "counting" not in screen.position_text()
+            # (the pool would keep it waiting 120 s; under 0.2 s measured, 3 s allowed: a 1 s
+            # bound failed at 1.11 s on a loaded 2-core machine)
+            await wait_for(pilot, lambda: screen.counter is None, timeout=3)
+            assert time.monotonic() - started < 3 and "counting" not in screen.position_text()
             assert app.screen is screen and not view.state.count_exact
             await pilot.press("j")  # still browsing (the rows shown are cached)
             assert view.cursor_row == 1
@@ -237,8 +239,8 @@ async def test_a_view_waiting_for_a_full_pool_says_so_and_esc_leaves(
             await wait_for(pilot, lambda: "waiting for the server" in screen.position_text())
             started = time.monotonic()
             await pilot.press("escape", "escape")
-            await wait_for(pilot, lambda: app.screen is not screen, timeout=1)
-            assert time.monotonic() - started < 1
+            await wait_for(pilot, lambda: app.screen is not screen, timeout=3)
+            assert time.monotonic() - started < 3  # (see above: 5x a loaded machine's time)
     finally:
         for hog in hogs:
             hog.close()
@@ -265,7 +267,8 @@ def test_start_up_behind_a_full_pool_says_it_waits_and_quits_at_once(
         screen.wait_for(b"pool slot", timeout=10)
         started = time.monotonic()
         os.write(leader, b"\x1b")
-        assert exits_within(proc, started) <= 1.0  # (0.2 s asked; 5x for a loaded machine)
+        # (0.2 s asked and measured idle; a loaded 2-core machine took 1.11 s: 3 s allowed)
+        assert exits_within(proc, started) <= 3.0
     finally:
         for hog in hogs:
             hog.close()
