@@ -73,3 +73,41 @@ async def test_ctrl_c_with_nothing_running_says_how_to_quit_plainly(
         assert any("Ctrl+Q quits" in t for t in toasts), toasts
         assert not any("[b]" in t for t in toasts)
         assert app.is_running and isinstance(app.screen, TableScreen)
+
+
+async def test_ctrl_c_cancels_a_report_being_read(sleepy: str) -> None:
+    """The column profile of a slow view (a bounded sample read from it): Ctrl+C stops the
+    read on the server, and the screen says so."""
+    from pgbrowse.db.catalog.relations import Column
+    from pgbrowse.ui.profile_screen import ProfileScreen
+
+    factory = ConnectionFactory(sleepy)
+    app = PgBrowseApp(factory, memory_probe=fixed_memory)  # (no table of it: only the report)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = relation(factory, "public.ctrl_c_sleepy")
+        app.push_screen(ProfileScreen(factory, view, Column("n", "integer", True)))
+        await wait_for(pilot, lambda: sleeping(sleepy) > 0, timeout=20)
+        screen = app.screen
+        assert isinstance(screen, ProfileScreen)
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: sleeping(sleepy) == 0, timeout=10)
+        said = screen.query_one("#report-text")
+        await wait_for(pilot, lambda: "Cancelled" in str(said.render()))
+        assert app.screen is screen
+
+
+async def test_ctrl_c_still_copies_selected_text_where_nothing_runs(
+    demo_factory: ConnectionFactory,
+) -> None:
+    from pgbrowse.ui.query_screen import QueryScreen
+
+    app = PgBrowseApp(demo_factory, memory_probe=fixed_memory)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, QueryScreen))
+        editor = app.screen.editor  # type: ignore[attr-defined]
+        editor.text = "SELECT 42"
+        editor.select_all()
+        await pilot.press("ctrl+c")
+        assert app.clipboard == "SELECT 42"
+        assert not any("Nothing is running" in n.message for n in app._notifications)

@@ -22,6 +22,7 @@ from textual.dom import DOMNode
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 from pgbrowse import defaults, hangup
 from pgbrowse.config import DEFAULT_IDLE_RELEASE_S, DEFAULT_THEME
@@ -75,7 +76,15 @@ class PgBrowseApp(App[int]):
         Binding("ctrl+o", "query", "SQL query"),
         Binding("f1", "help", "Keys", show=False, priority=True),  # also from inside text boxes
         Binding("ctrl+z", "suspend_process", "Suspend", show=False),
-        Binding("ctrl+c", "help_quit", "Cancel the running statement (as psql)", show=False),
+        # (priority: a screen's own Ctrl+C copies selected text; copying still happens
+        # where nothing runs, in the editor or a text box: action_help_quit)
+        Binding(
+            "ctrl+c",
+            "help_quit",
+            "Cancel the running statement (as psql)",
+            show=False,
+            priority=True,
+        ),
         Binding("f2", "buffers", "Views", priority=True),
         Binding("ctrl+pagedown", "next_buffer(1)", "Next view", show=False, priority=True),
         Binding("ctrl+pageup", "next_buffer(-1)", "Previous view", show=False, priority=True),
@@ -136,10 +145,15 @@ class PgBrowseApp(App[int]):
         nothing running, how to quit, in plain words (Textual's own line is markup)."""
         cancel = getattr(self.screen, "cancel_running", None)
         said = cancel() if callable(cancel) else None
-        if said is None:
-            self.notify("Nothing is running on the server to cancel. Ctrl+Q quits.")
-        elif said:
+        if said:
             self.notify(said)
+        if said is not None:
+            return
+        focused = self.focused
+        if isinstance(focused, TextArea | Input) and focused.selected_text:
+            focused.action_copy()  # (nothing runs: Ctrl+C copies the text selected)
+            return
+        self.notify("Nothing is running on the server to cancel. Ctrl+Q quits.")
 
     @property
     def _background_screens(self) -> list[Screen[Any]]:

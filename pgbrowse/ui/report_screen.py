@@ -94,6 +94,14 @@ class ReportScreen(ModalScreen[None], Generic[T]):
         if drawn:
             self.query_one(VerticalScroll).mount_all(drawn)
 
+    def cancel_running(self) -> str | None:
+        """Ctrl+C (as in psql): the read still running is cancelled on the server; the
+        screen stays, saying so."""
+        if self.result is not None:
+            return None
+        self.session.cancel()  # (returns at once; the read's thread ends when it can)
+        return "Cancelled on the server"
+
     def action_close(self) -> None:
         if self.result is None:
             self.session.cancel()  # (returns at once; the read's thread ends when it can)
