@@ -95,3 +95,37 @@ def test_a_damaged_file_loses_what_was_kept_not_the_app(tmp_path: Path) -> None:
     path.write_text('{"a\\u001fb": {"row": "x"}, "c\\u001fd": {"filter": "id > 1", "row": 3}}')
     kept = KeptViews(path)
     assert kept.get("a", "b") is None and kept.get("c", "d") == KeptView(filter="id > 1", row=3)
+
+
+async def test_kept_for_a_table_named_on_the_command_line(
+    demo_factory: ConnectionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line's table is opened (its first page read) while the app is imported;
+    when a view of it was kept, that pager gives way to one with the kept filter and order,
+    and is closed."""
+    from pgbrowse.db.jobs.opening import Opening
+    from pgbrowse.db.paging.pager import CursorPager
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    first = PgBrowseApp(demo_factory, memory_probe=fixed_memory, keep_views=True)
+    async with first.run_test(size=(120, 30)) as pilot:
+        await build_a_view(first, pilot)
+        await pilot.press("escape")
+    opening = Opening(demo_factory, "shop.orders", lambda r: CursorPager(demo_factory, r)).start()
+    _, found = opening.resolved()
+    app = PgBrowseApp(
+        demo_factory,
+        where=first.where,
+        initial=found,
+        opening=opening,
+        memory_probe=fixed_memory,
+        keep_views=True,
+    )
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = await open_table(app, pilot)
+        assert view.pager is not opening.pager
+        await wait_for(pilot, lambda: view.cursor_row == 40, timeout=10)
+        assert view.state.filter == FILTER
+        unused = opening.pager
+        assert unused is not None
+        await wait_for(pilot, lambda: unused.session._conn is None, timeout=10)

@@ -8,6 +8,7 @@ import gc
 import itertools
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -368,8 +369,18 @@ class PgBrowseApp(App[int]):
         pager ``opening`` opened for it, if given); ``new_buffer``: in a view of its own,
         beside the others (F2 lists them)."""
         if opening is not None and opening.pager is not None:
-            self.push_screen(TableScreen(opening.pager, opening=opening))
-            return
+            if self.kept.get(self.where, relation.qualified) is None or relation.query:
+                self.push_screen(TableScreen(opening.pager, opening=opening))
+                return
+            # (kept from an earlier run: its filter and order need a pager of their own; the
+            # one opened while the app was imported is closed once its thread is done)
+            unused, pager = opening, opening.pager
+
+            def close_unused() -> None:
+                unused.first_page()  # (its thread done: the pager is no one's)
+                pager.close()
+
+            threading.Thread(target=close_unused, name="pgbrowse-unused", daemon=True).start()
         screen = self._table_screen(relation)
         if not new_buffer:
             self.push_screen(screen)
