@@ -66,3 +66,38 @@ def test_a_wrong_name_is_one_line_before_any_screen(demo_dsn: str) -> None:
     done = run_cli(demo_dsn, "shop.no_such_table")
     assert done.returncode != 0
     assert "No such relation" in done.stderr and "Traceback" not in done.stderr
+
+
+class CountingFactory(ConnectionFactory):
+    """A real factory that counts the connections it opens."""
+
+    opened = 0
+
+    def connect(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        type(self).opened += 1
+        return super().connect(*args, **kwargs)
+
+
+def test_the_first_page_is_read_on_the_connection_that_found_the_relation(
+    demo_dsn: str,
+) -> None:
+    """Issue 27: one connection to the first screen, not two (each costs its round trips)."""
+    factory = CountingFactory(demo_dsn)
+    opening = Opening(factory, "shop.orders", lambda r: CursorPager(factory, r)).start()
+    _, found = opening.resolved()
+    rows, failed = opening.first_page()
+    pager = opening.pager
+    assert pager is not None and found is not None and failed is None and rows
+    try:
+        assert CountingFactory.opened == 1
+        assert pager.holds_transaction  # (its own read-only snapshot, begun after the check)
+        pid = pager.session.conn.get_backend_pid()
+        ((locks,),) = direct(
+            demo_dsn,
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+            " WHERE l.pid = %s AND c.relname = 'pg_class'",
+            (pid,),
+        )
+        assert locks == 0  # (the lookup's catalog locks ended with its transaction)
+    finally:
+        pager.close()

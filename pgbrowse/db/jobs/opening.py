@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pgbrowse.db.catalog.relations import Relation, find_relation
-from pgbrowse.db.connection.connect import ConnectionFactory, where_of
+from pgbrowse.db.connection.connect import ConnectionFactory, SafeConnection, where_of
 from pgbrowse.db.connection.errors import PgBrowseError
 
 if TYPE_CHECKING:  # (the pager is imported on the opening thread, beside the UI's imports)
@@ -30,15 +30,19 @@ def resolve_relation(
     """Check the connection once (for a one-line error) and find the relation asked for."""
     conn = factory.connect(on_connected=on_connected)
     try:
-        where = where_of(conn)
-        if name is None:
-            return where, None
-        relation = find_relation(conn, name)
-        if relation is None:
-            raise PgBrowseError("No such relation", f"{name!r} is not a table or view here")
-        return where, relation
+        return _resolve(conn, name)
     finally:
         conn.close()
+
+
+def _resolve(conn: SafeConnection, name: str | None) -> tuple[str, Relation | None]:
+    where = where_of(conn)
+    if name is None:
+        return where, None
+    relation = find_relation(conn, name)
+    if relation is None:
+        raise PgBrowseError("No such relation", f"{name!r} is not a table or view here")
+    return where, relation
 
 
 class Opening:
@@ -67,17 +71,25 @@ class Opening:
         return self
 
     def _run(self) -> None:
+        conn: SafeConnection | None = None
         try:
-            self._resolved = resolve_relation(self.factory, self.name, self._connected)
+            conn = self.factory.connect(on_connected=self._connected)
+            self._resolved = _resolve(conn, self.name)
         except BaseException as error:  # (said by the command line, on its thread)
             self._failed = error
+            if conn is not None:
+                conn.close()
             return
         finally:
             self._found.set()
         relation = self._resolved[1]
         if relation is None:
+            conn.close()
             return
         pager = self.pager = self.pager_for(relation)
+        # The connection that found the relation reads it too: the view's first page
+        # costs no second connection (its round trips: issue 27).
+        pager.session.adopt(conn)
         try:
             self._first = pager.load(0)
         except Exception as error:  # (the view reports it, as a page that failed)
