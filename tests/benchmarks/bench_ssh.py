@@ -148,7 +148,7 @@ def main() -> None:
                 if psql:
                     tools[f"psql + less, {link}"] = (
                         [psql, "-X", "-v", "FETCH_COUNT=1000", "-c", query, target],
-                        b"  1 |",
+                        b"+00\r\n",  # (a row: its timestamp's zone, then the line's end)
                         {"PAGER": "less", "PSQL_PAGER": "less"},
                     )
                 tools[f"pgbrowse, {link}"] = (
