@@ -58,13 +58,18 @@ psycopg2.extensions.quote_ident = _quote_any_ident  # (psycopg2.sql.Identifier's
 class SafeCursor(psycopg2.extensions.cursor):
     """A cursor whose first statement in a transaction is preceded by pgbrowse's settings."""
 
-    def _begin(self) -> None:
+    def _starts_transaction(self) -> bool:
         conn = self.connection
-        if (
+        return (
             isinstance(conn, SafeConnection)
             and not conn.autocommit
             and conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
-        ):
+        )
+
+    def _begin(self) -> None:
+        if self._starts_transaction():
+            conn = self.connection
+            assert isinstance(conn, SafeConnection)
             with psycopg2.extensions.cursor(conn) as cur:
                 # (it begins the transaction: BEGIN READ ONLY; behind a pooler, the wait for
                 # a server connection is here, and nothing has run on the server yet)
@@ -75,6 +80,16 @@ class SafeCursor(psycopg2.extensions.cursor):
                     conn.waiting_for_slot = False
 
     def execute(self, query: Any, vars: Any = None) -> None:
+        conn = self.connection
+        merge = self.name is None and not getattr(conn, "pooled", True)  # (not a DECLARE)
+        if merge and isinstance(conn, SafeConnection) and self._starts_transaction():
+            # The settings travel with the transaction's first statement: one round trip
+            # fewer per transaction (issue 27). (Behind a pooler they go first, alone: the
+            # wait for a pool slot is then theirs, and Esc says nothing ran; a named cursor's
+            # statement is psycopg2's DECLARE, which takes one statement.)
+            statement = self.mogrify(query, vars)
+            super().execute(conn.settings_sql.encode() + b"; " + statement)
+            return
         self._begin()
         super().execute(query, vars)
 

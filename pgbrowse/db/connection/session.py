@@ -10,6 +10,7 @@ behave alike after ``pg_terminate_backend`` or a restart.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
@@ -100,6 +101,7 @@ class Session:
         self._connecting = False  # in factory.connect (nothing of the view's has run)
         self._rested = False  # closed on purpose when idle: the next connect is no reconnect
         self._left: SafeConnection | None = None  # the connection closed then
+        self._pending: dict[str, sql.Composable] = {}  # DECLAREs sent with their first read
 
     # -- the connection ----------------------------------------------------------------
     @property
@@ -210,6 +212,7 @@ class Session:
     def reset(self) -> None:
         """After an error: end the failed transaction (its cursors go with it); a broken
         connection is dropped, and the next statement opens a new one."""
+        self._pending.clear()
         conn = self._conn
         if conn is None or conn.closed:
             self._conn = None
@@ -225,6 +228,7 @@ class Session:
         if not self.holds_transaction:
             return False
         assert self._conn is not None
+        self._pending.clear()
         started = self.clock()
         try:
             self._conn.rollback()
@@ -236,6 +240,7 @@ class Session:
 
     def close(self) -> None:
         """End the transaction and close the connection."""
+        self._pending.clear()
         conn, self._conn = self._conn, None
         if conn is not None and not conn.closed:
             started = self.clock()
@@ -349,17 +354,28 @@ class Session:
         return row[0]
 
     def declare(self, query: sql.Composable) -> tuple[str, psycopg2.extensions.cursor]:
-        """A named ``SCROLL`` cursor over ``query``, in the transaction."""
+        """A named ``SCROLL`` cursor over ``query``, in the transaction. Its DECLARE is sent
+        with the cursor's first FETCH or MOVE, in one round trip (issue 27): an error in it
+        is raised there, in the same operation."""
         name = f"pgbrowse_{next(_cursor_ids)}"
-        cursor = self.conn.cursor(name=name, scrollable=True, withhold=False)
-        started = self.clock()
-        cursor.execute(query)
-        self.record((cursor.query or b"").decode(errors="replace"), 0, started)
-        return name, cursor
+        self._pending[name] = sql.SQL("DECLARE {} SCROLL CURSOR WITHOUT HOLD FOR {}").format(
+            sql.Identifier(name), query
+        )
+        return name, self.conn.cursor()
+
+    def _with_declare(self, name: str, statement: sql.Composable) -> sql.Composable:
+        """``statement`` on cursor ``name``, after its DECLARE if that is not sent yet."""
+        pending = self._pending.pop(name, None)
+        if pending is None:
+            return statement
+        self.record(pending.as_string(self.conn), 0, self.clock())
+        return sql.SQL("{}; {}").format(pending, statement)
 
     def fetch(self, name: str, cursor: psycopg2.extensions.cursor, count: int) -> list[Any]:
         started = self.clock()
-        rows: list[Any] = cursor.fetchmany(count)
+        fetch = sql.SQL("FETCH FORWARD {} FROM {}").format(sql.Literal(count), sql.Identifier(name))
+        cursor.execute(self._with_declare(name, fetch))
+        rows: list[Any] = cursor.fetchall()
         self.record(f'FETCH FORWARD {count} FROM "{name}"', len(rows), started)
         self.fetches += 1
         self.rows_fetched += len(rows)
@@ -372,10 +388,13 @@ class Session:
         else:
             direction = sql.SQL(f"FORWARD {delta}" if delta >= 0 else f"BACKWARD {-delta}")
         query = sql.SQL("MOVE {} FROM {}").format(direction, sql.Identifier(name))
-        with self.cursor(query) as cur:
+        with self.cursor(self._with_declare(name, query)) as cur:
             return int((cur.statusmessage or "MOVE 0").split()[-1])
 
     def close_cursor(self, name: str, cursor: psycopg2.extensions.cursor) -> None:
         started = self.clock()
+        if self._pending.pop(name, None) is None and self.holds_transaction:
+            with contextlib.suppress(psycopg2.Error):  # (as psycopg2's own close did)
+                cursor.execute(sql.SQL("CLOSE {}").format(sql.Identifier(name)))
+            self.record(f'CLOSE "{name}"', 0, started)
         cursor.close()
-        self.record(f'CLOSE "{name}"', 0, started)
