@@ -81,7 +81,10 @@ class SafeCursor(psycopg2.extensions.cursor):
 
     def execute(self, query: Any, vars: Any = None) -> None:
         conn = self.connection
+        # (PostgreSQL 13+ times each statement of a message alone, with the settings just
+        # made: before, the message's first statement ran under the session's own timeout)
         merge = self.name is None and not getattr(conn, "pooled", True)  # (not a DECLARE)
+        merge = merge and conn.server_version >= 130000
         if merge and isinstance(conn, SafeConnection) and self._starts_transaction():
             # The settings travel with the transaction's first statement: one round trip
             # fewer per transaction (issue 27). (Behind a pooler they go first, alone: the
