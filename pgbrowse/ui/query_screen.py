@@ -223,9 +223,10 @@ class QueryScreen(Screen[None]):
         if not told or conn.closed:
             return None
         sent = sql.SQL("SELECT * FROM {} LIMIT 0").format(relation.source()).as_string(conn)
-        start = sent.find(checked.sql)
-        at = int(told) - 1 - start
-        if start < 0 or not 0 <= at < len(checked.sql):
+        found = sent.find(checked.sql)
+        # (the settings sent before it in the same message count in the server's position)
+        at = int(told) - 1 - found - getattr(conn, "prefix_chars", 0)
+        if found < 0 or not 0 <= at < len(checked.sql):
             return None
         return map_position(checked.sql, checked.text, at)
 

@@ -91,8 +91,11 @@ class SafeCursor(psycopg2.extensions.cursor):
             # wait for a pool slot is then theirs, and Esc says nothing ran; a named cursor's
             # statement is psycopg2's DECLARE, which takes one statement.)
             statement = self.mogrify(query, vars)
-            super().execute(conn.settings_sql.encode() + b"; " + statement)
+            conn.prefix_chars = len(conn.settings_sql) + 2  # (a server error's position
+            super().execute(conn.settings_sql.encode() + b"; " + statement)  # counts them)
             return
+        if isinstance(conn, SafeConnection):
+            conn.prefix_chars = 0
         self._begin()
         super().execute(query, vars)
 
@@ -111,6 +114,7 @@ class SafeConnection(psycopg2.extensions.connection):
     conflicts = 0  # on a standby: its database's recovery conflicts so far, when connected
     powers = ""  # what the role can do beyond reading, as the title line says it ("" none)
     waiting_for_slot = False  # a transaction's first statement waits on a pooler's slot
+    prefix_chars = 0  # characters of settings sent before the last statement, in its message
 
     @property
     def described(self) -> str:

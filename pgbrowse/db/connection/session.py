@@ -388,8 +388,11 @@ class Session:
         else:
             direction = sql.SQL(f"FORWARD {delta}" if delta >= 0 else f"BACKWARD {-delta}")
         query = sql.SQL("MOVE {} FROM {}").format(direction, sql.Identifier(name))
-        with self.cursor(self._with_declare(name, query)) as cur:
-            return int((cur.statusmessage or "MOVE 0").split()[-1])
+        started = self.clock()
+        with self.cursor(self._with_declare(name, query), record=False) as cur:
+            moved = int((cur.statusmessage or "MOVE 0").split()[-1])
+        self.record(query.as_string(self.conn), 0, started)
+        return moved
 
     def close_cursor(self, name: str, cursor: psycopg2.extensions.cursor) -> None:
         started = self.clock()
