@@ -147,18 +147,25 @@ class SafeConnection(psycopg2.extensions.connection):
         that other clients then get, so it is set for each transaction instead (``SET
         LOCAL``). A name the user gave (PGAPPNAME, a service's) is left as it is.
         """
+        named = bool(self.info.parameter_status("application_name"))
+        # Named in the same round trip as the questions (issue 27): only where the server's
+        # pid is the one libpq was told, that is, directly connected.
+        name_it = (
+            "SELECT CASE WHEN pg_backend_pid() = %s"
+            f" THEN set_config('application_name', '{APPLICATION_NAME}', false) END; "
+        )
         self.autocommit = True
         try:
             with psycopg2.extensions.cursor(self) as cur:
-                cur.execute(LEARN_SQL, (settings.role,))
+                if named:
+                    cur.execute(LEARN_SQL, (settings.role,))
+                else:
+                    cur.execute(name_it + LEARN_SQL, (self.get_backend_pid(), settings.role))
                 pid, standby, conflicts, user, *role = cur.fetchone() or (0, False, 0, "")
                 self.powers = powers(settings.role, user, *role)
                 self.pooled = pid != self.get_backend_pid()
                 self.standby = bool(standby)
                 self.conflicts = int(conflicts or 0)
-                named = bool(self.info.parameter_status("application_name"))
-                if not named and not self.pooled:
-                    cur.execute(f"SET application_name = '{APPLICATION_NAME}'")
         finally:
             self.autocommit = False
         name = "" if named or not self.pooled else APPLICATION_NAME
