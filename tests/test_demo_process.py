@@ -15,25 +15,34 @@ import pytest
 from tests.helpers import marked_server_dirs
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
-def test_demo_leaves_no_server_behind(sig: signal.Signals) -> None:
-    mark = uuid.uuid4().hex  # its server inherits it: other tests' servers are not ours
+def spawn_demo(mark: str, rows: int, **env: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``pgbrowse --demo`` on a new pty, its server marked ``mark`` (it inherits the
+    environment); returns the process and the pty's leader."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pgbrowse", "--demo", "--demo-rows", "1000"],
+        [sys.executable, "-m", "pgbrowse", "--demo", "--demo-rows", str(rows)],
         stdin=follower,
         stdout=follower,
         stderr=follower,
-        env={
-            **os.environ,
-            "TERM": "xterm-256color",
-            "COLUMNS": "100",
-            "LINES": "30",
-            "PGBROWSE_TEST_MARK": mark,
-        },
+        env={**os.environ, "TERM": "xterm-256color", "PGBROWSE_TEST_MARK": mark, **env},
         start_new_session=True,
     )
     os.close(follower)
+    return proc, leader
+
+
+def wait_gone(mark: str, ours: set[str]) -> None:
+    """Until the demo's server (marked ``mark``) and its files are gone: 10 s at most."""
+    deadline = time.monotonic() + 10
+    while marked_server_dirs(mark) & ours or any(os.path.exists(d) for d in ours):
+        assert time.monotonic() < deadline, (marked_server_dirs(mark), ours)
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_demo_leaves_no_server_behind(sig: signal.Signals) -> None:
+    mark = uuid.uuid4().hex  # its server inherits it: other tests' servers are not ours
+    proc, leader = spawn_demo(mark, 1000, COLUMNS="100", LINES="30")
     output = b""
     try:
         deadline = time.monotonic() + 60
@@ -57,10 +66,7 @@ def test_demo_leaves_no_server_behind(sig: signal.Signals) -> None:
         assert proc.returncode == 128 + sig
         # Killed at once, gone within seconds: a loaded machine gives the killed server and
         # the detached removal of its files their CPU a little later.
-        deadline = time.monotonic() + 10
-        while marked_server_dirs(mark) & ours or any(os.path.exists(d) for d in ours):
-            assert time.monotonic() < deadline, (marked_server_dirs(mark), ours)
-            time.sleep(0.1)
+        wait_gone(mark, ours)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -74,16 +80,7 @@ def test_demo_says_its_progress_and_quits_at_once() -> None:
     from tests.helpers import TerminalOutput, exits_within
 
     mark = uuid.uuid4().hex
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pgbrowse", "--demo", "--demo-rows", "250000"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env={**os.environ, "TERM": "xterm-256color", "PGBROWSE_TEST_MARK": mark},
-        start_new_session=True,
-    )
-    os.close(follower)
+    proc, leader = spawn_demo(mark, 250_000)
     try:
         screen = TerminalOutput(leader)
         screen.wait_for(b"relations", timeout=90)
@@ -94,10 +91,7 @@ def test_demo_says_its_progress_and_quits_at_once() -> None:
         quit_at = time.monotonic()
         os.write(leader, b"\x11")  # Ctrl+Q
         assert exits_within(proc, quit_at) < 5 and proc.returncode == 0
-        deadline = time.monotonic() + 10
-        while marked_server_dirs(mark) & ours or any(os.path.exists(d) for d in ours):
-            assert time.monotonic() < deadline, (marked_server_dirs(mark), ours)
-            time.sleep(0.1)
+        wait_gone(mark, ours)
     finally:
         if proc.poll() is None:
             proc.kill()

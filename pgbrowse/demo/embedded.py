@@ -19,6 +19,18 @@ from psycopg2 import sql
 from pgbrowse.db.connection.errors import PgBrowseError, first_line
 
 
+def _detached(args: list[str]) -> None:
+    """Run ``args`` in a session of its own, its output nowhere: it finishes on its own,
+    whatever becomes of this process."""
+    subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 class EmbeddedServer:
     """Starts a private PostgreSQL in a temporary directory; ``stop()`` removes it all."""
 
@@ -115,13 +127,7 @@ class EmbeddedServer:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
         with contextlib.suppress(OSError):
-            subprocess.Popen(
-                ["rm", "-rf", "--", str(self.pgdata)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            _detached(["rm", "-rf", "--", str(self.pgdata)])
 
     def stop_in_background(self) -> None:
         """Quit at once (the demo's Ctrl+Q): a detached process stops the server without a
@@ -143,13 +149,7 @@ class EmbeddedServer:
             "    shutil.rmtree(sys.argv[1], ignore_errors=True)\n"
         )
         try:
-            subprocess.Popen(
-                [sys.executable, "-c", script, str(self.pgdata), user],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            _detached([sys.executable, "-c", script, str(self.pgdata), user])
         except OSError:
             self._server = server
             self.stop()

@@ -41,7 +41,7 @@ from pgbrowse.db.paging.pager import (
     CursorPager,
 )
 from pgbrowse.history import QueryHistory
-from pgbrowse.kept import KeptViews, views_path
+from pgbrowse.kept import KeptView, KeptViews, views_path
 from pgbrowse.memory import MemoryProbe, read_memory
 from pgbrowse.ui.browser import Browser
 from pgbrowse.ui.help import HelpScreen, key_name, screen_keys
@@ -368,8 +368,9 @@ class PgBrowseApp(App[int]):
         """Open ``relation`` in a table view over a connection and cursor of its own (the
         pager ``opening`` opened for it, if given); ``new_buffer``: in a view of its own,
         beside the others (F2 lists them)."""
+        kept = self._kept_for(relation)
         if opening is not None and opening.pager is not None:
-            if self.kept.get(self.where, relation.qualified) is None or relation.query:
+            if kept is None:
                 self.push_screen(TableScreen(opening.pager, opening=opening))
                 return
             # (kept from an earlier run: its filter and order need a pager of their own; the
@@ -381,7 +382,7 @@ class PgBrowseApp(App[int]):
                 pager.close()
 
             threading.Thread(target=close_unused, name="pgbrowse-unused", daemon=True).start()
-        screen = self._table_screen(relation)
+        screen = self._table_screen(relation, kept)
         if not new_buffer:
             self.push_screen(screen)
             return
@@ -398,10 +399,14 @@ class PgBrowseApp(App[int]):
         self.switch_mode(mode)
         self._said_buffer()
 
-    def _table_screen(self, relation: Relation) -> TableScreen:
-        """The view of ``relation``, with what the user built on it last time (the filter,
-        the order, the columns, the place) when that was kept."""
-        kept = self.kept.get(self.where, relation.qualified) if relation.query is None else None
+    def _kept_for(self, relation: Relation) -> KeptView | None:
+        """What the user built on ``relation``'s view when they last left it (a query's
+        view is not kept)."""
+        return self.kept.get(self.where, relation.qualified) if relation.query is None else None
+
+    def _table_screen(self, relation: Relation, kept: KeptView | None) -> TableScreen:
+        """The view of ``relation``, with ``kept`` given back (the filter, the order, the
+        columns, the place) when there is one."""
         if kept is None:
             return TableScreen(self.pager_for(relation))
         try:

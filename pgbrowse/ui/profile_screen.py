@@ -97,9 +97,10 @@ def distribution_chart(column: Column, profile: Profile) -> PlotextPlot | None:
 
 
 def label_of(value: str) -> str:
-    """A value as a chart's label: terminal-safe (plotext's output is parsed as ANSI: an
-    escape in a value must not reach it), on one line, cut."""
-    text = shown(value).replace("\n", " ")
+    """A value as a chart's label: terminal-safe and on one line (``shown`` marks every
+    control, a newline too: plotext's output is parsed as ANSI, so an escape in a value must
+    not reach it), cut."""
+    text = shown(value)
     return text if len(text) <= LABEL else text[: LABEL - 1] + "…"
 
 

@@ -81,23 +81,23 @@ class SafeCursor(psycopg2.extensions.cursor):
 
     def execute(self, query: Any, vars: Any = None) -> None:
         conn = self.connection
-        # (PostgreSQL 13+ times each statement of a message alone, with the settings just
-        # made: before, the message's first statement ran under the session's own timeout)
-        merge = self.name is None and not getattr(conn, "pooled", True)  # (not a DECLARE)
-        merge = merge and conn.server_version >= 130000
-        if merge and isinstance(conn, SafeConnection) and self._starts_transaction():
-            # The settings travel with the transaction's first statement: one round trip
-            # fewer per transaction (issue 27). (Behind a pooler they go first, alone: the
-            # wait for a pool slot is then theirs, and Esc says nothing ran; a named cursor's
-            # statement is psycopg2's DECLARE, which takes one statement.)
-            statement = self.mogrify(query, vars)
-            conn.prefix_chars = len(conn.settings_sql) + 2  # (a server error's position
-            super().execute(conn.settings_sql.encode() + b"; " + statement)  # counts them)
+        if not isinstance(conn, SafeConnection):
+            super().execute(query, vars)
             return
-        if isinstance(conn, SafeConnection):
-            conn.prefix_chars = 0
-        self._begin()
-        super().execute(query, vars)
+        conn.prefix_chars = 0
+        # The settings travel with the transaction's first statement: one round trip fewer
+        # per transaction (issue 27). Not behind a pooler (they go first, alone: the wait
+        # for a pool slot is then theirs, and Esc says nothing ran), not for a named cursor
+        # (psycopg2's DECLARE takes one statement), and only on PostgreSQL 13+ (before, a
+        # message's first statement ran under the timeout armed before the settings).
+        merges = self.name is None and not conn.pooled and conn.server_version >= 130000
+        if not (merges and self._starts_transaction()):
+            self._begin()
+            super().execute(query, vars)
+            return
+        statement = self.mogrify(query, vars)
+        conn.prefix_chars = len(conn.settings_sql) + 2  # (a server error's position counts them)
+        super().execute(conn.settings_sql.encode() + b"; " + statement)
 
     def copy_expert(self, sql: Any, file: Any, size: int = 8192) -> None:
         self._begin()

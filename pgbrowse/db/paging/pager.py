@@ -102,7 +102,6 @@ class CursorPager:
         self.factory = factory
         self.clock = clock
         self.truncate = truncate
-        self.page_size = page_size
         self.owner: int | None = None
         self.releases = 0  # idle releases
         self.server_side: ServerSide | None = None
@@ -123,6 +122,10 @@ class CursorPager:
     @property
     def columns(self) -> list[Column]:
         return self.reader.columns
+
+    @property
+    def page_size(self) -> int:
+        return self.reader.page_size
 
     @property
     def row_count(self) -> int:

@@ -195,11 +195,12 @@ class Reader:
     def read_page(self, page: int) -> list[Row] | None:
         """Read ``page`` from the nearest anchor and keep it in the cache (this snapshot's);
         None when positions moved instead (the caller asks again)."""
+        snapshot = self.cache.snapshot  # (the one these rows are read in)
         lo = page * self.page_size
         anchor = self.anchor_for(lo)
         rows = self.read(anchor, lo, lo + self.page_size)
         if rows is not None:
-            self.cache.put(anchor.frame, page, rows, self.cache.snapshot)
+            self.cache.put(anchor.frame, page, rows, snapshot)
             self.last_page = page
         return rows
 
