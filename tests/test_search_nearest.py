@@ -6,7 +6,8 @@ descending, an inheritance parent, a partitioned table), from many start rows, b
 cursor reads it, whose text holds the needle. (The search query ordered by an output column
 named ``ctid``, in text order, while row_number() counted in tid order: tenk1 sorted by
 ``four``, ``/960`` from row 251 landed on row 754, the next match being row 252.) Also:
-search over columns of different collations (lower() had none to use).
+search over columns of different collations (lower() had none to use), and a needle
+holding ILIKE's own characters (``%``, ``_``, ``\\``) taken literally.
 """
 
 from __future__ import annotations
@@ -82,12 +83,17 @@ VIEWS = [  # (relation, sort column or None, descending, needle)
 ]
 
 
+@pytest.mark.parametrize("near", [None, 3], ids=["walk", "scan"])
 @pytest.mark.parametrize(("name", "column", "descending", "needle"), VIEWS)
 def test_search_lands_on_the_nearest_match(
-    search_dsn: str, name: str, column: str | None, descending: bool, needle: str
+    search_dsn: str, name: str, column: str | None, descending: bool, needle: str, near: int | None
 ) -> None:
+    """``near``: the rows walked in the order before the search scans for the first match
+    and counts the rows up to it (3: most matches are found by the scan)."""
     factory = ConnectionFactory(search_dsn)
     pager = CursorPager(factory, relation(factory, name), page_size=100)
+    if near is not None:
+        pager.finder.near_rows = near
     try:
         if column is not None:
             pager.set_order(column, descending)
@@ -122,5 +128,7 @@ def test_search_over_columns_of_two_collations(search_dsn: str) -> None:
     try:
         first = pager.load(0)[0]
         assert pager.search(0, first, "BETA 17") == 16
+        for needle in ("%", "_", "\\", "a%1", "Beta_1"):  # (no row holds them)
+            assert pager.search(0, first, needle) is None, needle
     finally:
         pager.close()

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from psycopg2 import sql
+
 from pgbrowse.db.catalog.references import Landing
 from pgbrowse.db.connection.errors import Refused
 from pgbrowse.db.guard.parse import check_expression
@@ -22,6 +24,7 @@ from pgbrowse.db.paging.reader import SMALL_TABLE_ROWS, WALK_PAGES, Anchor, Plac
 from pgbrowse.db.paging.strategy import Ctid, Keyset
 from pgbrowse.db.paging.view import CELL_LIMIT, View
 
+NEAR_ROWS = 20_000  # rows a search walks in the order before it scans for the first match
 RECORD_LIMIT = 100_000  # characters of each value in the record view (Enter: up to CELL_LIMIT)
 
 T = TypeVar("T")
@@ -63,6 +66,7 @@ class Finder:
         self._run = run
         self._load = load
         self._tell = tell
+        self.near_rows = NEAR_ROWS
 
     @property
     def view(self) -> View:
@@ -71,10 +75,12 @@ class Finder:
     # -- finding rows again ------------------------------------------------------------
     def search(self, position: int, row: Row, text: str, backward: bool = False) -> int | None:
         """The position of the next row after ``row`` (before it when ``backward``) whose
-        visible text contains ``text``, case-insensitive, or None. One statement: it scans
-        from the row's place in the view's order with a row_number() beside it and stops at
-        the first match; the view then reads from the match's keys, exactly that many rows
-        away, so only its page is fetched."""
+        visible text contains ``text``, case-insensitive, or None. It walks the next
+        ``near_rows`` rows in the view's order with a row_number() beside them (a near match
+        costs only the rows up to it); past them, the matches are found as the table is
+        read and the first in the order kept, and the rows up to it counted (two statements
+        that cost about one scan, where numbering every row in the order's index cost two).
+        The view then reads from the match's keys, so only its page is fetched."""
         view = self.view
         if not view.columns:
             raise Refused("Nothing to search", "this relation has no columns")
@@ -85,23 +91,45 @@ class Finder:
             )
         if not view.total_order:
             return self._search_by_position(position, text, backward)
+        session = self.reader.session
 
         def find() -> int | None:
-            if view.strategy.by_ctid:
+            if view.strategy.by_ctid:  # (physical order: a scan that stops at the first match)
                 (tid,) = view.hidden_values(row, ("ctid",))
                 bound = view.ctid_bound(str(tid), "<" if backward else ">=")
+                found = session.one(view.search_query(bound, text, backward, 0 if backward else 1))
+                if found is None:
+                    return None
+                distance, *found_keys = found[:-1]
+                place = view.place_of(found_keys)
             else:
                 keys = view.hidden_values(row, view.strategy.keys)
                 bound = view.bound(keys, "<" if backward else ">=")
-            query = view.search_query(bound, text, backward, 0 if backward else 1)
-            found = self.reader.session.one(query)
-            if found is None:
-                return None
-            distance, *found_keys = found[:-1]
+                skip = 0 if backward else 1
+                found = session.one(
+                    view.search_query(bound, text, backward, skip, self.near_rows + skip)
+                )
+                if found is not None:
+                    distance, *found_keys = found[:-1]
+                    place = view.place_of(found_keys)
+                else:
+                    after = (
+                        bound if backward else sql.SQL("{} AND {}").format(bound, view.not_at(keys))
+                    )
+                    far = session.one(view.first_match_query(after, text, backward))
+                    if far is None:
+                        return None
+                    place = view.place_of(list(far))
+                    if backward:  # rows in (match, row): the count holds the match too
+                        between = view.bound(place, ">=")
+                        distance = int(session.scalar(view.between_query(bound, between)))
+                    else:  # rows in [row, match): the match is the next one
+                        between = view.bound(place, "<")
+                        distance = int(session.scalar(view.between_query(bound, between))) + 1
             target = position - int(distance) if backward else position + int(distance) - 1
             if target < 0:
                 return None
-            self.reader.jump(target, view.place_of(found_keys))
+            self.reader.jump(target, place)
             return target
 
         return self._run(f"searching {view.relation.qualified}", find)

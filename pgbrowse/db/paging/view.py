@@ -12,6 +12,7 @@ its hidden columns (``hidden``): the order's keys, then the identity.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -309,6 +310,14 @@ class View:
             return sql.SQL("({} OR {} IS NULL)").format(plain, col)
         return plain
 
+    def not_at(self, values: tuple[str | None, ...]) -> sql.Composable:
+        """Every row but the one at the place named by ``values`` of the order's keys."""
+        keys = self.strategy.keys[: len(values)]
+        return sql.SQL("NOT (({}) IS NOT DISTINCT FROM ({}))").format(
+            sql.SQL(", ").join(map(sql.Identifier, keys)),
+            sql.SQL(", ").join(self.literal(n, v) for n, v in zip(keys, values, strict=True)),
+        )
+
     def landing_query(self, columns: tuple[str, ...], values: tuple[str, ...]) -> sql.Composed:
         """The hidden values (the order's keys, the identity) of the row whose ``columns``
         hold ``values``: a foreign key's referenced row, found by its unique index (LIMIT 2:
@@ -396,28 +405,64 @@ class View:
         return _spaced(parts)
 
     def search_query(
-        self, bound: sql.Composable | None, needle: str, backward: bool, skip: int
+        self,
+        bound: sql.Composable | None,
+        needle: str,
+        backward: bool,
+        skip: int,
+        near: int | None = None,
     ) -> sql.Composed:
         """The first row from ``bound`` (in the order, or its reverse) whose text holds
         ``needle``: its distance in rows and its hidden values. The rows before it never
-        leave the server."""
+        leave the server. ``near``: look at that many rows at most (the walk in the order
+        stops there: a near match costs only the rows up to it)."""
         if self.strategy.by_ctid:  # physical order: forward is a TID range scan
             order: sql.Composable = sql.SQL(" ORDER BY ctid DESC") if backward else sql.SQL("")
         else:
             order = self.order_by(reverse=backward)
         inner = sql.SQL(
             "SELECT row_number() OVER ({o}) AS pgbrowse_n, {keys},"
-            " {hit} AS pgbrowse_hit FROM {rel}{where}{o}"
+            " {hit} AS pgbrowse_hit FROM {rel}{where}{o}{cut}"
         ).format(
             o=order,
             keys=self._hidden_keys(),
             hit=self._hit(needle),
             rel=self.relation.source(),
             where=self.where(bound),
+            cut=sql.SQL("") if near is None else sql.SQL(" LIMIT {}").format(sql.Literal(near)),
         )
         return sql.SQL(
             "SELECT * FROM ({}) s WHERE pgbrowse_hit AND pgbrowse_n > {} LIMIT 1"
         ).format(inner, sql.Literal(skip))
+
+    def first_match_query(self, bound: sql.Composable, needle: str, backward: bool) -> sql.Composed:
+        """The keys (as text, ``hidden``'s names apart) of the first row from ``bound``, in
+        the order or its reverse, whose text holds ``needle``: the rows are matched as the
+        table is read (a sequential scan where the bound leaves most of it), and only the
+        matches are sorted, a top-1 that keeps one row. Walking the order's index and
+        numbering every row instead cost x2 a scan of the table for a text no row holds."""
+        rel = sql.Identifier(*self.relation.qualifier())
+        inner = sql.SQL("SELECT {} FROM {}{} OFFSET 0").format(
+            sql.SQL(", ").join(
+                sql.SQL("{}.{} AS {}").format(rel, sql.Identifier(k), sql.Identifier(k))
+                for k in self.hidden
+            ),
+            self.relation.source(),
+            self.where(bound, self._hit(needle)),
+        )
+        return sql.SQL("SELECT {} FROM ({}) AS s{} LIMIT 1").format(
+            sql.SQL(", ").join(
+                sql.SQL("s.{}::text").format(sql.Identifier(k)) for k in self.hidden
+            ),
+            inner,
+            self.order_by(reverse=backward, within="s"),
+        )
+
+    def between_query(self, start: sql.Composable, end: sql.Composable) -> sql.Composed:
+        """How many rows of the view are within both bounds."""
+        return sql.SQL("SELECT count(*) FROM {}{}").format(
+            self.relation.source(), self.where(start, end)
+        )
 
     def _hidden_keys(self) -> sql.Composable:
         """The hidden columns as text, named apart (``pgbrowse_key_0``…): an output column
@@ -430,11 +475,13 @@ class View:
         )
 
     def _hit(self, needle: str) -> sql.Composable:
-        """Whether a row's text holds ``needle``, case-insensitive. The text is taken in the
-        database's default collation: columns of different collations (C and an ICU one)
-        left lower() none to use."""
-        return sql.SQL('strpos(lower(({}) COLLATE "default"), lower({})) > 0').format(
-            self.haystack(), sql.Literal(needle)
+        """Whether a row's text holds ``needle``, case-insensitive (``ILIKE``, the needle's
+        ``%``, ``_`` and ``\\`` taken literally: x1.3 faster than ``strpos(lower(...))`` on
+        1M rows). The text is taken in the database's default collation: columns of
+        different collations (C and an ICU one) left the match none to use."""
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%"
+        return sql.SQL('({}) COLLATE "default" ILIKE {}').format(
+            self.haystack(), sql.Literal(pattern)
         )
 
     def search_by_position_query(self, needle: str, position: int, backward: bool) -> sql.Composed:
