@@ -50,6 +50,9 @@ def catalog_dsn(admin_dsn: str) -> Iterator[str]:
         'CREATE TABLE tree."tab\tname" (id int)',
         'CREATE SCHEMA "dot.ted"',  # (where schema.name splits is not where the dot is)
         'CREATE TABLE "dot.ted"."a.b" (id int)',
+        'CREATE TABLE tree."back\\slash" (id int)',
+        "COMMENT ON TABLE tree.animal IS 'Animals [b]and\tpets'",
+        "CREATE VIEW tree.pets_view AS SELECT * FROM tree.animal",
         # A large catalog, made on the server.
         "CREATE SCHEMA many",
         f"DO $$ BEGIN FOR i IN 1..{GENERATED} LOOP"
@@ -98,6 +101,39 @@ def test_partitions_are_one_line_with_their_trees_totals(index) -> None:
     assert p.size == sum(leaf.size for leaf in leaves) > 0  # (the parent itself has no pages)
     animal = index.entry(line_of(index, "animal"))
     assert animal.children == 2 and animal.rows == 100
+
+
+def test_the_servers_chunks_are_the_lines_read_one_by_one(index, catalog_dsn: str) -> None:
+    """The index the server built in chunks (ALL_SQL) holds what the first screen's query
+    gives, line by line: names a line's text cannot hold, comments, kinds, figures."""
+    conn = psycopg2.connect(catalog_dsn)
+    try:
+        first = read_first(conn, 100_000)  # (every top-level relation, read row by row)
+    finally:
+        conn.close()
+    assert first.count > 20
+    by_name = {
+        (index.entry(i).schema, index.entry(i).name): index.entry(i) for i in range(index.count)
+    }
+    for i in range(first.count):
+        one = first.entry(i)
+        chunked = by_name[(one.schema, one.name)]
+        assert (chunked.kind, chunked.readable, chunked.comment) == (
+            one.kind,
+            one.readable,
+            one.comment,
+        )
+        if not chunked.children:  # (a parent's figures are its tree's)
+            assert (chunked.rows, chunked.size) == (one.rows, one.size), one.name
+    for odd in (("tree", "tab\tname"), ("tree", "back\\slash"), ("dot.ted", "a.b")):
+        assert odd in by_name
+    assert by_name[("tree", "animal")].comment == "Animals [b]and\tpets"
+    assert (
+        by_name[("tree", "pets_view")].kind == "v" and by_name[("tree", "pets_view")].rows is None
+    )
+    lines = index.text.splitlines()
+    assert len(lines) == index.count  # (one line each: a tab or newline never splits one)
+    assert all(line.startswith(f"{i:07d}\t") for i, line in enumerate(lines))
 
 
 def test_a_tree_expands_level_by_level(index) -> None:

@@ -258,9 +258,10 @@ def read_first(conn: psycopg2.extensions.connection, limit: int) -> CatalogIndex
     return index
 
 
-def read_all(conn: psycopg2.extensions.connection, batch: int = 500) -> CatalogIndex:
+def read_all(conn: psycopg2.extensions.connection, batch: int = 5_000) -> CatalogIndex:
     """Every relation, through a named cursor, ``batch`` rows at a time (client memory
-    stays at the compact arrays plus one batch)."""
+    stays at the compact arrays plus one batch, about 2 MB). Each batch is a round trip:
+    100,000 relations in batches of 500 were 200 of them, 10 s over a 50 ms link."""
     index = CatalogIndex()
     with conn.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '64MB'")  # (the catalog's sorts stay in memory)
