@@ -20,6 +20,7 @@ figures: 200x50, PageDown on a 5-column table, 13.5 KB a key before (bench_ssh.p
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -113,6 +114,16 @@ class Style:
 DEFAULT = Style()
 
 
+@functools.lru_cache(maxsize=4096)
+def _after(style: Style, params: str) -> Style | None:
+    return style.after(params)  # (a frame repeats a few styles many times: parsed once)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reach(style: Style, before: Style | None) -> str:
+    return style.from_(before)
+
+
 def compact(data: str) -> str:
     """``data`` (a frame Textual wrote) as fewer bytes that draw the same cells."""
     out: list[str] = []
@@ -125,7 +136,7 @@ def compact(data: str) -> str:
         if sgr is not None:
             params = sgr.group(1)
             base = DEFAULT if params in ("", "0") or params.startswith("0;") else want
-            want = base.after(params) if base is not None else None
+            want = _after(base, params) if base is not None else None
             if want is None:  # (a style this does not model: as it is)
                 out.append(token)
                 term = None
@@ -145,7 +156,7 @@ def compact(data: str) -> str:
             out.append(token)
             continue
         if want is not None and want != term:
-            out.append(want.from_(term))
+            out.append(_reach(want, term))
             term = want
         if cursor is not None and _PRINTABLE.fullmatch(token):
             cursor = (cursor[0], cursor[1] + len(token))
