@@ -276,3 +276,50 @@ def _has_user(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+CITUS_BIN = "/usr/lib/postgresql/15/bin"  # (Debian's PostgreSQL 15, where build.sh installs it)
+
+
+def citus_available() -> str | None:
+    """Why the Citus tests cannot run here, or None."""
+    if not (Path(CITUS_BIN) / "postgres").exists():
+        return "Debian's PostgreSQL 15 is not installed (apt-get install postgresql)"
+    done = subprocess.run(
+        [str(Path(CITUS_BIN) / "pg_config"), "--pkglibdir"], capture_output=True, text=True
+    )
+    if done.returncode or not (Path(done.stdout.strip()) / "citus.so").exists():
+        return "Citus is not built into it (../shared/citus/build.sh, as root; .ci/run does)"
+    return None
+
+
+@contextmanager
+def citus(workers: int = 2) -> Iterator[str]:
+    """A Citus cluster on this machine: a coordinator and ``workers`` workers, each a
+    PostgreSQL 15 of its own on a Unix socket (``cluster``), the extension created and the
+    workers added. Yields the coordinator's DSN (its postgres database)."""
+    why = citus_available()
+    if why is not None:
+        raise Unavailable(why)
+    from contextlib import ExitStack
+
+    settings = {"shared_preload_libraries": "citus", "max_connections": "60"}
+    with ExitStack() as stack:
+        nodes = [stack.enter_context(cluster(CITUS_BIN, **settings)) for _ in range(workers + 1)]
+        for dsn in nodes:
+            conn = psycopg2.connect(dsn)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("CREATE EXTENSION citus")
+            conn.close()
+        coordinator = nodes[0]
+        conn = psycopg2.connect(coordinator)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            host = psycopg2.extensions.parse_dsn(coordinator)["host"]
+            cur.execute("SELECT citus_set_coordinator_host(%s, 5432)", (host,))
+            for worker in nodes[1:]:
+                host = psycopg2.extensions.parse_dsn(worker)["host"]
+                cur.execute("SELECT citus_add_node(%s, 5432)", (host,))
+        conn.close()
+        yield coordinator

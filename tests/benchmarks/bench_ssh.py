@@ -177,7 +177,7 @@ def import_times(command: list[str], top: int = 10) -> list[tuple[float, float, 
         if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
             continue
         own, cumulative, name = line[12:].split("|")
-        if not name.startswith("  "):  # (a nested import is indented further)
+        if not name.startswith("     "):  # (top-level and their imports: deeper is indented more)
             rows.append((int(cumulative) / 1000, int(own) / 1000, name.strip()))
             total += int(cumulative) / 1000
     rows.sort(reverse=True)
