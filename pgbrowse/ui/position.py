@@ -21,12 +21,14 @@ class Busy:
 
 
 def title_line(state: ViewState, database: str = "") -> str:
-    """What is shown, and from where: the relation, its filter, what the role can do beyond
-    reading ("superuser: typed SQL is checked by pgbrowse only"), how the view finds its
-    rows (its warning, such as "far jumps walk the rows"), the database and how the
-    connection goes. The most needed first: a narrow terminal cuts the end of the line."""
+    """What is shown, and from where: the relation, how Citus holds it, its filter, what
+    the role can do beyond reading ("superuser: typed SQL is checked by pgbrowse only"),
+    how the view finds its rows (its warning, such as "far jumps walk the rows"), the
+    database and how the connection goes. The most needed first: a narrow terminal cuts
+    the end of the line."""
     relation = state.relation
-    where = f"  · filter: {state.filter}" if state.filter else ""
+    where = f"  · {state.held}" if state.held else ""  # (Citus: how it is distributed)
+    where += f"  · filter: {state.filter}" if state.filter else ""
     where += f"  · {state.powers}" if state.powers else ""  # (where the user stands)
     why = f"  · {state.why}" if state.why else ""
     connection = f"  · {state.connection}" if state.connection else ""

@@ -179,6 +179,7 @@ def import_times(command: list[str], top: int = 10) -> list[tuple[float, float, 
         own, cumulative, name = line[12:].split("|")
         if not name.startswith("     "):  # (top-level and their imports: deeper is indented more)
             rows.append((int(cumulative) / 1000, int(own) / 1000, name.strip()))
+        if not name.startswith("  "):  # (the total: top-level imports only)
             total += int(cumulative) / 1000
     rows.sort(reverse=True)
     return [*rows[:top], (total, 0.0, "(all, to the first screen)")]

@@ -106,9 +106,11 @@ class Finder:
                 keys = view.hidden_values(row, view.strategy.keys)
                 bound = view.bound(keys, "<" if backward else ">=")
                 skip = 0 if backward else 1
-                found = session.one(
-                    view.search_query(bound, text, backward, skip, self.near_rows + skip)
-                )
+                found = None
+                if not self.reader.paged:  # (on Citus a window over the order is gathered)
+                    found = session.one(
+                        view.search_query(bound, text, backward, skip, self.near_rows + skip)
+                    )
                 if found is not None:
                     distance, *found_keys = found[:-1]
                     place = view.place_of(found_keys)
@@ -116,7 +118,10 @@ class Finder:
                     after = (
                         bound if backward else sql.SQL("{} AND {}").format(bound, view.not_at(keys))
                     )
-                    far = session.one(view.first_match_query(after, text, backward))
+                    if self.reader.paged:  # each shard its first match, the first kept
+                        far = session.one(view.first_match_in_order_query(after, text, backward))
+                    else:
+                        far = session.one(view.first_match_query(after, text, backward))
                     if far is None:
                         return None
                     place = view.place_of(list(far))

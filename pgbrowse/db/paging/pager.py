@@ -29,12 +29,13 @@ from typing import Any, TypeVar
 from psycopg2 import sql
 
 from pgbrowse import defaults
+from pgbrowse.db.catalog.citus import shards_estimate
 from pgbrowse.db.catalog.references import Landing, read_references
 from pgbrowse.db.catalog.relations import Column, Relation, describe_query, list_columns
 from pgbrowse.db.catalog.server_side import ServerSide, read_server_side
 from pgbrowse.db.catalog.structure import owner_code, runs_text
 from pgbrowse.db.connection.connect import ConnectionFactory
-from pgbrowse.db.connection.errors import UserCancelled
+from pgbrowse.db.connection.errors import Refused, UserCancelled
 from pgbrowse.db.connection.session import Session, Statement, StatementLog
 from pgbrowse.db.guard.allow import vet_on
 from pgbrowse.db.guard.parse import check_expression
@@ -314,12 +315,23 @@ class CursorPager:
                 reader.view = reader.view.with_(
                     relation=relation, columns=columns, references=references
                 )
-                reader.row_count = self._estimate()
                 started = self.clock()
                 plan = plan_seeking(session.conn, relation)
                 session.record(
                     f"-- seeking: {plan.strategy.method} ({plan.strategy.why})", 0, started
                 )
+                distribution = plan.distribution
+                if distribution is not None and distribution.spread and not plan.identity:
+                    raise Refused(
+                        "No key to page by",
+                        f"{relation.qualified} is {distribution.describe()} and has no primary"
+                        " key: a distributed table is read page by page by its key (a cursor"
+                        " would first gather every shard's rows on the coordinator), and ctid"
+                        " repeats across shards. Add a primary key, or browse a query with"
+                        " ORDER BY and LIMIT in the SQL editor (Ctrl+R).",
+                    )
+                reader.view = reader.view.with_(distribution=distribution)
+                reader.row_count = self._estimate()
                 self.reordering.natural, reader.row_security = plan, plan.row_security
                 reader.apply(plan)
                 if self._order is not None and not self.reordering.open_sorted(*self._order):
@@ -333,6 +345,8 @@ class CursorPager:
         reader.start()
 
     def _estimate(self) -> int:
+        if self.reader.paged:  # (the coordinator's EXPLAIN says 100,000 whatever the size)
+            return shards_estimate(self.session, self.relation.identifier(), self.view.where())
         from_catalog = self.view.partitions_estimate_query()
         if from_catalog is not None and self.session.server_version >= 120000:
             found = self.session.scalar(from_catalog)

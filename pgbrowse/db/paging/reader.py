@@ -31,6 +31,15 @@ SMALL_TABLE_ROWS = 10_000  # walking anywhere in fewer rows costs under a millis
 MAX_WINDOW_BLOCKS = 8192  # ctid: the widest span one probe for a non-empty block scans
 SAMPLE_BLOCKS = 256  # ctid seeks over unevenly spread rows: blocks sampled to find them
 TOP_PAGES = 3  # a sort of every row: its first pages come from one top-N query
+PAGES_WALK_KEYS = 2_000  # Pages: a walk up to this many rows reads their keys, past it OFFSET
+
+
+def _reach_from(reader: Cursor | Pages, i: int) -> int:
+    """The rows walked to row ``i`` of a reader: a cursor scrolls either way; pages go back
+    only by starting again from their anchor."""
+    if isinstance(reader, Pages) and i < reader.next:
+        return i
+    return min(i, abs(i - reader.next))
 
 
 class Place(enum.Enum):
@@ -52,6 +61,84 @@ class Cursor:
     cursor: psycopg2.extensions.cursor
     next: int = 0  # the index of the row the next FETCH returns (end + 1 once past the end)
     end: int | None = None  # the number of rows it has, once seen
+
+    def fetch(self, session: Session, count: int) -> list[Row]:
+        return session.fetch(self.name, self.cursor, count)
+
+    def move(self, session: Session, delta: int | None) -> int:
+        """``MOVE`` by ``delta`` rows (None: to the end); the rows passed."""
+        return session.move(self.name, delta)
+
+    def close(self, session: Session) -> None:
+        session.close_cursor(self.name, self.cursor)
+
+
+@dataclass
+class Pages:
+    """A cursor's stand-in where a cursor is eager (a distributed table on Citus: its first
+    FETCH gathers every shard's rows on the coordinator). Each FETCH is one bounded keyset
+    statement from the last row read (``View.page_query``), a MOVE reads the keys it passes
+    (a long one only the last key, by OFFSET), MOVE to the end counts. Nothing is held on
+    the server between them: no cursor, no portal."""
+
+    view: View
+    bound: sql.Composable | None  # the anchor's: at or after it (forward), before it (backward)
+    reverse: bool
+    next: int = 0
+    end: int | None = None
+    last: tuple[str | None, ...] | None = None  # the order's keys of the last row passed
+    done: bool = False  # passed the last row
+
+    def _after(self) -> sql.Composable | None:
+        if self.last is None:
+            return None
+        view = self.view
+        if self.reverse:
+            return view.bound(self.last, "<")
+        return sql.SQL("{} AND {}").format(view.bound(self.last, ">="), view.not_at(self.last))
+
+    def fetch(self, session: Session, count: int) -> list[Row]:
+        if self.done:
+            return []
+        view = self.view
+        rows = session.all(view.page_query(self.bound, self._after(), self.reverse, count))
+        if rows:
+            self.last = view.hidden_values(rows[-1], view.strategy.keys)
+        if len(rows) < count:
+            self.done = True
+        return rows
+
+    def move(self, session: Session, delta: int | None) -> int:
+        view = self.view
+        if delta is None:
+            if self.done:
+                return 0
+            self.done = True
+            return int(session.scalar(view.between_query(self.bound, self._after())))
+        if delta < 0:  # back: from the anchor again, to the row wanted
+            target, self.last, self.done = self.next + delta, None, False
+            return -(self.next - self._skip(session, max(target, 0)))
+        return self._skip(session, delta)
+
+    def _skip(self, session: Session, count: int) -> int:
+        if count == 0 or self.done:
+            return 0
+        view, after = self.view, self._after()
+        if count <= PAGES_WALK_KEYS:
+            keys = session.all(view.keys_query(self.bound, after, self.reverse, count))
+            if keys:
+                self.last = tuple(keys[-1])
+            self.done = len(keys) < count
+            return len(keys)
+        found = session.one(view.keys_query(self.bound, after, self.reverse, 1, count - 1))
+        if found is not None:
+            self.last = tuple(found)
+            return count
+        self.done = True
+        return int(session.scalar(view.between_query(self.bound, after)))
+
+    def close(self, session: Session) -> None:
+        """(Nothing to close on the server.)"""
 
 
 @dataclass
@@ -80,8 +167,8 @@ class Anchor:
     base: int
     frame: int
     key: Any = None
-    forward: Cursor | None = None
-    backward: Cursor | Blocks | None = None
+    forward: Cursor | Pages | None = None
+    backward: Cursor | Pages | Blocks | None = None
     top: list[Any] | None = None  # the first rows of a sort of every row (``_from_top``)
 
 
@@ -209,7 +296,7 @@ class Reader:
         anchor = self.anchor_for(0)
         f = self.forward(anchor)
         if f.end is None:
-            moved = self.session.move(f.name, None)
+            moved = f.move(self.session, None)
             f.end = f.next + moved
             f.next = f.end + 1
         self.learn_end(anchor, f.end)
@@ -248,11 +335,11 @@ class Reader:
             if anchor.place is Place.END:
                 return 0
             i = lo - anchor.base
-            return i if anchor.forward is None else min(i, abs(i - anchor.forward.next))
+            return i if anchor.forward is None else _reach_from(anchor.forward, i)
         j = anchor.base - min(hi, anchor.base)
         back = anchor.backward
-        if isinstance(back, Cursor):
-            return min(j, abs(j - back.next))
+        if isinstance(back, (Cursor, Pages)):
+            return _reach_from(back, j)
         if isinstance(back, Blocks):
             return max(0, anchor.base - lo - back.read)
         return j
@@ -318,8 +405,8 @@ class Reader:
 
     def close_cursors(self, anchor: Anchor) -> None:
         for reader in (anchor.forward, anchor.backward):
-            if isinstance(reader, Cursor):
-                self.session.close_cursor(reader.name, reader.cursor)
+            if isinstance(reader, (Cursor, Pages)):
+                reader.close(self.session)
         anchor.forward = anchor.backward = None
 
     # -- reading -----------------------------------------------------------------------
@@ -353,16 +440,16 @@ class Reader:
         if f is not None and f.end is not None and i >= f.end:
             return []
         if f is not None and i < abs(i - f.next):  # nearer the key: start again from it
-            self.session.close_cursor(f.name, f.cursor)
+            f.close(self.session)
             anchor.forward = None
         f = self.forward(anchor)
         if i != f.next:
-            moved = self.session.move(f.name, i - f.next)
+            moved = f.move(self.session, i - f.next)
             if i > f.next and moved < i - f.next:  # passed the end
                 f.end, f.next = f.next + moved, f.next + moved + 1
                 return [] if self.learn_end(anchor, f.end) else None
             f.next = i
-        rows = self.session.fetch(f.name, f.cursor, count)
+        rows = f.fetch(self.session, count)
         f.next = i + len(rows)
         if len(rows) < count:
             f.end, f.next = f.next, f.next + 1
@@ -370,7 +457,7 @@ class Reader:
                 return None
         elif not self.count_exact and anchor.base + f.next >= self.row_count:
             # At or past the estimated end with a full page: is there a next row at all?
-            if self.session.move(f.name, 1):
+            if f.move(self.session, 1):
                 f.next += 1
                 self.row_count = anchor.base + f.next - 1 + self.page_size
             else:
@@ -417,37 +504,52 @@ class Reader:
         anchor = self.anchor
         if anchor is None or anchor.place is not Place.START or anchor.forward is not None:
             return
+        if self.paged:  # (each page is its own top-N: nothing to sort ahead)
+            return
         top = anchor.top
         if top is None or len(top) < TOP_PAGES * self.page_size:
             return
         f = self.forward(anchor)
-        f.next = self.session.move(f.name, len(top))
+        f.next = f.move(self.session, len(top))
         if f.next < len(top):  # (not in one snapshot; never expected)
             f.end, f.next = f.next, f.next + 1
 
-    def forward(self, anchor: Anchor) -> Cursor:
+    @property
+    def paged(self) -> bool:
+        """Read in bounded pages, not through cursors: a distributed table (Citus)."""
+        distribution = self.view.distribution
+        return distribution is not None and distribution.spread
+
+    def forward(self, anchor: Anchor) -> Cursor | Pages:
         if anchor.forward is None:
-            query = self.view.query(self.bound(anchor, ">="))
-            anchor.forward = Cursor(*self.session.declare(query))
+            if self.paged:
+                anchor.forward = Pages(self.view, self.bound(anchor, ">="), reverse=False)
+            else:
+                query = self.view.query(self.bound(anchor, ">="))
+                anchor.forward = Cursor(*self.session.declare(query))
         return anchor.forward
 
     def _read_backward(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
         b = anchor.backward
         j, want = anchor.base - hi, hi - lo
-        if isinstance(b, Cursor) and j < abs(j - b.next):
-            self.session.close_cursor(b.name, b.cursor)
+        if isinstance(b, (Cursor, Pages)) and j < abs(j - b.next):
+            b.close(self.session)
             b = anchor.backward = None
-        if not isinstance(b, Cursor):
-            query = self.view.query(self.bound(anchor, "<"), reverse=True)
-            b = anchor.backward = Cursor(*self.session.declare(query))
+        if not isinstance(b, (Cursor, Pages)):
+            if self.paged:
+                b = Pages(self.view, self.bound(anchor, "<"), reverse=True)
+            else:
+                query = self.view.query(self.bound(anchor, "<"), reverse=True)
+                b = Cursor(*self.session.declare(query))
+            anchor.backward = b
         if j != b.next:
-            moved = self.session.move(b.name, j - b.next)
+            moved = b.move(self.session, j - b.next)
             if j > b.next and moved < j - b.next:
                 b.end = b.next + moved
                 self.rebase(anchor, b.end - anchor.base)
                 return None
             b.next = j
-        rows = self.session.fetch(b.name, b.cursor, want)
+        rows = b.fetch(self.session, want)
         b.next = j + len(rows)
         if len(rows) < want:
             b.end, b.next = b.next, b.next + 1

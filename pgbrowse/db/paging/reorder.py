@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg2
 
+from pgbrowse.db.catalog.citus import shards_estimate
 from pgbrowse.db.connection.errors import FilterError, first_line
 from pgbrowse.db.guard.allow import vet_on
 from pgbrowse.db.guard.parse import check_expression
@@ -96,8 +97,13 @@ class Reordering:
             # (its catalog locks, and a bad filter's failed statement, go with the savepoint)
             with session.catalog_reads():
                 vet_on(session, checked.calls, filter=True)
+                filtered = reader.view.with_(filter=checked)
                 try:
-                    plan = session.scalar(reader.view.with_(filter=checked).estimate_query())
+                    plan = session.scalar(filtered.estimate_query())
+                    if reader.paged:  # (the coordinator's plan says 100,000 rows whatever)
+                        where = filtered.where()
+                        rows = shards_estimate(session, reader.relation.identifier(), where)
+                        return rows, scans_everything(plan[0]["Plan"])
                 except psycopg2.Error as error:
                     if conn.closed:
                         raise

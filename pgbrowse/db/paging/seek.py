@@ -21,12 +21,19 @@ ctids repeat across the children, so its identity is ``(tableoid, ctid)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg2.extensions
 from psycopg2 import sql
 
+from pgbrowse.db.catalog.citus import (
+    CITUS_PRESENT_SQL,
+    DISTRIBUTION_SQL,
+    SHARD_HISTOGRAM_SQL,
+    Distribution,
+    distribution_from,
+)
 from pgbrowse.db.catalog.relations import Relation
 from pgbrowse.db.paging.strategy import Ctid, Keyset, Strategy, Walk
 
@@ -91,8 +98,8 @@ BLOCKS_SQL = (
 )
 
 
-IDENTITY_SQL = """
-SELECT c.relkind, c.relhassubclass OR c.relkind = 'p', c.relrowsecurity
+IDENTITY_SQL = f"""
+SELECT c.relkind, c.relhassubclass OR c.relkind = 'p', c.relrowsecurity, {CITUS_PRESENT_SQL}
 FROM pg_catalog.pg_class c WHERE c.oid = %s::regclass
 """
 
@@ -106,6 +113,7 @@ class Plan:
     identity: tuple[str, ...]
     first_key_nullable: bool = False
     row_security: bool = False  # rows may be hidden unevenly: ctid seeks sample first
+    distribution: Distribution | None = None  # how Citus holds the relation
 
 
 def identity_of(conn: psycopg2.extensions.connection, relation: Relation) -> tuple[str, ...]:
@@ -133,7 +141,8 @@ def identity_of(conn: psycopg2.extensions.connection, relation: Relation) -> tup
 
 
 def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> Plan:
-    """The natural order of ``relation`` and how to seek in it (catalog look-ups only)."""
+    """The natural order of ``relation`` and how to seek in it (catalog look-ups only); on
+    Citus, how it is distributed (a distributed table is read in keyset pages)."""
     identity = identity_of(conn, relation)
     if relation.query is not None:
         return Plan(Walk(why="a query: far jumps walk its rows on the server"), identity)
@@ -141,48 +150,103 @@ def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> Pl
     with conn.cursor() as cur:
         cur.execute(IDENTITY_SQL, (name,))
         row = cur.fetchone()
-        children, security = (bool(row[1]), bool(row[2])) if row else (False, False)
-        if relation.kind in "rpm" and identity and identity[-1] != "ctid":  # a primary key
-            keyset = _keyset(cur, identity, relation.schema, relation.name)
-            if keyset is not None:
-                return Plan(keyset, identity)
+        distribution = None
+        if row and row[3] and relation.kind in "rp":
+            cur.execute(DISTRIBUTION_SQL, (name,))
+            distribution = distribution_from(cur.fetchone())
+        if distribution is not None and distribution.spread:
+            return _distributed(cur, relation, identity, distribution)
+        plan = _natural(conn, cur, relation, identity, row)
+    return replace(plan, distribution=distribution)
+
+
+def _distributed(
+    cur: psycopg2.extensions.cursor,
+    relation: Relation,
+    identity: tuple[str, ...],
+    distribution: Distribution,
+) -> Plan:
+    """A distributed table: ordered by its primary key (which Citus makes hold the
+    distribution column), each page a keyset query. Without one there is no identity:
+    ctid and tableoid repeat across shards, and pgbrowse does not guess."""
+    if not identity or identity[-1] == "ctid":
+        return Plan(Walk(why="no primary key"), (), distribution=distribution)
+    keyset = _keyset(cur, identity, relation.schema, relation.name)
+    if keyset is None:
+        keyset = _shards_keyset(cur, identity, relation)
+    keys = ", ".join(identity)
+    if keyset is None:
+        why = f"ordered by {keys}, each page a keyset query; far jumps walk the keys"
+        return Plan(Walk(keys=identity, why=why), identity, distribution=distribution)
+    why = f"ordered by {keys}, each page a keyset query the shards answer"
+    return Plan(replace(keyset, why=why), identity, distribution=distribution)
+
+
+def _shards_keyset(
+    cur: psycopg2.extensions.cursor, keys: tuple[str, ...], relation: Relation
+) -> Keyset | None:
+    """A keyset from the histogram of keys[0] on one shard (the coordinator's own table is
+    empty; rows are spread over the shards by a hash, so any shard's spread of a key is the
+    table's)."""
+    cur.execute(SHARD_HISTOGRAM_SQL, (relation.identifier().as_string(cur), keys[0]))
+    row = cur.fetchone()
+    bounds = tuple(row[0]) if row and row[0] else ()
+    if len(bounds) < 2:
+        return None
+    return Keyset(keys=keys, bounds=bounds, integer_key=False)
+
+
+def _natural(
+    conn: psycopg2.extensions.connection,
+    cur: psycopg2.extensions.cursor,
+    relation: Relation,
+    identity: tuple[str, ...],
+    row: tuple[Any, ...] | None,
+) -> Plan:
+    """The natural order of a relation on one server (``row``: IDENTITY_SQL's)."""
+    name = relation.identifier().as_string(conn)
+    children, security = (bool(row[1]), bool(row[2])) if row else (False, False)
+    if relation.kind in "rpm" and identity and identity[-1] != "ctid":  # a primary key
+        keyset = _keyset(cur, identity, relation.schema, relation.name)
+        if keyset is not None:
+            return Plan(keyset, identity)
+        return Plan(
+            Walk(
+                keys=identity,
+                why=f"ordered by {', '.join(identity)}; no statistics to seek with yet"
+                " (ANALYZE the table): far jumps walk the rows on the server",
+            ),
+            identity,
+        )
+    if relation.kind in "rm" and not children:
+        if conn.server_version < TID_RANGE_SCAN_VERSION:
             return Plan(
                 Walk(
-                    keys=identity,
-                    why=f"ordered by {', '.join(identity)}; no statistics to seek with yet"
-                    " (ANALYZE the table): far jumps walk the rows on the server",
+                    why="no primary key, and PostgreSQL before 14 has no TID range scans:"
+                    " far jumps walk the rows on the server"
                 ),
                 identity,
             )
-        if relation.kind in "rm" and not children:
-            if conn.server_version < TID_RANGE_SCAN_VERSION:
-                return Plan(
-                    Walk(
-                        why="no primary key, and PostgreSQL before 14 has no TID range scans:"
-                        " far jumps walk the rows on the server"
-                    ),
-                    identity,
-                )
-            cur.execute(BLOCKS_SQL, (name,))
-            (blocks,) = _one(cur)
+        cur.execute(BLOCKS_SQL, (name,))
+        (blocks,) = _one(cur)
+        return Plan(
+            Ctid(blocks=int(blocks), why="physical order, seeking by ctid"),
+            identity,
+            row_security=security,
+        )
+    if relation.kind == "v" and identity:
+        keyset = _keyset(cur, identity, *_view_base(cur, name, identity[0]))
+        if keyset is not None and _fast_start(cur, relation, identity):
             return Plan(
-                Ctid(blocks=int(blocks), why="physical order, seeking by ctid"),
+                Keyset(
+                    keys=identity,
+                    bounds=keyset.bounds,
+                    integer_key=keyset.integer_key,
+                    why=f"view ordered by {identity[0]} (unique in the table under it),"
+                    " seeking on it",
+                ),
                 identity,
-                row_security=security,
             )
-        if relation.kind == "v" and identity:
-            keyset = _keyset(cur, identity, *_view_base(cur, name, identity[0]))
-            if keyset is not None and _fast_start(cur, relation, identity):
-                return Plan(
-                    Keyset(
-                        keys=identity,
-                        bounds=keyset.bounds,
-                        integer_key=keyset.integer_key,
-                        why=f"view ordered by {identity[0]} (unique in the table under it),"
-                        " seeking on it",
-                    ),
-                    identity,
-                )
     what = {
         "v": "a view without a usable key",
         "p": "a partitioned table without a primary key",

@@ -78,6 +78,13 @@ class ViewState:
         return self.view.strategy.why if self.opened else ""
 
     @property
+    def held(self) -> str:
+        """On Citus, how the relation is held (``distributed by tenant · 8 shards on 2
+        workers``); '' elsewhere."""
+        distribution = self.view.distribution
+        return distribution.describe() if distribution is not None and self.opened else ""
+
+    @property
     def sorts_everything(self) -> bool:
         return self.view.strategy.sorts_everything
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from psycopg2 import sql
 
+from pgbrowse.db.catalog.citus import Distribution
 from pgbrowse.db.catalog.references import NO_REFERENCES, References
 from pgbrowse.db.catalog.relations import Column, Relation
 from pgbrowse.db.guard.parse import Checked
@@ -127,6 +128,7 @@ class View:
     sort: tuple[str, bool] | None = None  # the user's (column, descending), if sorted
     first_key_nullable: bool = False  # the order's first key may be NULL (a sort column)
     references: References = NO_REFERENCES  # foreign keys both ways (a table's)
+    distribution: Distribution | None = None  # how Citus holds it (None: not a Citus table)
 
     @property
     def filter_text(self) -> str | None:
@@ -231,6 +233,49 @@ class View:
         if self.strategy.sorts_everything:
             return self._sorted_first(bound, reverse, sql.SQL(" OFFSET 0"))
         return sql.SQL("{}{}{}").format(self.select(), self.where(bound), self.order_by(reverse))
+
+    def page_query(
+        self, bound: sql.Composable | None, after: sql.Composable | None, reverse: bool, limit: int
+    ) -> sql.Composed:
+        """At most ``limit`` rows from ``bound`` (and ``after``: past the last row read) in
+        the order or its reverse, as one bounded statement: where a cursor is eager (a
+        distributed table), each page is one of these, pushed to every shard and merged."""
+        return sql.SQL("{}{}{} LIMIT {}").format(
+            self.select(), self.where(bound, after), self.order_by(reverse), sql.Literal(limit)
+        )
+
+    def keys_query(
+        self,
+        bound: sql.Composable | None,
+        after: sql.Composable | None,
+        reverse: bool,
+        limit: int,
+        offset: int = 0,
+    ) -> sql.Composed:
+        """The order's keys (as text) of the next ``limit`` rows from ``bound`` and
+        ``after`` past ``offset`` of them: a walk over rows not shown reads keys only."""
+        return sql.SQL("SELECT {} FROM {}{}{} LIMIT {} OFFSET {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.strategy.keys
+            ),
+            self.relation.source(),
+            self.where(bound, after),
+            self.order_by(reverse),
+            sql.Literal(limit),
+            sql.Literal(offset),
+        )
+
+    def first_match_in_order_query(
+        self, bound: sql.Composable, needle: str, backward: bool
+    ) -> sql.Composed:
+        """``first_match_query`` as one ordered statement with a LIMIT (on a distributed
+        table each shard finds its own first match and the coordinator keeps the first)."""
+        return sql.SQL("SELECT {} FROM {}{}{} LIMIT 1").format(
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden),
+            self.relation.source(),
+            self.where(bound, self._hit(needle)),
+            self.order_by(reverse=backward),
+        )
 
     def top_query(self, bound: sql.Composable | None, limit: int) -> sql.Composed:
         """The first ``limit`` rows of ``query(bound)``: a top-N sort (the server keeps
@@ -458,7 +503,9 @@ class View:
             self.order_by(reverse=backward, within="s"),
         )
 
-    def between_query(self, start: sql.Composable, end: sql.Composable) -> sql.Composed:
+    def between_query(
+        self, start: sql.Composable | None, end: sql.Composable | None
+    ) -> sql.Composed:
         """How many rows of the view are within both bounds."""
         return sql.SQL("SELECT count(*) FROM {}{}").format(
             self.relation.source(), self.where(start, end)

@@ -1,0 +1,113 @@
+"""Citus: what kind of relation a view reads on a distributed PostgreSQL, and its size.
+
+On Citus a distributed table's rows are in shards on worker nodes; the coordinator plans a
+query into one task per shard and merges the answers. Two things change for a browser:
+
+- A cursor is eager there: the first FETCH of a cursor over a multi-shard query runs the
+  whole query on every shard and keeps the whole result on the coordinator. A bounded
+  keyset query (``WHERE (k…) > (…) ORDER BY k… LIMIT n``) is pushed to every shard and
+  merged: its cost is the page's. So a distributed table is read in pages, never through a
+  cursor (``Distribution.spread``).
+- The coordinator's own statistics are empty (``pg_class.reltuples`` is 0 there, EXPLAIN
+  says rows=100000 whatever the size): the estimate comes from the shards' planners.
+
+Reference tables (a copy on every node) and local tables (on the coordinator) are read as
+on a plain server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from psycopg2 import sql
+
+from pgbrowse.db.connection.session import Session
+
+# One row for a relation Citus knows, none for another (only run where the extension is).
+DISTRIBUTION_SQL = """
+SELECT p.partmethod::text, p.repmodel::text, column_to_column_name(p.logicalrelid, p.partkey),
+       (SELECT count(*) FROM pg_dist_shard s WHERE s.logicalrelid = p.logicalrelid),
+       (SELECT count(DISTINCT pl.groupid) FROM pg_dist_shard s
+        JOIN pg_dist_placement pl ON pl.shardid = s.shardid
+        WHERE s.logicalrelid = p.logicalrelid AND pl.groupid <> 0)
+FROM pg_dist_partition p WHERE p.logicalrelid = %s::regclass
+"""
+
+# The histogram of a column on one shard (the coordinator's own table has no statistics):
+# the command is made on the server (format's %L quotes the column's name; run_command_on_
+# shards then puts each shard's name where %s is).
+SHARD_HISTOGRAM_SQL = """
+SELECT result::text[] FROM run_command_on_shards(%s::regclass, format(
+  'SELECT histogram_bounds::text FROM pg_catalog.pg_stats WHERE attname = %%L'
+  ' AND (quote_ident(schemaname) || ''.'' || quote_ident(tablename))::regclass'
+  ' = ''%%%%s''::regclass', %s))
+WHERE success AND result IS NOT NULL AND result <> '' LIMIT 1
+"""
+
+# Whether the server has Citus's metadata at all: asked with the relation's other facts
+# (seek.py's IDENTITY_SQL), so a plain server pays no round trip for it.
+CITUS_PRESENT_SQL = "to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How Citus holds a relation."""
+
+    kind: str  # "distributed" (hash), "reference", "local" (on the coordinator)
+    column: str | None  # the distribution column (distributed tables)
+    shards: int
+    workers: int  # nodes other than the coordinator holding its shards
+
+    @property
+    def spread(self) -> bool:
+        """Its rows are in several shards: a cursor would gather them all first."""
+        return self.kind == "distributed" and self.shards > 1
+
+    def describe(self) -> str:
+        """For the title line: ``distributed by tenant · 8 shards on 2 workers``."""
+        if self.kind == "distributed":
+            shards = f"{self.shards} shard{'s' if self.shards != 1 else ''}"
+            on = (
+                f" on {self.workers} worker{'s' if self.workers != 1 else ''}"
+                if self.workers
+                else ""
+            )
+            by = f" by {self.column}" if self.column else ""
+            return f"distributed{by} · {shards}{on}"
+        if self.kind == "reference":
+            return "reference table (a copy on every node)"
+        return "Citus local table (on the coordinator)"
+
+
+def distribution_from(row: tuple[object, ...] | None) -> Distribution | None:
+    """DISTRIBUTION_SQL's row as a Distribution (None: not a Citus table)."""
+    if row is None:
+        return None
+    method, model, column, shards, workers = row
+    if method == "h":
+        kind = "distributed"
+    elif model == "t":
+        kind = "reference"
+    else:  # (a local table, or a single-shard table: one shard, read as on one server)
+        kind = "local"
+    return Distribution(kind, str(column) if column else None, int(str(shards)), int(str(workers)))
+
+
+def shards_estimate(session: Session, relation: sql.Composable, where: sql.Composable) -> int:
+    """The rows of a distributed relation (``where``: the view's filter, '' for none), as
+    the shards' own planners estimate them, summed: one EXPLAIN per shard, run by the
+    coordinator on the workers (``run_command_on_shards``; its ``%s`` is each shard)."""
+    conn = session.conn
+    text = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM %s{}").format(where).as_string(conn)
+    head, _, tail = text.partition("%s")
+    command = head.replace("%", "%%") + "%s" + tail.replace("%", "%%")  # (format()'s own %)
+    query = sql.SQL("SELECT success, result FROM run_command_on_shards({}::regclass, {})").format(
+        sql.Literal(relation.as_string(conn)), sql.Literal(command)
+    )
+    total = 0
+    for success, result in session.all(query):
+        if not success:
+            raise ValueError(result)
+        total += int(json.loads(result)[0]["Plan"]["Plan Rows"])
+    return total

@@ -1,0 +1,356 @@
+"""Citus (issue 28): a distributed table browsed as lazily as a local one, on a real cluster
+(a coordinator and two workers, Debian's PostgreSQL 15 with Citus built in: .ci/run builds
+it as root; without it these tests skip and say why).
+
+A cursor over a multi-shard query gathers every shard's rows on the coordinator at its first
+FETCH; the view reads a distributed table in bounded keyset pages instead, counted here in
+the statements it sends and in the coordinator's temporary files. The estimate comes from
+the shards, a row is found again only by a key (ctid repeats across shards), and reference
+and local tables read as on one server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from pgbrowse.db.connection.connect import ConnectionFactory
+from pgbrowse.db.connection.errors import Refused
+from pgbrowse.db.paging.pager import CursorPager
+from tests.components import Unavailable, citus
+from tests.helpers import open_table, relation, rows_shown, wait_for
+
+ROWS = 300_000  # (the coordinator's EXPLAIN says 100,000: more than 2x off)
+PAGE = 100
+
+
+@pytest.fixture(scope="module")
+def citus_dsn() -> Iterator[str]:
+    try:
+        with citus() as dsn:
+            build(dsn)
+            yield dsn
+    except Unavailable as why:
+        pytest.skip(str(why))
+
+
+def build(dsn: str) -> None:
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE events (tenant int, id int, what text, score int,"
+            " PRIMARY KEY (tenant, id))"
+        )
+        cur.execute("SELECT create_distributed_table('events', 'tenant', shard_count := 8)")
+        cur.execute(
+            "INSERT INTO events SELECT g % 50, g, md5(g::text)"
+            " || CASE WHEN g % 9973 = 0 THEN ' needle' ELSE '' END, (g::int8 * 7919) % 100003"
+            f" FROM generate_series(1, {ROWS}) g"
+        )
+        cur.execute("CREATE TABLE nokey (tenant int, v text)")
+        cur.execute("SELECT create_distributed_table('nokey', 'tenant', shard_count := 4)")
+        cur.execute("INSERT INTO nokey SELECT g % 7, 'v' || g FROM generate_series(1, 1000) g")
+        cur.execute("CREATE TABLE tagged (tag text, n int, PRIMARY KEY (tag, n))")
+        cur.execute("SELECT create_distributed_table('tagged', 'tag', shard_count := 4)")
+        cur.execute(
+            "INSERT INTO tagged SELECT 'tag-' || lpad((g % 997)::text, 4, '0'), g"
+            " FROM generate_series(1, 50000) g"
+        )
+        # Hostile names: a distribution column with a quote, brackets and an escape.
+        cur.execute(
+            'CREATE TABLE "we""ird [b]" ("k""[b]" int, "v\x1b[31m" text, PRIMARY KEY ("k""[b]"))'
+        )
+        cur.execute('SELECT create_distributed_table(\'"we""ird [b]"\', \'k"[b]\')')
+        cur.execute(
+            'INSERT INTO "we""ird [b]" SELECT g, \'[red]x\x1b[0m\' || g'
+            " FROM generate_series(1, 3000) g"
+        )
+        cur.execute("CREATE TABLE ref (id int PRIMARY KEY, name text)")
+        cur.execute("SELECT create_reference_table('ref')")
+        cur.execute("INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 500) g")
+        cur.execute("CREATE TABLE loc (id int PRIMARY KEY, v text)")  # (the coordinator's own)
+        cur.execute("INSERT INTO loc SELECT g, 'l' || g FROM generate_series(1, 300) g")
+        cur.execute("ANALYZE")  # (Citus runs it on the shards too)
+    conn.close()
+
+
+def direct(dsn: str, query: str) -> list[tuple[str | None, ...]]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            return [tuple(None if v is None else str(v) for v in row) for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def shown(rows: list[tuple[str | None, ...]], width: int) -> list[tuple[str | None, ...]]:
+    return [tuple(row[:width]) for row in rows]
+
+
+def cursor_statements(pager: CursorPager) -> list[str]:
+    return [
+        s.sql
+        for s in pager.statements.snapshot()
+        if s.sql.split(" ", 1)[0] in ("DECLARE", "FETCH", "MOVE")
+    ]
+
+
+@pytest.fixture
+def events(citus_dsn: str) -> Iterator[CursorPager]:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
+    yield pager
+    pager.close()
+
+
+def test_pages_are_keyset_queries_never_a_cursor(events: CursorPager, citus_dsn: str) -> None:
+    order = "SELECT tenant, id, what, score FROM events ORDER BY tenant, id"
+    for page in range(4):
+        got = shown(events.load(page), 4)
+        assert got == direct(citus_dsn, f"{order} LIMIT {PAGE} OFFSET {page * PAGE}"), page
+    assert events.positions_exact
+    assert cursor_statements(events) == []  # (a cursor would gather every shard's rows)
+    # End: the last rows, read backward from the end.
+    events.find_end()
+    assert events.row_count == ROWS and events.count_exact
+    last = (ROWS - 1) // PAGE
+    backward = "SELECT tenant, id, what, score FROM events ORDER BY tenant DESC, id DESC"
+    tail = direct(citus_dsn, f"{backward} LIMIT {ROWS - last * PAGE}")[::-1]
+    assert shown(events.load(last), 4) == tail
+    assert cursor_statements(events) == []
+
+
+def test_a_far_jump_seeks_and_pages_on_from_there(events: CursorPager, citus_dsn: str) -> None:
+    events.load(0)
+    middle = events.row_count // 2 // PAGE
+    rows = events.load(middle)  # (a seek: the position is an estimate)
+    following = events.load(middle + 1)
+    assert rows and following
+    key = rows[0][:2]
+    want = direct(
+        citus_dsn,
+        "SELECT tenant, id, what, score FROM events WHERE (tenant, id) >= "
+        f"({key[0]}, {key[1]}) ORDER BY tenant, id LIMIT {2 * PAGE}",
+    )
+    assert shown(rows + following, 4) == want  # contiguous in the order, none skipped
+    assert 0.3 < int(key[0]) / 50 < 0.7  # about half way through tenants 0..49
+    assert cursor_statements(events) == []
+
+
+def temp_bytes(dsn: str) -> int:
+    found = direct(dsn, "SELECT temp_bytes FROM pg_stat_database WHERE datname = 'postgres'")
+    return int(found[0][0] or 0)
+
+
+def gone(dsn: str, application: str) -> None:
+    """Until no backend of ``application`` is left on the coordinator (its stats flushed)."""
+    deadline = time.monotonic() + 10
+    query = f"SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '{application}%'"
+    while direct(dsn, query)[0][0] != "0":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_the_coordinator_gathers_nothing(citus_dsn: str) -> None:
+    """Paging, End and a jump leave the coordinator's temporary files as they were; a
+    cursor's first FETCH over the same table writes the whole table to them (the test
+    can fail: the control shows what a cursor costs)."""
+    factory = ConnectionFactory(citus_dsn)
+    before = temp_bytes(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
+    for page in (0, 1, 2, 1000, 1001):
+        pager.load(page)
+    pager.find_end()
+    pager.load((ROWS - 1) // PAGE)
+    pager.close()
+    gone(citus_dsn, "pgbrowse")
+    assert temp_bytes(citus_dsn) == before
+    control = psycopg2.connect(citus_dsn, application_name="control")
+    with control.cursor(name="eager") as cur:
+        cur.execute("SELECT * FROM events ORDER BY tenant, id")
+        assert len(cur.fetchmany(1)) == 1
+    control.close()
+    gone(citus_dsn, "control")
+    assert temp_bytes(citus_dsn) > before + 5 * 2**20  # (the whole table, on the coordinator)
+
+
+def test_the_estimate_comes_from_the_shards(events: CursorPager) -> None:
+    events.load(0)
+    assert not events.count_exact
+    assert ROWS / 2 <= events.row_count <= ROWS * 2, events.row_count
+    events.set_filter("tenant < 10")
+    events.load(0)
+    assert ROWS / 5 / 2 <= events.row_count <= ROWS / 5 * 2, events.row_count
+
+
+def test_the_title_says_how_it_is_distributed(events: CursorPager) -> None:
+    events.load(0)
+    assert events.state().held == "distributed by tenant · 8 shards on 2 workers"
+
+
+def test_a_table_without_a_key_is_refused_plainly(citus_dsn: str) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "nokey"), page_size=PAGE)
+    try:
+        with pytest.raises(Refused) as refused:
+            pager.load(0)
+        assert "no primary key" in refused.value.message and "ctid" in refused.value.message
+        assert cursor_statements(pager) == []
+    finally:
+        pager.close()
+
+
+def test_search_lands_on_the_nearest_match(events: CursorPager, citus_dsn: str) -> None:
+    first = events.load(0)[0]
+    matches = direct(
+        citus_dsn,
+        "SELECT n - 1 FROM (SELECT what, row_number() OVER (ORDER BY tenant, id) AS n"
+        " FROM events) s WHERE what LIKE '%needle' ORDER BY n LIMIT 2",
+    )
+    want = [int(m[0]) for m in matches]
+    found = events.search(0, first, "NEEDLE")
+    assert found == want[0]
+    row = events.load(found // PAGE)[found % PAGE]
+    assert row[2] is not None and row[2].endswith("needle")
+    again = events.search(found, row, "needle")
+    assert again == want[1]
+    back = events.search(again, events.load(again // PAGE)[again % PAGE], "needle", backward=True)
+    assert back == want[0]
+    assert events.search(0, first, "no such text") is None
+    assert cursor_statements(events) == []
+
+
+def test_a_sort_by_a_column_no_index_gives(events: CursorPager, citus_dsn: str) -> None:
+    events.load(0)
+    events.set_order("score")
+    order = "SELECT tenant, id, what, score FROM events ORDER BY score, tenant, id"
+    for page in (0, 1, 4):
+        got = shown(events.load(page), 4)
+        assert got == direct(citus_dsn, f"{order} LIMIT {PAGE} OFFSET {page * PAGE}"), page
+    assert cursor_statements(events) == []
+
+
+def test_a_text_key_seeks_by_a_shards_histogram(citus_dsn: str) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "tagged"), page_size=PAGE)
+    try:
+        pager.load(0)
+        assert pager.view.strategy.seeks  # (the coordinator's own table has no statistics)
+        rows = pager.load(250)
+        following = pager.load(251)
+        key = rows[0]
+        want = direct(
+            citus_dsn,
+            f"SELECT tag, n FROM tagged WHERE (tag, n) >= ('{key[0]}', {key[1]})"
+            f" ORDER BY tag, n LIMIT {2 * PAGE}",
+        )
+        assert shown(rows + following, 2) == want
+        assert cursor_statements(pager) == []
+    finally:
+        pager.close()
+
+
+def test_hostile_names_distributed(citus_dsn: str) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, 'public."we""ird [b]"'), page_size=PAGE)
+    try:
+        got = shown(pager.load(3), 2)
+        want = direct(
+            citus_dsn,
+            'SELECT "k""[b]", "v\x1b[31m" FROM "we""ird [b]" ORDER BY 1 LIMIT 100 OFFSET 300',
+        )
+        assert got == want
+        assert pager.state().held == 'distributed by k"[b] · 32 shards on 2 workers'
+    finally:
+        pager.close()
+
+
+@pytest.mark.parametrize(("name", "column"), [("ref", "name"), ("loc", "v")])
+def test_reference_and_local_tables_read_as_on_one_server(
+    citus_dsn: str, name: str, column: str
+) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, name), page_size=PAGE)
+    try:
+        want = direct(
+            citus_dsn, f"SELECT id, {column} FROM {name} ORDER BY id LIMIT {PAGE} OFFSET {PAGE}"
+        )
+        assert shown(pager.load(1), 2) == want
+        assert any(s.startswith("FETCH") for s in cursor_statements(pager))  # (a cursor)
+        held = pager.state().held
+        assert held.startswith("reference table") if name == "ref" else held == ""
+    finally:
+        pager.close()
+
+
+def workers(dsn: str) -> list[str]:
+    nodes = direct(dsn, "SELECT nodename FROM pg_dist_node WHERE groupid <> 0")
+    return [f"host={host} dbname=postgres user=postgres" for (host,) in nodes]
+
+
+def in_transaction(dsn: str) -> int:
+    """Backends in a transaction on a node, but this one."""
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE xact_start IS NOT NULL"
+        " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    )
+    return int(direct(dsn, query)[0][0] or 0)
+
+
+def test_idle_release_leaves_no_transaction_on_any_node(citus_dsn: str) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
+    try:
+        pager.load(0)
+        pager.load(1500)  # (a seek: the workers have served it)
+        assert pager.session.holds_transaction
+        assert in_transaction(citus_dsn) >= 1
+        assert pager.release()
+        for node in [citus_dsn, *workers(citus_dsn)]:
+            assert in_transaction(node) == 0, node
+        assert pager.load(1500)  # (and reading goes on where it was)
+    finally:
+        pager.close()
+
+
+def test_a_write_is_refused_by_the_coordinator(citus_dsn: str) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "ref"), page_size=PAGE)
+    try:
+        pager.load(0)
+        session = pager.session
+        assert session.scalar(sql.SQL("SHOW transaction_read_only")) == "on"
+        with pytest.raises(psycopg2.Error) as refused:
+            session.scalar(
+                sql.SQL("WITH w AS (INSERT INTO ref VALUES (9999, 'x') RETURNING id) SELECT 1")
+            )
+        assert refused.value.pgcode == "25006"  # read_only_sql_transaction
+    finally:
+        pager.close()
+    assert direct(citus_dsn, "SELECT count(*) FROM ref WHERE id = 9999") == [("0",)]
+
+
+async def test_the_app_says_how_it_is_distributed_and_pages_down(citus_dsn: str) -> None:
+    from pgbrowse.ui.app import PgBrowseApp
+    from pgbrowse.ui.table_screen import TableScreen
+
+    factory = ConnectionFactory(citus_dsn)
+    app = PgBrowseApp(factory, initial=relation(factory, "events"))
+    async with app.run_test(size=(160, 30)) as pilot:
+        view = await open_table(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TableScreen)
+        await wait_for(pilot, lambda: "8 shards" in screen.title_text())
+        title = screen.title_text()
+        assert title.startswith(" public.events  (table)  · distributed by tenant · 8 shards on 2")
+        for _ in range(5):
+            await pilot.press("pagedown")
+        await wait_for(pilot, lambda: view.cursor_row > 100 and rows_shown(view))
+        assert "row " in screen.position_text() and "~" in screen.position_text()
+        assert cursor_statements(view.pager) == []
