@@ -14,6 +14,7 @@ file, so a file with the chosen name is always a whole export.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import threading
 import time
@@ -47,7 +48,6 @@ def tsv_field(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-REPORT_EVERY_S = 0.1
 Progress = Callable[[int, int | None], None]  # bytes written, rows (None if unknown)
 
 
@@ -59,41 +59,7 @@ class Exported:
     seconds: float
 
 
-class _Counting:
-    """A binary file that counts what is written to it and writes it in blocks (COPY hands
-    over one row at a time: a write per row cost an export 15 % of psql's throughput, so a
-    row costs one append here). The file holds the server's bytes exactly."""
-
-    BLOCK = 256 * 1024  # written to the file a block at a time; progress reported then
-
-    def __init__(self, file: IO[bytes], on_write: Callable[[int], None]) -> None:
-        self.file = file
-        self.on_write = on_write
-        self._flushed = 0
-        self._reported = 0.0
-        self._pending = bytearray()
-
-    @property
-    def written(self) -> int:
-        return self._flushed + len(self._pending)
-
-    def write(self, data: bytes) -> int:
-        pending = self._pending
-        pending += data
-        if len(pending) >= self.BLOCK:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        self.file.write(self._pending)
-        self._flushed += len(self._pending)
-        self._pending.clear()
-        now = time.monotonic()
-        if now - self._reported >= REPORT_EVERY_S:  # not a report per block
-            self._reported = now
-            self.on_write(self._flushed)
+BUFFER = 1024 * 1024  # bytes the export's file buffers (its writes are C's, not Python's)
 
 
 class Export:
@@ -125,6 +91,7 @@ class Export:
         self._done = threading.Event()
         self._rows: int | None = None
         self._pid: int | None = None
+        self._file: IO[bytes] | None = None  # the file being written (its size: progress)
 
     def copy_statement(self, conn: psycopg2.extensions.connection) -> str:
         options = {
@@ -152,24 +119,31 @@ class Export:
             self._pid = conn.get_backend_pid()
             statement = self.copy_statement(conn)
             self.sent.append(statement)
-            # (again from the start after a reconnect; unbuffered: _Counting writes blocks)
+            # (again from the start after a reconnect)
             self._remove_partial()
             file, self.partial = temporary_beside(self.path)  # (O_EXCL: no planted link)
             with file:
                 os.fchmod(file.fileno(), shared_mode())
-                counting = _Counting(file, lambda written: report(written, self._rows))
+                # COPY hands over one row at a time: a buffered file's write is C's, a
+                # Python write per row (counting the bytes) cost 40 % more client CPU and,
+                # with both cores busy, 18 % of psql's throughput. The watcher reports the
+                # bytes from the file's size instead.
+                out = io.BufferedWriter(file, BUFFER)
+                self._file = file
                 if self.format == "tsv" and self.header:
-                    counting.write(("\t".join(map(tsv_field, self.header)) + "\n").encode())
+                    out.write(("\t".join(map(tsv_field, self.header)) + "\n").encode())
                 with conn.cursor() as cur:
                     # Bounded by the user's cancel, not the browsing timeout: a large export
                     # on a slow server takes longer than any statement of a view should.
                     cur.execute("SET LOCAL statement_timeout = 0")
-                    cur.copy_expert(statement, counting, size=CHUNK)
+                    cur.copy_expert(statement, out, size=CHUNK)
                     rows = cur.rowcount
-                counting.flush()
-            return rows, counting.written
+                out.flush()
+                self._file = None
+                written = os.fstat(file.fileno()).st_size
+            return rows, written
 
-        watcher = threading.Thread(target=self._watch_rows, daemon=True)
+        watcher = threading.Thread(target=self._watch_rows, args=(report,), daemon=True)
         try:
             session.conn  # noqa: B018 (connect first, so the watcher has a backend to watch)
             watcher.start()
@@ -197,8 +171,9 @@ class Export:
                 self.partial.unlink()
             self.partial = None
 
-    def _watch_rows(self) -> None:
-        """Rows so far, from pg_stat_progress_copy, every 0.25 s (quietly none before 14)."""
+    def _watch_rows(self, report: Progress) -> None:
+        """Rows so far, from pg_stat_progress_copy (quietly none before 14), and the bytes
+        in the file, reported every 0.25 s."""
         try:
             conn = self.factory.connect()
         except PgBrowseError:
@@ -217,6 +192,10 @@ class Export:
                     row = cur.fetchone()
                     if row is not None:
                         self._rows = int(row[0])
+                    file = self._file
+                    with contextlib.suppress(OSError, ValueError):  # (closed meanwhile)
+                        if file is not None:
+                            report(os.fstat(file.fileno()).st_size, self._rows)
         finally:
             conn.close()
 
