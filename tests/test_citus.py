@@ -18,6 +18,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from pgbrowse.db.catalog.index import read_all
 from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.db.connection.errors import Refused
 from pgbrowse.db.paging.pager import CursorPager
@@ -192,6 +193,31 @@ def test_the_estimate_comes_from_the_shards(events: CursorPager) -> None:
 def test_the_title_says_how_it_is_distributed(events: CursorPager) -> None:
     events.load(0)
     assert events.state().held == "distributed by tenant · 8 shards on 2 workers"
+
+
+def test_the_relation_list_shows_a_distributed_tables_true_size(citus_dsn: str) -> None:
+    conn = psycopg2.connect(citus_dsn)
+    try:
+        index = read_all(conn)
+    finally:
+        conn.close()
+    line = index.line_of("public", "events")
+    assert line is not None
+    entry = index.entry(line)
+    assert entry.kind_name == "table, distributed, 8 shards"
+    assert entry.rows is not None and ROWS / 2 <= entry.rows <= ROWS * 2, entry.rows
+    assert entry.size > 10 * 2**20  # (the coordinator's own table is empty: 0 bytes)
+    ref = index.entry(index.line_of("public", "ref") or 0)
+    assert ref.name == "ref" and ref.kind_name == "table"
+
+
+def test_the_inspector_shows_what_the_workers_run_for_a_page(events: CursorPager) -> None:
+    events.load(0)
+    outline, plan = events.explain()
+    assert outline.endswith(f"LIMIT {PAGE}")
+    text = "\n".join(plan)
+    assert "Task Count: 8" in text and "Node: host=" in text  # (Citus's distributed plan)
+    assert "Limit" in text and "Index Scan" in text  # (what a worker runs: its first rows)
 
 
 def test_a_table_without_a_key_is_refused_plainly(citus_dsn: str) -> None:

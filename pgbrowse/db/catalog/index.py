@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg2.extensions
 
+from pgbrowse.db.catalog.citus import CITUS_PRESENT_SQL
 from pgbrowse.db.catalog.relations import KIND_NAMES, SIZE_SQL, USER_SCHEMAS_SQL, Relation
 
 KINDS = "".join(KIND_NAMES)  # the kinds listed, one letter each (pg_class.relkind)
@@ -77,6 +78,29 @@ LEFT JOIN pg_catalog.pg_description d
 ORDER BY l.line
 """
 
+# On Citus: the distributed tables' figures, summed over their shards' catalog rows on the
+# workers (a shard is the table's name, '_' and its shard id, in the same schema).
+DISTRIBUTED_SIZES_SQL = """
+WITH placed AS (
+  SELECT e ->> 0 AS nspname, e ->> 1 AS relname, (e ->> 2)::float8 AS tuples,
+         (e ->> 3)::int8 AS size
+  FROM run_command_on_workers($$SELECT coalesce(json_agg(json_build_array(n.nspname,
+         c.relname, c.reltuples, pg_total_relation_size(c.oid))), '[]') FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'r' AND c.relname ~ '_[0-9]+$'$$) AS w,
+       json_array_elements(CASE WHEN w.success THEN w.result::json ELSE '[]' END) AS e
+)
+SELECT n.nspname, c.relname, sum(greatest(p.tuples, 0))::int8, sum(p.size)::int8,
+       count(DISTINCT s.shardid)
+FROM pg_catalog.pg_dist_partition d
+JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid = d.logicalrelid
+JOIN placed p ON p.nspname = n.nspname AND p.relname = c.relname || '_' || s.shardid
+WHERE d.partmethod = 'h'
+GROUP BY n.nspname, c.relname
+"""
+
 # Sizes are kept in units of 8 KB (sizes are multiples of the block size) in 4 bytes:
 # up to 32 TB a line; a larger one is drawn as "≥ 32 TB" (SIZE_CAPPED), never as less.
 SIZE_UNIT = 8192
@@ -98,10 +122,12 @@ class Entry:
     readable: bool
     comment: str | None
     children: int  # how many lines have it as their parent
+    held: str | None = None  # on Citus, how a distributed table is held ("8 shards")
 
     @property
     def kind_name(self) -> str:
-        return KIND_NAMES.get(self.kind, self.kind)
+        kind = KIND_NAMES.get(self.kind, self.kind)
+        return f"{kind}, {self.held}" if self.held else kind
 
     def relation(self) -> Relation:
         return Relation(
@@ -130,6 +156,7 @@ class CatalogIndex:
         self._readable = bytearray()
         self._comments: dict[int, str] = {}
         self._exotic: dict[int, tuple[str, str]] = {}  # names a line's text cannot hold
+        self._held: dict[int, str] = {}  # Citus: "distributed, 8 shards" by line
         self.children: dict[int, array[int]] = {}
         self.tops = array("i")  # the lines without a parent, in line order
 
@@ -210,7 +237,21 @@ class CatalogIndex:
             readable=bool(self._readable[i]),
             comment=self._comments.get(i),
             children=len(self.children.get(i, ())),
+            held=self._held.get(i),
         )
+
+    def line_of(self, schema: str, name: str) -> int | None:
+        """The line of ``schema.name`` (None: not listed, or a name a line cannot hold)."""
+        at = self.text.find(f"\t{schema}.{name}\t")
+        if at < 7 or _FIELD.search(schema + name):
+            return None
+        return int(self.text[at - 7 : at])
+
+    def set_distributed(self, line: int, rows: int, size: int, shards: int) -> None:
+        """A distributed table's figures, from its shards (the coordinator's are 0)."""
+        self._rows[line] = rows
+        self._size[line] = min(size // SIZE_UNIT, SIZE_MAX)
+        self._held[line] = f"distributed, {shards} shard{'s' if shards != 1 else ''}"
 
     def depth(self, i: int) -> int:
         depth, parent = 0, self.parent[i]
@@ -263,17 +304,31 @@ def read_all(conn: psycopg2.extensions.connection, batch: int = 5_000) -> Catalo
     stays at the compact arrays plus one batch, about 2 MB). Each batch is a round trip:
     100,000 relations in batches of 500 were 200 of them, 10 s over a 50 ms link."""
     index = CatalogIndex()
-    with conn.cursor() as cur:
-        cur.execute("SET LOCAL work_mem = '64MB'")  # (the catalog's sorts stay in memory)
+    with conn.cursor() as cur:  # (the catalog's sorts stay in memory; and is it Citus?)
+        cur.execute(f"SET LOCAL work_mem = '64MB'; SELECT {CITUS_PRESENT_SQL}")
+        (citus,) = cur.fetchone() or (False,)
     with conn.cursor(name="pgbrowse_catalog") as cur:
         cur.itersize = batch
         cur.execute(ALL_SQL, {"kinds": list(KINDS)})
         while rows := cur.fetchmany(batch):
             index.add(rows)
-    conn.rollback()
     index.finish()
+    if citus:  # (on the whole index: a line is found by its text)
+        _read_distributed(conn, index)
+    conn.rollback()
     _give_back_memory()
     return index
+
+
+def _read_distributed(conn: psycopg2.extensions.connection, index: CatalogIndex) -> None:
+    """On Citus: each distributed table's rows, size and shard count, from its shards (one
+    question to each worker: the catalog rows of the shards it holds)."""
+    with conn.cursor() as cur:
+        cur.execute(DISTRIBUTED_SIZES_SQL)
+        for schema, name, rows, size, shards in cur.fetchall():
+            line = index.line_of(schema, name)
+            if line is not None:
+                index.set_distributed(line, int(rows), int(size), int(shards))
 
 
 def _give_back_memory() -> None:

@@ -447,7 +447,8 @@ class CursorPager:
         """The statement the view's cursor runs where it now reads (its seek, or the walk
         from the start or the end; its columns left out of the text) and the planner's plan
         of it (``EXPLAIN (ANALYZE false)``: planned, never run), in the view's own
-        transaction."""
+        transaction. A distributed table's: a page's statement, and in its plan the query
+        each shard's task runs on its worker."""
 
         def plan() -> tuple[str, list[str]]:
             anchor = self.reader.anchor
@@ -455,9 +456,13 @@ class CursorPager:
             view, backward = self.view, anchor.place is Place.END
             bound = self.reader.bound(anchor, "<" if backward else ">=")
             query = view.query(bound, reverse=backward)
+            limit: sql.Composable = sql.SQL("")
+            if self.reader.paged:  # a page's statement: Citus's plan shows the workers' part
+                query = view.page_query(bound, None, backward, self.reader.page_size)
+                limit = sql.SQL(" LIMIT {}").format(sql.Literal(self.reader.page_size))
             rows = self.session.all(sql.SQL("EXPLAIN (ANALYZE false) {}").format(query))
-            outline = sql.SQL("SELECT … FROM {}{}{}").format(  # (the columns left out)
-                view.relation.source(), view.where(bound), view.order_by(reverse=backward)
+            outline = sql.SQL("SELECT … FROM {}{}{}{}").format(  # (the columns left out)
+                view.relation.source(), view.where(bound), view.order_by(reverse=backward), limit
             )
             return outline.as_string(self.session.conn), [str(row[0]) for row in rows]
 
