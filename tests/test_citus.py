@@ -19,6 +19,7 @@ import pytest
 from psycopg2 import sql
 
 from pgbrowse.db.catalog.index import read_all
+from pgbrowse.db.catalog.references import Landing
 from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.db.connection.errors import Refused
 from pgbrowse.db.paging.pager import CursorPager
@@ -188,6 +189,24 @@ def test_the_estimate_comes_from_the_shards(events: CursorPager) -> None:
     events.set_filter("tenant < 10")
     events.load(0)
     assert ROWS / 5 / 2 <= events.row_count <= ROWS / 5 * 2, events.row_count
+
+
+@pytest.mark.parametrize("key", [(7, 12007), (49, 299_999)])
+def test_a_foreign_key_lands_on_its_row(citus_dsn: str, key: tuple[int, int]) -> None:
+    """A view opened on the row a foreign key names (follow-key): its place counted near the
+    start, estimated far from it, and the row under the cursor is that one."""
+    factory = ConnectionFactory(citus_dsn)
+    landing = Landing(("tenant", "id"), (str(key[0]), str(key[1])))
+    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE, landing=landing)
+    try:
+        pager.open()  # (as the app: opened, then the page it landed in read)
+        at = pager.landed
+        assert at is not None
+        row = pager.load(at // PAGE)[at % PAGE]
+        assert row[:2] == (str(key[0]), str(key[1]))
+        assert cursor_statements(pager) == []
+    finally:
+        pager.close()
 
 
 def test_the_title_says_how_it_is_distributed(events: CursorPager) -> None:

@@ -383,7 +383,9 @@ class View:
             return sql.SQL("SELECT count(*) FROM {}{}").format(
                 self.relation.source(), self.where(bound)
             )
-        return sql.SQL("SELECT count(*) FROM (SELECT FROM {}{} LIMIT {}) AS s").format(
+        # (SELECT 1, not SELECT: Citus gathers the subquery, and a result of no columns
+        # fails to read back: "a column definition list is required")
+        return sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {}{} LIMIT {}) AS s").format(
             self.relation.source(), self.where(bound), sql.Literal(limit)
         )
 
