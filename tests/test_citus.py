@@ -11,6 +11,7 @@ and local tables read as on one server.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -21,7 +22,7 @@ from psycopg2 import sql
 from pgbrowse.db.catalog.index import read_all
 from pgbrowse.db.catalog.references import Landing
 from pgbrowse.db.connection.connect import ConnectionFactory
-from pgbrowse.db.connection.errors import Refused
+from pgbrowse.db.connection.errors import Cancelled, PgBrowseError, Refused
 from pgbrowse.db.paging.pager import CursorPager
 from tests.components import Unavailable, citus
 from tests.helpers import open_table, relation, rows_shown, wait_for
@@ -399,3 +400,66 @@ async def test_the_app_says_how_it_is_distributed_and_pages_down(citus_dsn: str)
         await wait_for(pilot, lambda: view.cursor_row > 100 and rows_shown(view))
         assert "row " in screen.position_text() and "~" in screen.position_text()
         assert cursor_statements(view.pager) == []
+
+
+def test_cancel_reaches_the_workers(citus_dsn: str) -> None:
+    """A search waiting on a worker (its shard locked there by another session) is
+    cancelled from the coordinator at once, and the worker's part of it stops too, while the
+    lock is still held (so it was the cancel, not the lock going, and not the lock timeout)."""
+    shard, host = direct(
+        citus_dsn,
+        "SELECT shard_name, nodename FROM citus_shards WHERE table_name = 'events'::regclass"
+        " ORDER BY shardid LIMIT 1",
+    )[0]
+    worker = f"host={host} dbname=postgres user=postgres"
+    factory = ConnectionFactory(citus_dsn)
+    events = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
+    ready, locked = threading.Event(), threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def browse() -> None:  # (the pager's owner thread, as the app's loader)
+        first = events.load(0)[0]
+        events.release()  # (its transaction's locks on the shards given back)
+        ready.set()
+        locked.wait(10)
+        outcome.append(_search(events, first))
+
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        f" AND query LIKE '%{shard}%'"
+    )
+    holder = psycopg2.connect(worker)
+    thread = threading.Thread(target=browse)
+    try:
+        thread.start()
+        assert ready.wait(30)
+        with holder.cursor() as cur:
+            cur.execute("SET citus.enable_manual_changes_to_shards = on")  # (a shard's lock)
+            cur.execute(f"LOCK TABLE {shard} IN ACCESS EXCLUSIVE MODE")  # (held: not committed)
+        locked.set()
+        deadline = time.monotonic() + 10
+        while direct(worker, waiting)[0][0] == "0":
+            assert time.monotonic() < deadline, "the search never waited on the worker"
+            time.sleep(0.02)
+        started = time.monotonic()
+        events.cancel()
+        thread.join(5)
+        assert not thread.is_alive()
+        assert time.monotonic() - started < 2.0  # (before the 3 s lock timeout)
+        assert isinstance(outcome[0], Cancelled), outcome
+        deadline = time.monotonic() + 2
+        while direct(worker, waiting)[0][0] != "0":
+            assert time.monotonic() < deadline, "the worker still runs the cancelled search"
+            time.sleep(0.02)
+    finally:
+        holder.close()
+        thread.join(10)
+        events.close()
+
+
+def _search(pager: CursorPager, row: tuple[str | None, ...]) -> BaseException | None:
+    try:
+        pager.search(0, row, "no row holds this")
+    except PgBrowseError as error:
+        return error
+    return None

@@ -14,6 +14,7 @@ for each table, the pager alone (headless, page of 100), medians of --runs:
 - goto 50 %: the page half way through;
 - sort by score (no index): its first page;
 - follow-key: a view opened on the row (tenant, id) names, its page read;
+- a page's SELECT alone (psycopg2, median of 20): what the engine itself takes for one;
 
 and the estimate against the true count, and on the coordinator while the distributed table
 is paged (40 pages, End, a jump): its temporary files (pg_stat_database.temp_bytes) and the
@@ -136,6 +137,16 @@ def measure(factory: ConnectionFactory, name: str, rows: int, runs: int) -> dict
         view.close()
 
     out["follow-key"] = timed(follow, runs)
+    # The floor: a page's statement alone, sent by psycopg2 (Citus's fan-out to every shard
+    # and its merge, with no browser around it).
+    conn = factory.connect()
+    with conn.cursor() as cur:
+        page = (
+            f"SELECT * FROM {name} WHERE (tenant, id) >= ({rows // 2 % 1000}, {rows // 2})"
+            " ORDER BY tenant, id LIMIT 100"
+        )
+        out["a page's SELECT alone"] = timed(lambda: cur.execute(page) or cur.fetchall(), 20)
+    conn.close()
     return out
 
 
