@@ -102,32 +102,20 @@ def measure(factory: ConnectionFactory, name: str, rows: int, runs: int) -> dict
     out["End"] = timed(lambda: pager.load(last) or pager.load(last - 1), 1)
     pager.close()
 
-    def goto() -> None:
-        view = CursorPager(factory, rel, page_size=PAGE)
-        view.load(0)
-        started = time.perf_counter()
-        view.load(view.row_count // 2 // PAGE)
-        goto_ms.append((time.perf_counter() - started) * 1000)
-        view.close()
+    def after_open(change: Callable[[CursorPager], int]) -> float:
+        """ms of ``change`` on a view just opened on its first page (median of runs)."""
+        times = []
+        for _ in range(runs):
+            view = CursorPager(factory, rel, page_size=PAGE)
+            view.load(0)
+            started = time.perf_counter()
+            view.load(change(view))
+            times.append(time.perf_counter() - started)
+            view.close()
+        return statistics.median(times) * 1000
 
-    goto_ms: list[float] = []
-    for _ in range(runs):
-        goto()
-    out["goto 50%"] = statistics.median(goto_ms)
-
-    def sort() -> None:
-        view = CursorPager(factory, rel, page_size=PAGE)
-        view.load(0)
-        started = time.perf_counter()
-        view.set_order("score")
-        view.load(0)
-        sort_ms.append((time.perf_counter() - started) * 1000)
-        view.close()
-
-    sort_ms: list[float] = []
-    for _ in range(runs):
-        sort()
-    out["sort (no index)"] = statistics.median(sort_ms)
+    out["goto 50%"] = after_open(lambda view: view.row_count // 2 // PAGE)
+    out["sort (no index)"] = after_open(lambda view: view.set_order("score") or 0)
 
     def follow() -> None:
         landing = Landing(("tenant", "id"), (str(rows // 3 % 1000), str(rows // 3)))

@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # (its siblings' measu
 import bench_catalog
 from bench_catalog import build as build_catalog
 from bench_export import timed_export
-from bench_terminal import Pty, p, pagedowns
+from bench_terminal import Pty, p, pagedowns, search_absent
 
 SIZE = (50, 200)  # rows, columns
 
@@ -303,14 +303,7 @@ def run(server: EmbeddedServer, args: argparse.Namespace) -> None:
                 sizes[name] += kb
                 drawn[name] += at
                 if name == "pgbrowse":
-                    term.send("/")
-                    term.until_quiet(0.3)
-                    term.send("zzzz")
-                    term.until_quiet(0.3)
-                    started = time.perf_counter()
-                    term.send("enter")
-                    term.wait_for(b"Not found")
-                    searches.append(time.perf_counter() - started)
+                    searches.append(search_absent(term))
             finally:
                 term.close()
     base_ms = p(drawn["psql + less"], 0.5) if psql else None

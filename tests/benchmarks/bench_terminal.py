@@ -251,6 +251,18 @@ def idle(term: Terminal) -> tuple[float, float]:
     return spent / seconds * 100, len(out) / seconds / 1024
 
 
+def search_absent(term: Terminal) -> float:
+    """``/zzzz`` Enter: seconds from Enter to "Not found" (a text no row holds)."""
+    term.send("/")
+    term.until_quiet(0.3)
+    term.send("zzzz")
+    term.until_quiet(0.3)
+    started = time.perf_counter()
+    term.send("enter")
+    term.wait_for(b"Not found")
+    return time.perf_counter() - started
+
+
 def lowest_score_id(rows: int) -> int:
     """The id of the row with the lowest score (score = id * 7919 mod 1,000,003)."""
     if rows >= 1_000_003:
@@ -283,14 +295,7 @@ def terminal_run(kind: str, pgbrowse: list[str], dsn: str, args: argparse.Namesp
                   f" max {max(behind)} ({len(behind)} keys)")  # fmt: skip
             cpu, rate = idle(term)
             print(f"  idle, table open: CPU {cpu:.2f} %, written {rate:.2f} KB/s over 10 s")
-            term.send("/")
-            term.until_quiet(0.3)
-            term.send("zzzz")
-            term.until_quiet(0.3)
-            started = time.perf_counter()
-            term.send("enter")
-            term.wait_for(b"Not found")
-            print(f"  search, events, no row holds it: {time.perf_counter() - started:.2f} s")
+            print(f"  search, events, no row holds it: {search_absent(term):.2f} s")
         else:
             for _ in range(4):  # (to the score column: no index gives its order)
                 term.send("right")
