@@ -21,9 +21,12 @@ from psycopg2 import sql
 
 from pgbrowse.db.catalog.index import read_all
 from pgbrowse.db.catalog.references import Landing
+from pgbrowse.db.catalog.structure import read_structure
 from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.db.connection.errors import Cancelled, PgBrowseError, Refused
+from pgbrowse.db.connection.session import Session
 from pgbrowse.db.paging.pager import CursorPager
+from pgbrowse.ui.structure_screen import structure_text
 from tests.components import Unavailable, citus
 from tests.helpers import open_table, relation, rows_shown, wait_for
 
@@ -229,6 +232,20 @@ def test_the_relation_list_shows_a_distributed_tables_true_size(citus_dsn: str) 
     assert entry.size > 10 * 2**20  # (the coordinator's own table is empty: 0 bytes)
     ref = index.entry(index.line_of("public", "ref") or 0)
     assert ref.name == "ref" and ref.kind_name == "table"
+
+
+def test_the_structure_lists_shards_and_placements(citus_dsn: str) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    session = Session(factory)
+    try:
+        text = structure_text(read_structure(session, relation(factory, "events")))
+        plain = structure_text(read_structure(session, relation(factory, "loc")))
+    finally:
+        session.close()
+    assert "shards: 8 in 8 placements on 2 nodes" in text
+    shards = [line for line in text.splitlines() if line.startswith("  1") and " on /" in line]
+    assert len(shards) == 8 and all("events_" in line for line in shards)
+    assert "shards:" not in plain  # (the coordinator's own table)
 
 
 def test_the_inspector_shows_what_the_workers_run_for_a_page(events: CursorPager) -> None:

@@ -114,6 +114,14 @@ def structure_text(found: Structure) -> str:
             lines.append(f"  {shown(child)}" + (f"  {shown(bound)}" if bound else ""))
         if children > len(shown_children):
             lines.append(f"  … and {children - len(shown_children):,} more (Ctrl+E in the list)")
+    count = found.one("shard_count")
+    if count is not None and count[0]:
+        shards, placements, nodes = count
+        lines += ["", f"shards: {shards:,} in {placements:,} placements on {nodes:,} nodes"]
+        for shard, name, node, port, size in found.parts.get("shards", []):
+            lines.append(f"  {shard}  {shown(name)}  on {shown(node)}:{port}  {human_bytes(size)}")
+        if placements > len(found.parts.get("shards", [])):
+            lines.append(f"  … and {placements - len(found.parts['shards']):,} more placements")
     upkeep = found.one("maintenance")
     if upkeep is not None:
         vacuum, autovacuum, analyze, autoanalyze, live, dead, changed = upkeep

@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg2 import sql
 
+from pgbrowse.db.catalog.citus import CITUS_PRESENT_SQL
 from pgbrowse.db.catalog.relations import Relation
 from pgbrowse.db.connection.session import Session
 
@@ -136,6 +137,20 @@ FROM pg_catalog.pg_stat_all_tables s WHERE s.relid = {rel}""",
 }
 
 
+# On Citus: a table's shards and where each is placed (one row a placement; shard_size is
+# read from the workers).
+CITUS_QUERIES: dict[str, str] = {
+    "shards": """
+SELECT s.shardid, s.shard_name::text, s.nodename, s.nodeport, s.shard_size
+FROM pg_catalog.citus_shards s WHERE s.table_name = {rel}
+ORDER BY s.shardid, s.nodename, s.nodeport LIMIT 100""",
+    "shard_count": """
+SELECT count(DISTINCT s.shardid), count(*), count(DISTINCT (s.nodename, s.nodeport))
+FROM pg_catalog.pg_dist_shard d JOIN pg_catalog.citus_shards s ON s.shardid = d.shardid
+WHERE d.logicalrelid = {rel}""",
+}
+
+
 @dataclass
 class Structure:
     """What the catalog says of one relation: each part as the rows of its query."""
@@ -157,6 +172,9 @@ def read_structure(session: Session, relation: Relation) -> Structure:
         found = Structure(relation)
         for part, query in QUERIES.items():
             found.parts[part] = session.all(sql.SQL(query).format(rel=rel))
+        if session.scalar(sql.SQL(f"SELECT {CITUS_PRESENT_SQL}")):
+            for part, query in CITUS_QUERIES.items():
+                found.parts[part] = session.all(sql.SQL(query).format(rel=rel))
         found.runs = owner_code(session, relation)
         return found
 
