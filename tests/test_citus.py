@@ -11,9 +11,11 @@ and local tables read as on one server.
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -25,6 +27,7 @@ from pgbrowse.db.catalog.structure import read_structure
 from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.db.connection.errors import Cancelled, PgBrowseError, Refused
 from pgbrowse.db.connection.session import Session
+from pgbrowse.db.jobs.export import Export
 from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.structure_screen import structure_text
 from tests.components import Unavailable, citus
@@ -480,3 +483,33 @@ def _search(pager: CursorPager, row: tuple[str | None, ...]) -> BaseException | 
     except PgBrowseError as error:
         return error
     return None
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_an_export_streams_by_key_ranges(citus_dsn: str, tmp_path: Path, format: str) -> None:
+    """The export of a distributed view is the same file as one COPY of the view's query,
+    copied a range of the first key at a time: the coordinator never holds the table (its
+    temporary files unchanged, where the one COPY writes the whole table to them)."""
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
+    try:
+        pager.load(0)
+        view = pager.view
+    finally:
+        pager.close()
+    batches = view.export_queries(format)
+    assert len(batches) > 10
+    before = temp_bytes(citus_dsn)
+    done = Export(factory, batches, tmp_path / f"events.{format}", "events", format).run()
+    gone(citus_dsn, "pgbrowse")
+    assert temp_bytes(citus_dsn) == before
+    assert done.rows == ROWS
+    whole = io.BytesIO()
+    conn = psycopg2.connect(citus_dsn, application_name="control")
+    with conn.cursor() as cur:
+        cur.copy_expert(Export(factory, view.export_query(format), tmp_path / "x", "x", format)
+                        .copy_statement(conn), whole)  # fmt: skip
+    conn.close()
+    gone(citus_dsn, "control")
+    assert (tmp_path / f"events.{format}").read_bytes() == whole.getvalue()
+    assert temp_bytes(citus_dsn) > before  # (the one COPY: gathered on the coordinator)

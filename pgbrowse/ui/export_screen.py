@@ -113,7 +113,7 @@ class ExportScreen(ModalScreen[None]):
         view, format = self.state.view, self.format
         self.export = Export(
             self.factory,
-            view.export_query(format),
+            view.export_queries(format),
             path,
             self.state.relation.qualified,
             format,

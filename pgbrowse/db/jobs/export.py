@@ -18,7 +18,7 @@ import io
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -68,18 +68,21 @@ class Export:
     def __init__(
         self,
         factory: ConnectionFactory,
-        query: sql.Composed,
+        query: sql.Composable | Sequence[sql.Composable],
         path: Path,
         what: str,
         format: str = "csv",
         header: tuple[str, ...] = (),
     ) -> None:
-        """``query``: the rows (for JSON lines, one JSON text per row); ``header``: the
-        column names (a TSV's first line)."""
+        """``query``: the rows (for JSON lines, one JSON text per row), or batches of them
+        copied one after the other into the file, in one snapshot (a distributed table's
+        key ranges: Citus gathers a COPY's whole result on the coordinator first);
+        ``header``: the column names (a TSV's first line)."""
         if format not in FORMATS:
             raise ValueError(f"unknown export format {format!r}")
         self.factory = factory
-        self.query = query
+        self.queries = [query] if isinstance(query, sql.Composable) else list(query)
+        self._rows_before = 0  # rows copied by the batches done (the watcher adds the current)
         self.format = format
         self.header = header
         self.path = path
@@ -93,9 +96,10 @@ class Export:
         self._pid: int | None = None
         self._file: IO[bytes] | None = None  # the file being written (its size: progress)
 
-    def copy_statement(self, conn: psycopg2.extensions.connection) -> str:
+    def copy_statement(self, conn: psycopg2.extensions.connection, batch: int = 0) -> str:
+        """The COPY of batch ``batch`` (a CSV's header only with the first)."""
         options = {
-            "csv": "FORMAT csv, HEADER",
+            "csv": "FORMAT csv, HEADER" if batch == 0 else "FORMAT csv",
             "tsv": "FORMAT text",
             # A JSON text never holds a raw control character (JSON escapes them), so CSV
             # with these as quote and delimiter writes each one as it is, one per line.
@@ -103,7 +107,7 @@ class Export:
         }[self.format]
         return (
             sql.SQL("COPY ({}) TO STDOUT WITH ({})")
-            .format(self.query, sql.SQL(options))
+            .format(self.queries[batch], sql.SQL(options))
             .as_string(conn)
         )
 
@@ -117,8 +121,6 @@ class Export:
                 raise Cancelled("Cancelled", f"exporting {self.what}: cancelled")
             conn = session.conn
             self._pid = conn.get_backend_pid()
-            statement = self.copy_statement(conn)
-            self.sent.append(statement)
             # (again from the start after a reconnect)
             self._remove_partial()
             file, self.partial = temporary_beside(self.path)  # (O_EXCL: no planted link)
@@ -132,12 +134,19 @@ class Export:
                 self._file = file
                 if self.format == "tsv" and self.header:
                     out.write(("\t".join(map(tsv_field, self.header)) + "\n").encode())
+                rows = self._rows_before = 0
                 with conn.cursor() as cur:
                     # Bounded by the user's cancel, not the browsing timeout: a large export
                     # on a slow server takes longer than any statement of a view should.
                     cur.execute("SET LOCAL statement_timeout = 0")
-                    cur.copy_expert(statement, out, size=CHUNK)
-                    rows = cur.rowcount
+                    for batch in range(len(self.queries)):
+                        if self._cancelled.is_set():
+                            raise Cancelled("Cancelled", f"exporting {self.what}: cancelled")
+                        statement = self.copy_statement(conn, batch)
+                        self.sent.append(statement)
+                        cur.copy_expert(statement, out, size=CHUNK)
+                        rows += max(cur.rowcount, 0)
+                        self._rows_before = rows
                 out.flush()
                 self._file = None
                 written = os.fstat(file.fileno()).st_size
@@ -191,7 +200,7 @@ class Export:
                         return
                     row = cur.fetchone()
                     if row is not None:
-                        self._rows = int(row[0])
+                        self._rows = self._rows_before + int(row[0])
                     file = self._file
                     with contextlib.suppress(OSError, ValueError):  # (closed meanwhile)
                         if file is not None:

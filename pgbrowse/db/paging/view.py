@@ -22,10 +22,11 @@ from pgbrowse.db.catalog.citus import Distribution
 from pgbrowse.db.catalog.references import NO_REFERENCES, References
 from pgbrowse.db.catalog.relations import Column, Relation
 from pgbrowse.db.guard.parse import Checked
-from pgbrowse.db.paging.strategy import Strategy, Walk
+from pgbrowse.db.paging.strategy import Keyset, Strategy, Walk
 
 Row = tuple[str | None, ...]
 SYSTEM_TYPES = {"ctid": "tid", "tableoid": "oid"}
+EXPORT_RANGES = 64  # a distributed table's export: batches by ranges of the first key
 HAYSTACK_CHUNK = 50  # columns per concat() of a search's row text (2n - 1 arguments <= 100)
 TOP_ALIAS = "pgbrowse_sorted"  # the subquery of a sort of every row
 CELL_LIMIT = 1_000_000  # characters of a value the cell view fetches at most
@@ -392,7 +393,9 @@ class View:
     def ctid_bound(self, tid: str, op: str) -> sql.Composable:
         return sql.SQL("ctid {} {}::tid").format(sql.SQL(op), sql.Literal(tid))
 
-    def export_query(self, format: str = "csv") -> sql.Composed:
+    def export_query(
+        self, format: str = "csv", within: sql.Composable | None = None
+    ) -> sql.Composed:
         """The view as shown (its filter and order), every value whole: for COPY to a file.
         ``jsonl``: one JSON object per row, built on the server: the column names and each
         value's text exactly as CSV has it (the type's output; NULL is null). An array
@@ -407,8 +410,40 @@ class View:
         else:
             columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in self.columns)
         return sql.SQL("SELECT {} FROM {}{}{}").format(
-            columns or sql.SQL(""), self.relation.source(), self.where(), self.order_by()
+            columns or sql.SQL(""), self.relation.source(), self.where(within), self.order_by()
         )
+
+    def export_queries(self, format: str = "csv") -> list[sql.Composed]:
+        """``export_query`` as the batches to copy one after another: one, but on a
+        distributed table (Citus gathers a COPY's whole result on the coordinator before its
+        first row) a batch per range of the order's first key, from its ends or a shard's
+        histogram (``EXPORT_RANGES`` of them): the coordinator holds one range at a time.
+        Where the order has no such ranges (a sort by a column without them), one."""
+        distribution, strategy = self.distribution, self.strategy
+        whole = self.export_query(format)
+        if distribution is None or not distribution.spread or not isinstance(strategy, Keyset):
+            return [whole]
+        if len(strategy.bounds) < 2 or self.first_key_nullable:
+            return [whole]
+        bounds = list(strategy.bounds)
+        if strategy.integer_key:
+            low, high = int(bounds[0]), int(bounds[-1])
+            step = max(1, -(-(high - low + 1) // EXPORT_RANGES))
+            bounds = list(range(low, high + 1, step))
+        key = strategy.keys[0]
+        edges = [self.literal(key, str(b)) for b in bounds[1:]]
+        ranges: list[sql.Composable] = []
+        column = sql.Identifier(key)
+        for i in range(len(edges) + 1):
+            parts = []
+            if i > 0:
+                parts.append(sql.SQL("{} >= {}").format(column, edges[i - 1]))
+            if i < len(edges):
+                parts.append(sql.SQL("{} < {}").format(column, edges[i]))
+            ranges.append(sql.SQL(" AND ").join(parts))
+        if strategy.descending:
+            ranges.reverse()
+        return [self.export_query(format, r) for r in ranges]
 
     def estimate_query(self) -> sql.Composed:
         return sql.SQL("EXPLAIN (FORMAT JSON) SELECT * FROM {}{}").format(
