@@ -513,3 +513,25 @@ def test_an_export_streams_by_key_ranges(citus_dsn: str, tmp_path: Path, format:
     gone(citus_dsn, "control")
     assert (tmp_path / f"events.{format}").read_bytes() == whole.getvalue()
     assert temp_bytes(citus_dsn) > before  # (the one COPY: gathered on the coordinator)
+
+
+def test_filter_record_and_exact_count(events: CursorPager, citus_dsn: str) -> None:
+    """A filter's pages, a row's record (found again by its key) and the exact count (#),
+    each a distributed statement, none a cursor."""
+    events.load(0)
+    events.set_filter("tenant = 3 AND id % 7 = 0")
+    order = "SELECT tenant, id, what, score FROM events WHERE tenant = 3 AND id % 7 = 0"
+    for page in (0, 3):
+        got = shown(events.load(page), 4)
+        want = direct(citus_dsn, f"{order} ORDER BY tenant, id LIMIT {PAGE} OFFSET {page * PAGE}")
+        assert got == want, page
+    row = events.load(2)[17]
+    record = events.fetch_record(row)
+    assert [cell.text for cell in record] == list(row[:4])
+    query, token = events.count_query()
+    total = direct(citus_dsn, query.as_string(events.session.conn))[0][0]
+    expected = direct(citus_dsn, "SELECT count(*) FROM events WHERE tenant = 3 AND id % 7 = 0")
+    assert total == expected[0][0]
+    events.apply_count(int(total or 0), token, None)
+    assert events.count_exact and events.row_count == int(total or 0)
+    assert cursor_statements(events) == []
