@@ -27,6 +27,7 @@ from pgbrowse.db.catalog.structure import read_structure
 from pgbrowse.db.connection.connect import ConnectionFactory
 from pgbrowse.db.connection.errors import Cancelled, PgBrowseError, Refused
 from pgbrowse.db.connection.session import Session
+from pgbrowse.db.connection.settings import SessionSettings
 from pgbrowse.db.jobs.export import Export
 from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.structure_screen import structure_text
@@ -422,17 +423,20 @@ async def test_the_app_says_how_it_is_distributed_and_pages_down(citus_dsn: str)
         assert cursor_statements(view.pager) == []
 
 
-def test_cancel_reaches_the_workers(citus_dsn: str) -> None:
-    """A search waiting on a worker (its shard locked there by another session) is
-    cancelled from the coordinator at once, and the worker's part of it stops too, while the
-    lock is still held (so it was the cancel, not the lock going, and not the lock timeout)."""
+@pytest.mark.parametrize("stop", ["cancel", "timeout"])
+def test_cancel_reaches_the_workers(citus_dsn: str, stop: str) -> None:
+    """A search waiting on a worker (its shard locked there by another session) is stopped
+    from the coordinator, by Esc's cancel or by the statement timeout, and the worker's part
+    of it stops too, at once, while the lock is still held (so it was the stop, not the lock
+    going, and not the 3 s lock timeout)."""
     shard, host = direct(
         citus_dsn,
         "SELECT shard_name, nodename FROM citus_shards WHERE table_name = 'events'::regclass"
         " ORDER BY shardid LIMIT 1",
     )[0]
     worker = f"host={host} dbname=postgres user=postgres"
-    factory = ConnectionFactory(citus_dsn)
+    settings = SessionSettings(statement_timeout_s=0.5 if stop == "timeout" else 30.0)
+    factory = ConnectionFactory(citus_dsn, settings)
     events = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
     ready, locked = threading.Event(), threading.Event()
     outcome: list[BaseException | None] = []
@@ -462,11 +466,15 @@ def test_cancel_reaches_the_workers(citus_dsn: str) -> None:
             assert time.monotonic() < deadline, "the search never waited on the worker"
             time.sleep(0.02)
         started = time.monotonic()
-        events.cancel()
+        if stop == "cancel":
+            events.cancel()
         thread.join(5)
         assert not thread.is_alive()
         assert time.monotonic() - started < 2.0  # (before the 3 s lock timeout)
-        assert isinstance(outcome[0], Cancelled), outcome
+        if stop == "cancel":
+            assert isinstance(outcome[0], Cancelled), outcome
+        else:
+            assert isinstance(outcome[0], PgBrowseError) and "timed out" in outcome[0].message
         deadline = time.monotonic() + 2
         while direct(worker, waiting)[0][0] != "0":
             assert time.monotonic() < deadline, "the worker still runs the cancelled search"
