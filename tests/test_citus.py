@@ -80,6 +80,11 @@ def build(dsn: str) -> None:
             'INSERT INTO "we""ird [b]" SELECT g, \'[red]x\x1b[0m\' || g'
             " FROM generate_series(1, 3000) g"
         )
+        cur.execute("CREATE TABLE accounts (id int PRIMARY KEY, name text)")
+        cur.execute("SELECT create_distributed_table('accounts', 'id', shard_count := 4)")
+        cur.execute("INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 5000) g")
+        cur.execute("CREATE VIEW busy AS SELECT id, name FROM accounts WHERE id % 3 = 0")
+        cur.execute("CREATE VIEW recent AS SELECT tenant, id, what FROM events WHERE id > 1000")
         cur.execute("CREATE TABLE ref (id int PRIMARY KEY, name text)")
         cur.execute("SELECT create_reference_table('ref')")
         cur.execute("INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 500) g")
@@ -543,3 +548,28 @@ def test_filter_record_and_exact_count(events: CursorPager, citus_dsn: str) -> N
     events.apply_count(int(total or 0), token, None)
     assert events.count_exact and events.row_count == int(total or 0)
     assert cursor_statements(events) == []
+
+
+def test_a_view_over_a_distributed_table_pages_by_its_key(citus_dsn: str) -> None:
+    """A view over a distributed table is read in pages by its key column too (a cursor
+    over it gathers the shards as one over the table does); a view with no key column is
+    refused, saying why."""
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "busy"), page_size=PAGE)
+    try:
+        want = direct(
+            citus_dsn, f"SELECT id, name FROM busy ORDER BY id LIMIT {PAGE} OFFSET {PAGE}"
+        )
+        assert shown(pager.load(1), 2) == want
+        assert pager.state().held == "a view over distributed accounts · 4 shards"
+        assert cursor_statements(pager) == []
+    finally:
+        pager.close()
+    keyless = CursorPager(factory, relation(factory, "recent"), page_size=PAGE)
+    try:
+        with pytest.raises(Refused) as refused:
+            keyless.load(0)
+        assert "no key column" in refused.value.message
+        assert cursor_statements(keyless) == []
+    finally:
+        keyless.close()

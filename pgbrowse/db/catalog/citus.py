@@ -34,6 +34,23 @@ SELECT p.partmethod::text, p.repmodel::text, column_to_column_name(p.logicalreli
 FROM pg_dist_partition p WHERE p.logicalrelid = %s::regclass
 """
 
+# For a view: the distributed tables its rule reads (none: a view of one server's tables).
+VIEW_DISTRIBUTION_SQL = """
+SELECT 'v', '', NULL::text,
+       (SELECT count(*) FROM pg_dist_shard s WHERE s.logicalrelid = ANY(t.rels)),
+       (SELECT count(DISTINCT pl.groupid) FROM pg_dist_shard s
+        JOIN pg_dist_placement pl ON pl.shardid = s.shardid
+        WHERE s.logicalrelid = ANY(t.rels) AND pl.groupid <> 0),
+       t.names
+FROM (SELECT array_agg(DISTINCT p.logicalrelid) AS rels,
+             string_agg(DISTINCT p.logicalrelid::regclass::text, ', ') AS names
+      FROM pg_rewrite r
+      JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+      JOIN pg_dist_partition p ON p.logicalrelid = d.refobjid AND p.partmethod = 'h'
+      WHERE r.ev_class = %s::regclass) AS t
+WHERE t.rels IS NOT NULL
+"""
+
 # The histogram of a column on one shard (the coordinator's own table has no statistics):
 # the command is made on the server (format's %L quotes the column's name; run_command_on_
 # shards then puts each shard's name where %s is).
@@ -54,15 +71,16 @@ CITUS_PRESENT_SQL = "to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL"
 class Distribution:
     """How Citus holds a relation."""
 
-    kind: str  # "distributed" (hash), "reference", "local" (on the coordinator)
+    kind: str  # "distributed" (hash), "reference", "local" (on the coordinator), "view"
     column: str | None  # the distribution column (distributed tables)
     shards: int
     workers: int  # nodes other than the coordinator holding its shards
+    over: str | None = None  # a view: the distributed tables it reads
 
     @property
     def spread(self) -> bool:
         """Its rows are in several shards: a cursor would gather them all first."""
-        return self.kind == "distributed" and self.shards > 1
+        return self.kind in ("distributed", "view") and self.shards > 1
 
     def describe(self) -> str:
         """For the title line: ``distributed by tenant · 8 shards on 2 workers``."""
@@ -75,6 +93,8 @@ class Distribution:
             )
             by = f" by {self.column}" if self.column else ""
             return f"distributed{by} · {shards}{on}"
+        if self.kind == "view":
+            return f"a view over distributed {self.over} · {self.shards} shards"
         if self.kind == "reference":
             return "reference table (a copy on every node)"
         return "Citus local table (on the coordinator)"
@@ -84,7 +104,9 @@ def distribution_from(row: tuple[object, ...] | None) -> Distribution | None:
     """DISTRIBUTION_SQL's row as a Distribution (None: not a Citus table)."""
     if row is None:
         return None
-    method, model, column, shards, workers = row
+    method, model, column, shards, workers, *over = row
+    if method == "v":
+        return Distribution("view", None, int(str(shards)), int(str(workers)), str(over[0]))
     if method == "h":
         kind = "distributed"
     elif model == "t":

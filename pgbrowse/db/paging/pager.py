@@ -322,12 +322,13 @@ class CursorPager:
                 )
                 distribution = plan.distribution
                 if distribution is not None and distribution.spread and not plan.identity:
+                    what = "key column" if distribution.kind == "view" else "primary key"
                     raise Refused(
                         "No key to page by",
-                        f"{relation.qualified} is {distribution.describe()} and has no primary"
-                        " key: a distributed table is read page by page by its key (a cursor"
+                        f"{relation.qualified} is {distribution.describe()} and has no {what}:"
+                        " a distributed table is read page by page by its key (a cursor"
                         " would first gather every shard's rows on the coordinator), and ctid"
-                        " repeats across shards. Add a primary key, or browse a query with"
+                        f" repeats across shards. Add a {what}, or browse a query with"
                         " ORDER BY and LIMIT in the SQL editor (Ctrl+R).",
                     )
                 reader.view = reader.view.with_(distribution=distribution)

@@ -31,6 +31,7 @@ from pgbrowse.db.catalog.citus import (
     CITUS_PRESENT_SQL,
     DISTRIBUTION_SQL,
     SHARD_HISTOGRAM_SQL,
+    VIEW_DISTRIBUTION_SQL,
     Distribution,
     distribution_from,
 )
@@ -151,8 +152,10 @@ def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> Pl
         cur.execute(IDENTITY_SQL, (name,))
         row = cur.fetchone()
         distribution = None
-        if row and row[3] and relation.kind in "rp":
-            cur.execute(DISTRIBUTION_SQL, (name,))
+        if row and row[3] and relation.kind in "rpv":
+            cur.execute(
+                VIEW_DISTRIBUTION_SQL if relation.kind == "v" else DISTRIBUTION_SQL, (name,)
+            )
             distribution = distribution_from(cur.fetchone())
         if distribution is not None and distribution.spread:
             return _distributed(cur, relation, identity, distribution)
@@ -170,7 +173,7 @@ def _distributed(
     distribution column), each page a keyset query. Without one there is no identity:
     ctid and tableoid repeat across shards, and pgbrowse does not guess."""
     if not identity or identity[-1] == "ctid":
-        return Plan(Walk(why="no primary key"), (), distribution=distribution)
+        return Plan(Walk(why="no key"), (), distribution=distribution)
     keyset = _keyset(cur, identity, relation.schema, relation.name)
     if keyset is None:
         keyset = _shards_keyset(cur, identity, relation)
