@@ -80,6 +80,14 @@ def build(dsn: str) -> None:
             'INSERT INTO "we""ird [b]" SELECT g, \'[red]x\x1b[0m\' || g'
             " FROM generate_series(1, 3000) g"
         )
+        cur.execute(
+            "CREATE TABLE coded (tenant int NOT NULL, code text NOT NULL, v text,"
+            " UNIQUE (tenant, code))"
+        )
+        cur.execute("SELECT create_distributed_table('coded', 'tenant', shard_count := 4)")
+        cur.execute(
+            "INSERT INTO coded SELECT g % 11, 'c' || g, 'v' || g FROM generate_series(1, 4000) g"
+        )
         cur.execute("CREATE TABLE accounts (id int PRIMARY KEY, name text)")
         cur.execute("SELECT create_distributed_table('accounts', 'id', shard_count := 4)")
         cur.execute("INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 5000) g")
@@ -573,3 +581,20 @@ def test_a_view_over_a_distributed_table_pages_by_its_key(citus_dsn: str) -> Non
         assert cursor_statements(keyless) == []
     finally:
         keyless.close()
+
+
+def test_a_unique_key_is_an_identity_where_there_is_no_primary_key(citus_dsn: str) -> None:
+    factory = ConnectionFactory(citus_dsn)
+    pager = CursorPager(factory, relation(factory, "coded"), page_size=PAGE)
+    try:
+        for page in (0, 7):
+            want = direct(
+                citus_dsn,
+                f"SELECT tenant, code, v FROM coded ORDER BY tenant, code"
+                f" LIMIT {PAGE} OFFSET {page * PAGE}",
+            )
+            assert shown(pager.load(page), 3) == want
+        assert pager.view.identity == ("tenant", "code")
+        assert cursor_statements(pager) == []
+    finally:
+        pager.close()

@@ -322,7 +322,8 @@ class CursorPager:
                 )
                 distribution = plan.distribution
                 if distribution is not None and distribution.spread and not plan.identity:
-                    what = "key column" if distribution.kind == "view" else "primary key"
+                    view_kind = distribution.kind == "view"
+                    what = "key column" if view_kind else "primary key or unique key"
                     raise Refused(
                         "No key to page by",
                         f"{relation.qualified} is {distribution.describe()} and has no {what}:"

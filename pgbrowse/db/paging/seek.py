@@ -49,6 +49,19 @@ WHERE i.indrelid = %s::regclass AND i.indisprimary AND k.ord <= i.indnkeyatts
 ORDER BY k.ord
 """
 
+# A distributed table without a primary key: its smallest unique index over NOT NULL columns
+# (Citus makes a unique index hold the distribution column), its columns in order.
+UNIQUE_KEY_SQL = """
+SELECT array_agg(a.attname::text ORDER BY k.ord)
+FROM pg_catalog.pg_index i
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid = %s::regclass AND i.indisunique AND i.indisvalid AND i.indpred IS NULL
+  AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
+GROUP BY i.indexrelid HAVING bool_and(a.attnotnull)
+ORDER BY count(*), i.indexrelid LIMIT 1
+"""
+
 # Columns of a view that carry, under the same name and type, a unique NOT NULL column of
 # a table the view reads (single-column unique index, no predicate, no expression).
 VIEW_KEY_SQL = """
@@ -170,15 +183,20 @@ def _distributed(
     distribution: Distribution,
 ) -> Plan:
     """A distributed table: ordered by its primary key (which Citus makes hold the
-    distribution column), each page a keyset query. Without one there is no identity:
-    ctid and tableoid repeat across shards, and pgbrowse does not guess."""
-    if not identity or identity[-1] == "ctid":
+    distribution column), or else its smallest unique key over NOT NULL columns, each page
+    a keyset query. Without either there is no identity: ctid and tableoid repeat across
+    shards, and pgbrowse does not guess."""
+    if identity and identity[-1] == "ctid":  # (no primary key: a unique key will do)
+        cur.execute(UNIQUE_KEY_SQL, (relation.identifier().as_string(cur),))
+        found = cur.fetchone()
+        identity = tuple(found[0]) if found and found[0] else ()
+    if not identity:
         return Plan(Walk(why="no key"), (), distribution=distribution)
     keyset = _keyset(cur, identity, relation.schema, relation.name)
     if keyset is None:
         keyset = _shards_keyset(cur, identity, relation)
     keys = ", ".join(identity)
-    if keyset is None:
+    if keyset is None:  # (no ends or histogram: far jumps walk)
         why = f"ordered by {keys}, each page a keyset query; far jumps walk the keys"
         return Plan(Walk(keys=identity, why=why), identity, distribution=distribution)
     why = f"ordered by {keys}, each page a keyset query the shards answer"
