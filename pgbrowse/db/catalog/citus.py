@@ -85,19 +85,19 @@ class Distribution:
     def describe(self) -> str:
         """For the title line: ``distributed by tenant · 8 shards on 2 workers``."""
         if self.kind == "distributed":
-            shards = f"{self.shards} shard{'s' if self.shards != 1 else ''}"
-            on = (
-                f" on {self.workers} worker{'s' if self.workers != 1 else ''}"
-                if self.workers
-                else ""
-            )
+            on = f" on {counted(self.workers, 'worker')}" if self.workers else ""
             by = f" by {self.column}" if self.column else ""
-            return f"distributed{by} · {shards}{on}"
+            return f"distributed{by} · {counted(self.shards, 'shard')}{on}"
         if self.kind == "view":
-            return f"a view over distributed {self.over} · {self.shards} shards"
+            return f"a view over distributed {self.over} · {counted(self.shards, 'shard')}"
         if self.kind == "reference":
             return "reference table (a copy on every node)"
         return "Citus local table (on the coordinator)"
+
+
+def counted(n: int, word: str) -> str:
+    """``8 shards``, ``1 worker``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def distribution_from(row: tuple[object, ...] | None) -> Distribution | None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg2.extensions
 
-from pgbrowse.db.catalog.citus import CITUS_PRESENT_SQL
+from pgbrowse.db.catalog.citus import CITUS_PRESENT_SQL, counted
 from pgbrowse.db.catalog.relations import KIND_NAMES, SIZE_SQL, USER_SCHEMAS_SQL, Relation
 
 KINDS = "".join(KIND_NAMES)  # the kinds listed, one letter each (pg_class.relkind)
@@ -251,7 +251,7 @@ class CatalogIndex:
         """A distributed table's figures, from its shards (the coordinator's are 0)."""
         self._rows[line] = rows
         self._size[line] = min(size // SIZE_UNIT, SIZE_MAX)
-        self._held[line] = f"distributed, {shards} shard{'s' if shards != 1 else ''}"
+        self._held[line] = f"distributed, {counted(shards, 'shard')}"
 
     def depth(self, i: int) -> int:
         depth, parent = 0, self.parent[i]

@@ -117,7 +117,7 @@ class Pages:
             return int(session.scalar(view.between_query(self.bound, self._after())))
         if delta < 0:  # back: from the anchor again, to the row wanted
             target, self.last, self.done = self.next + delta, None, False
-            return -(self.next - self._skip(session, max(target, 0)))
+            return self._skip(session, max(target, 0)) - self.next
         return self._skip(session, delta)
 
     def _skip(self, session: Session, count: int) -> int:
@@ -520,13 +520,15 @@ class Reader:
         distribution = self.view.distribution
         return distribution is not None and distribution.spread
 
+    def _open(self, bound: Any, reverse: bool) -> Cursor | Pages:
+        """A reader of the view from ``bound``: pages where a cursor is eager, else a cursor."""
+        if self.paged:
+            return Pages(self.view, bound, reverse)
+        return Cursor(*self.session.declare(self.view.query(bound, reverse=reverse)))
+
     def forward(self, anchor: Anchor) -> Cursor | Pages:
         if anchor.forward is None:
-            if self.paged:
-                anchor.forward = Pages(self.view, self.bound(anchor, ">="), reverse=False)
-            else:
-                query = self.view.query(self.bound(anchor, ">="))
-                anchor.forward = Cursor(*self.session.declare(query))
+            anchor.forward = self._open(self.bound(anchor, ">="), reverse=False)
         return anchor.forward
 
     def _read_backward(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
@@ -536,12 +538,7 @@ class Reader:
             b.close(self.session)
             b = anchor.backward = None
         if not isinstance(b, (Cursor, Pages)):
-            if self.paged:
-                b = Pages(self.view, self.bound(anchor, "<"), reverse=True)
-            else:
-                query = self.view.query(self.bound(anchor, "<"), reverse=True)
-                b = Cursor(*self.session.declare(query))
-            anchor.backward = b
+            b = anchor.backward = self._open(self.bound(anchor, "<"), reverse=True)
         if j != b.next:
             moved = b.move(self.session, j - b.next)
             if j > b.next and moved < j - b.next:

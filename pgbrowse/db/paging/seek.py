@@ -171,14 +171,15 @@ def plan_seeking(conn: psycopg2.extensions.connection, relation: Relation) -> Pl
             )
             distribution = distribution_from(cur.fetchone())
         if distribution is not None and distribution.spread:
-            return _distributed(cur, relation, identity, distribution)
-        plan = _natural(conn, cur, relation, identity, row)
+            return _distributed(cur, relation, name, identity, distribution)
+        plan = _natural(conn, cur, relation, name, identity, row)
     return replace(plan, distribution=distribution)
 
 
 def _distributed(
     cur: psycopg2.extensions.cursor,
     relation: Relation,
+    name: str,
     identity: tuple[str, ...],
     distribution: Distribution,
 ) -> Plan:
@@ -187,14 +188,14 @@ def _distributed(
     a keyset query. Without either there is no identity: ctid and tableoid repeat across
     shards, and pgbrowse does not guess."""
     if identity and identity[-1] == "ctid":  # (no primary key: a unique key will do)
-        cur.execute(UNIQUE_KEY_SQL, (relation.identifier().as_string(cur),))
+        cur.execute(UNIQUE_KEY_SQL, (name,))
         found = cur.fetchone()
         identity = tuple(found[0]) if found and found[0] else ()
     if not identity:
         return Plan(Walk(why="no key"), (), distribution=distribution)
     keyset = _keyset(cur, identity, relation.schema, relation.name)
     if keyset is None:
-        keyset = _shards_keyset(cur, identity, relation)
+        keyset = _shards_keyset(cur, identity, name)
     keys = ", ".join(identity)
     if keyset is None:  # (no ends or histogram: far jumps walk)
         why = f"ordered by {keys}, each page a keyset query; far jumps walk the keys"
@@ -204,12 +205,12 @@ def _distributed(
 
 
 def _shards_keyset(
-    cur: psycopg2.extensions.cursor, keys: tuple[str, ...], relation: Relation
+    cur: psycopg2.extensions.cursor, keys: tuple[str, ...], name: str
 ) -> Keyset | None:
     """A keyset from the histogram of keys[0] on one shard (the coordinator's own table is
     empty; rows are spread over the shards by a hash, so any shard's spread of a key is the
     table's)."""
-    cur.execute(SHARD_HISTOGRAM_SQL, (relation.identifier().as_string(cur), keys[0]))
+    cur.execute(SHARD_HISTOGRAM_SQL, (name, keys[0]))
     row = cur.fetchone()
     bounds = tuple(row[0]) if row and row[0] else ()
     if len(bounds) < 2:
@@ -221,11 +222,11 @@ def _natural(
     conn: psycopg2.extensions.connection,
     cur: psycopg2.extensions.cursor,
     relation: Relation,
+    name: str,
     identity: tuple[str, ...],
     row: tuple[Any, ...] | None,
 ) -> Plan:
     """The natural order of a relation on one server (``row``: IDENTITY_SQL's)."""
-    name = relation.identifier().as_string(conn)
     children, security = (bool(row[1]), bool(row[2])) if row else (False, False)
     if relation.kind in "rpm" and identity and identity[-1] != "ctid":  # a primary key
         keyset = _keyset(cur, identity, relation.schema, relation.name)

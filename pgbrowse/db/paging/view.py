@@ -113,6 +113,11 @@ def _sliced(column: Column) -> bool:
     return _base(column) in SLICED_TYPES
 
 
+def _as_text(names: tuple[str, ...]) -> sql.Composable:
+    """``a::text, b::text``: columns read as their texts (a row's keys, its identity)."""
+    return sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(n)) for n in names)
+
+
 def _spaced(parts: list[sql.Composable]) -> sql.Composable:
     """``concat(a, ' ', b, …)``: the texts joined by spaces, NULL as ''."""
     return sql.SQL("concat({})").format(sql.SQL(", ' ', ").join(parts))
@@ -256,9 +261,7 @@ class View:
         """The order's keys (as text) of the next ``limit`` rows from ``bound`` and
         ``after`` past ``offset`` of them: a walk over rows not shown reads keys only."""
         return sql.SQL("SELECT {} FROM {}{}{} LIMIT {} OFFSET {}").format(
-            sql.SQL(", ").join(
-                sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.strategy.keys
-            ),
+            _as_text(self.strategy.keys),
             self.relation.source(),
             self.where(bound, after),
             self.order_by(reverse),
@@ -272,7 +275,7 @@ class View:
         """``first_match_query`` as one ordered statement with a LIMIT (on a distributed
         table each shard finds its own first match and the coordinator keeps the first)."""
         return sql.SQL("SELECT {} FROM {}{}{} LIMIT 1").format(
-            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden),
+            _as_text(self.hidden),
             self.relation.source(),
             self.where(bound, self._hit(needle)),
             self.order_by(reverse=backward),
@@ -369,7 +372,7 @@ class View:
         hold ``values``: a foreign key's referenced row, found by its unique index (LIMIT 2:
         a second row says the columns are not unique here)."""
         return sql.SQL("SELECT {} FROM {} WHERE {} LIMIT 2").format(
-            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in self.hidden),
+            _as_text(self.hidden),
             self.relation.source(),
             sql.SQL(" AND ").join(
                 sql.SQL("{} = {}").format(sql.Identifier(c), self.literal(c, v))
@@ -381,9 +384,7 @@ class View:
         """How many rows of the view come before ``bound``, counting at most ``limit`` (a
         row near the start is placed exactly at the cost of that many rows at most)."""
         if limit is None:
-            return sql.SQL("SELECT count(*) FROM {}{}").format(
-                self.relation.source(), self.where(bound)
-            )
+            return self.between_query(bound, None)
         # (SELECT 1, not SELECT: Citus gathers the subquery, and a result of no columns
         # fails to read back: "a column definition list is required")
         return sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {}{} LIMIT {}) AS s").format(
