@@ -15,6 +15,7 @@ import io
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -124,12 +125,21 @@ def cursor_statements(pager: CursorPager) -> list[str]:
     ]
 
 
+@contextmanager
+def viewing(dsn: str, name: str) -> Iterator[CursorPager]:
+    """A view of relation ``name`` (pages of PAGE rows), closed after."""
+    factory = ConnectionFactory(dsn)
+    pager = CursorPager(factory, relation(factory, name), page_size=PAGE)
+    try:
+        yield pager
+    finally:
+        pager.close()
+
+
 @pytest.fixture
 def events(citus_dsn: str) -> Iterator[CursorPager]:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
-    yield pager
-    pager.close()
+    with viewing(citus_dsn, "events") as pager:
+        yield pager
 
 
 def test_pages_are_keyset_queries_never_a_cursor(events: CursorPager, citus_dsn: str) -> None:
@@ -275,15 +285,11 @@ def test_the_inspector_shows_what_the_workers_run_for_a_page(events: CursorPager
 
 
 def test_a_table_without_a_key_is_refused_plainly(citus_dsn: str) -> None:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "nokey"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "nokey") as pager:
         with pytest.raises(Refused) as refused:
             pager.load(0)
         assert "no primary key" in refused.value.message and "ctid" in refused.value.message
         assert cursor_statements(pager) == []
-    finally:
-        pager.close()
 
 
 def test_search_lands_on_the_nearest_match(events: CursorPager, citus_dsn: str) -> None:
@@ -317,9 +323,7 @@ def test_a_sort_by_a_column_no_index_gives(events: CursorPager, citus_dsn: str) 
 
 
 def test_a_text_key_seeks_by_a_shards_histogram(citus_dsn: str) -> None:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "tagged"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "tagged") as pager:
         pager.load(0)
         assert pager.view.strategy.seeks  # (the coordinator's own table has no statistics)
         rows = pager.load(250)
@@ -332,14 +336,10 @@ def test_a_text_key_seeks_by_a_shards_histogram(citus_dsn: str) -> None:
         )
         assert shown(rows + following, 2) == want
         assert cursor_statements(pager) == []
-    finally:
-        pager.close()
 
 
 def test_hostile_names_distributed(citus_dsn: str) -> None:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, 'public."we""ird [b]"'), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, 'public."we""ird [b]"') as pager:
         got = shown(pager.load(3), 2)
         want = direct(
             citus_dsn,
@@ -347,17 +347,13 @@ def test_hostile_names_distributed(citus_dsn: str) -> None:
         )
         assert got == want
         assert pager.state().held == 'distributed by k"[b] · 32 shards on 2 workers'
-    finally:
-        pager.close()
 
 
 @pytest.mark.parametrize(("name", "column"), [("ref", "name"), ("loc", "v")])
 def test_reference_and_local_tables_read_as_on_one_server(
     citus_dsn: str, name: str, column: str
 ) -> None:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, name), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, name) as pager:
         want = direct(
             citus_dsn, f"SELECT id, {column} FROM {name} ORDER BY id LIMIT {PAGE} OFFSET {PAGE}"
         )
@@ -365,8 +361,6 @@ def test_reference_and_local_tables_read_as_on_one_server(
         assert any(s.startswith("FETCH") for s in cursor_statements(pager))  # (a cursor)
         held = pager.state().held
         assert held.startswith("reference table") if name == "ref" else held == ""
-    finally:
-        pager.close()
 
 
 def workers(dsn: str) -> list[str]:
@@ -384,9 +378,7 @@ def in_transaction(dsn: str) -> int:
 
 
 def test_idle_release_leaves_no_transaction_on_any_node(citus_dsn: str) -> None:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "events") as pager:
         pager.load(0)
         pager.load(1500)  # (a seek: the workers have served it)
         assert pager.session.holds_transaction
@@ -395,14 +387,10 @@ def test_idle_release_leaves_no_transaction_on_any_node(citus_dsn: str) -> None:
         for node in [citus_dsn, *workers(citus_dsn)]:
             assert in_transaction(node) == 0, node
         assert pager.load(1500)  # (and reading goes on where it was)
-    finally:
-        pager.close()
 
 
 def test_a_write_is_refused_by_the_coordinator(citus_dsn: str) -> None:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "ref"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "ref") as pager:
         pager.load(0)
         session = pager.session
         assert session.scalar(sql.SQL("SHOW transaction_read_only")) == "on"
@@ -411,8 +399,6 @@ def test_a_write_is_refused_by_the_coordinator(citus_dsn: str) -> None:
                 sql.SQL("WITH w AS (INSERT INTO ref VALUES (9999, 'x') RETURNING id) SELECT 1")
             )
         assert refused.value.pgcode == "25006"  # read_only_sql_transaction
-    finally:
-        pager.close()
     assert direct(citus_dsn, "SELECT count(*) FROM ref WHERE id = 9999") == [("0",)]
 
 
@@ -511,15 +497,12 @@ def test_an_export_streams_by_key_ranges(citus_dsn: str, tmp_path: Path, format:
     """The export of a distributed view is the same file as one COPY of the view's query,
     copied a range of the first key at a time: the coordinator never holds the table (its
     temporary files unchanged, where the one COPY writes the whole table to them)."""
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "events"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "events") as pager:
         pager.load(0)
         view = pager.view
-    finally:
-        pager.close()
     batches = view.export_queries(format)
     assert len(batches) > 10
+    factory = ConnectionFactory(citus_dsn)
     before = temp_bytes(citus_dsn)
     done = Export(factory, batches, tmp_path / f"events.{format}", "events", format).run()
     gone(citus_dsn, "pgbrowse")
@@ -562,31 +545,22 @@ def test_a_view_over_a_distributed_table_pages_by_its_key(citus_dsn: str) -> Non
     """A view over a distributed table is read in pages by its key column too (a cursor
     over it gathers the shards as one over the table does); a view with no key column is
     refused, saying why."""
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "busy"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "busy") as pager:
         want = direct(
             citus_dsn, f"SELECT id, name FROM busy ORDER BY id LIMIT {PAGE} OFFSET {PAGE}"
         )
         assert shown(pager.load(1), 2) == want
         assert pager.state().held == "a view over distributed accounts · 4 shards"
         assert cursor_statements(pager) == []
-    finally:
-        pager.close()
-    keyless = CursorPager(factory, relation(factory, "recent"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "recent") as keyless:
         with pytest.raises(Refused) as refused:
             keyless.load(0)
         assert "no key column" in refused.value.message
         assert cursor_statements(keyless) == []
-    finally:
-        keyless.close()
 
 
 def test_a_unique_key_is_an_identity_where_there_is_no_primary_key(citus_dsn: str) -> None:
-    factory = ConnectionFactory(citus_dsn)
-    pager = CursorPager(factory, relation(factory, "coded"), page_size=PAGE)
-    try:
+    with viewing(citus_dsn, "coded") as pager:
         for page in (0, 7):
             want = direct(
                 citus_dsn,
@@ -596,5 +570,3 @@ def test_a_unique_key_is_an_identity_where_there_is_no_primary_key(citus_dsn: st
             assert shown(pager.load(page), 3) == want
         assert pager.view.identity == ("tenant", "code")
         assert cursor_statements(pager) == []
-    finally:
-        pager.close()
