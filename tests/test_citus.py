@@ -94,6 +94,17 @@ def build(dsn: str) -> None:
         cur.execute("INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 5000) g")
         cur.execute("CREATE VIEW busy AS SELECT id, name FROM accounts WHERE id % 3 = 0")
         cur.execute("CREATE VIEW recent AS SELECT tenant, id, what FROM events WHERE id > 1000")
+        # Two rows for each value of the distribution column (a hostile name, too): pages
+        # cross many values.
+        cur.execute(
+            'CREATE TABLE pairs ("k""[b]" int, "n\x1b" int, PRIMARY KEY ("k""[b]", "n\x1b"))'
+        )
+        cur.execute("SELECT create_distributed_table('pairs', 'k\"[b]', shard_count := 4)")
+        cur.execute("INSERT INTO pairs SELECT g / 2, g FROM generate_series(1, 3000) g")
+        # Two tenants in 8 shards: six shards empty (one shard's estimate times 8 is off).
+        cur.execute("CREATE TABLE skewed (tenant int, id int, PRIMARY KEY (tenant, id))")
+        cur.execute("SELECT create_distributed_table('skewed', 'tenant', shard_count := 8)")
+        cur.execute("INSERT INTO skewed SELECT g % 2, g FROM generate_series(1, 20000) g")
         cur.execute("CREATE TABLE ref (id int PRIMARY KEY, name text)")
         cur.execute("SELECT create_reference_table('ref')")
         cur.execute("INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 500) g")
@@ -213,10 +224,62 @@ def test_the_coordinator_gathers_nothing(citus_dsn: str) -> None:
     assert temp_bytes(citus_dsn) > before + 5 * 2**20  # (the whole table, on the coordinator)
 
 
-def test_the_estimate_comes_from_the_shards(events: CursorPager) -> None:
+def shards_of(dsn: str, statement: str) -> int:
+    """How many shards Citus sends ``statement`` to (its plan's task count)."""
+    counts = [line for (line,) in direct(dsn, "EXPLAIN " + statement) if "Task Count" in str(line)]
+    return int(str(counts[0]).split(":")[1])
+
+
+def test_a_page_among_one_tenants_rows_is_read_from_its_shard_alone(
+    events: CursorPager, citus_dsn: str
+) -> None:
+    """The order starts with the distribution column: the next page among a tenant's rows
+    is one statement, which Citus sends to that tenant's shard alone (not to all 8)."""
+    events.load(0)
+    before = len(events.statements.snapshot())
+    order = "SELECT tenant, id, what, score FROM events ORDER BY tenant, id"
+    assert shown(events.load(1), 4) == direct(citus_dsn, f"{order} LIMIT {PAGE} OFFSET {PAGE}")
+    sent = [s.sql for s in events.statements.snapshot()[before:]]
+    assert len(sent) == 1 and '"tenant" = ' in sent[0], sent
+    assert shards_of(citus_dsn, sent[0]) == 1
+    assert shards_of(citus_dsn, "SELECT * FROM events ORDER BY tenant, id LIMIT 100") == 8
+
+
+@pytest.mark.parametrize("name", ["coded", "pairs"])
+def test_pages_across_values_of_the_distribution_column(citus_dsn: str, name: str) -> None:
+    """Pages that cross from one value of the distribution column to the next (coded: ~360
+    rows a value; pairs: 2, where two values do not fill a page and every shard is asked
+    instead, then one statement a page), forward, and backward from the end: each page the
+    same rows as the whole order read at once."""
+    columns = '"k""[b]", "n\x1b"' if name == "pairs" else "tenant, code"
+    whole = direct(citus_dsn, f"SELECT {columns} FROM {name} ORDER BY {columns}")
+    pages = -(-len(whole) // PAGE)
+    with viewing(citus_dsn, name) as pager:
+        for page in range(pages):
+            sent = len(pager.statements.snapshot())
+            assert shown(pager.load(page), 2) == whole[page * PAGE : (page + 1) * PAGE], page
+            if name == "pairs" and 2 <= page < pages - 1:  # (the last asks for one more)
+                assert len(pager.statements.snapshot()) - sent == 1, page  # (all shards)
+        assert cursor_statements(pager) == []
+    with viewing(citus_dsn, name) as pager:
+        pager.load(0)
+        pager.find_end()
+        assert pager.row_count == len(whole)
+        for page in reversed(range(pages)):
+            assert shown(pager.load(page), 2) == whole[page * PAGE : (page + 1) * PAGE], page
+
+
+def test_the_estimate_comes_from_the_shards(events: CursorPager, citus_dsn: str) -> None:
     events.load(0)
     assert not events.count_exact
     assert ROWS / 2 <= events.row_count <= ROWS * 2, events.row_count
+    # Every shard's plan, not one shard's times their number: two tenants in 8 shards.
+    with viewing(citus_dsn, "skewed") as skewed:
+        skewed.load(0)
+        assert 10_000 <= skewed.row_count <= 40_000, skewed.row_count
+        sent = skewed.statements.snapshot()
+        assert any(s.sql.startswith("EXPLAIN") for s in sent)
+        assert not any("run_command_on" in s.sql for s in sent)  # (150 ms for 32 shards)
     events.set_filter("tenant < 10")
     events.load(0)
     assert ROWS / 5 / 2 <= events.row_count <= ROWS / 5 * 2, events.row_count
@@ -236,6 +299,11 @@ def test_a_foreign_key_lands_on_its_row(citus_dsn: str, key: tuple[int, int]) ->
         row = pager.load(at // PAGE)[at % PAGE]
         assert row[:2] == (str(key[0]), str(key[1]))
         assert cursor_statements(pager) == []
+        counts = [s.sql for s in pager.statements.snapshot() if "count(*)" in s.sql]
+        if key[1] > 100_000:  # (thousands of its tenant's rows before it: counted on its shard)
+            assert len(counts) == 1 and shards_of(citus_dsn, counts[0]) == 1
+        else:  # (240 before it in its tenant, fewer than the 400 counted: every shard asked)
+            assert len(counts) == 2 and shards_of(citus_dsn, counts[1]) == 8
     finally:
         pager.close()
 
@@ -394,6 +462,9 @@ def test_a_write_is_refused_by_the_coordinator(citus_dsn: str) -> None:
         pager.load(0)
         session = pager.session
         assert session.scalar(sql.SQL("SHOW transaction_read_only")) == "on"
+        # (Citus opens fewer connections to the workers for pgbrowse's statements)
+        slow_start = sql.SQL("SHOW citus.executor_slow_start_interval")
+        assert session.scalar(slow_start) == "100ms"
         with pytest.raises(psycopg2.Error) as refused:
             session.scalar(
                 sql.SQL("WITH w AS (INSERT INTO ref VALUES (9999, 'x') RETURNING id) SELECT 1")

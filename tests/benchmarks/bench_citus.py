@@ -24,6 +24,7 @@ RSS of the backend serving the view. Not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -175,9 +176,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--shards", type=int, default=32)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--dsn", help="a cluster already built by this benchmark (--rows as built): not rebuilt"
+    )
     args = parser.parse_args()
-    with citus() as dsn:
-        build(dsn, args.rows, args.shards)
+    with contextlib.nullcontext(args.dsn) if args.dsn else citus() as dsn:
+        if not args.dsn:
+            build(dsn, args.rows, args.shards)
         factory = ConnectionFactory(dsn)
         local = measure(factory, "events_local", args.rows, args.runs)
         spread = measure(factory, "events", args.rows, args.runs)

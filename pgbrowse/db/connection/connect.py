@@ -161,7 +161,8 @@ class SafeConnection(psycopg2.extensions.connection):
                     cur.execute(LEARN_SQL, (settings.role,))
                 else:
                     cur.execute(name_it + LEARN_SQL, (self.get_backend_pid(), settings.role))
-                pid, standby, conflicts, user, *role = cur.fetchone() or (0, False, 0, "")
+                row = cur.fetchone() or (0, False, 0, False, "")
+                pid, standby, conflicts, citus, user, *role = row
                 self.powers = powers(settings.role, user, *role)
                 self.pooled = pid != self.get_backend_pid()
                 self.standby = bool(standby)
@@ -169,7 +170,7 @@ class SafeConnection(psycopg2.extensions.connection):
         finally:
             self.autocommit = False
         name = "" if named or not self.pooled else APPLICATION_NAME
-        self.settings_sql = settings.per_transaction(self.server_version, name)
+        self.settings_sql = settings.per_transaction(self.server_version, name, bool(citus))
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cursor_factory", SafeCursor)
@@ -317,6 +318,7 @@ LEARN_SQL = """SELECT pg_backend_pid(), pg_is_in_recovery(),
   CASE WHEN pg_is_in_recovery() THEN (
     SELECT confl_tablespace + confl_lock + confl_snapshot + confl_bufferpin + confl_deadlock
     FROM pg_stat_database_conflicts WHERE datname = current_database()) END,
+  to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL,
   current_user::text, r.oid IS NOT NULL,
   r.oid IS NOT NULL AND pg_has_role(current_user, r.oid, 'MEMBER'),
   coalesce(r.rolsuper, false), coalesce(r.rolbypassrls, false),

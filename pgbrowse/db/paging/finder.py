@@ -193,7 +193,7 @@ class Finder:
         small = reader.row_count <= SMALL_TABLE_ROWS or not strategy.seeks
         # Exact in a small view (a view that cannot seek walks anyway), and for a row near
         # the start of a large one (counting at most ``near`` rows finds that out).
-        before = int(reader.session.scalar(view.before_query(bound, None if small else near)))
+        before = self._before(anchor, bound, None if small else near)
         if not small and before >= near:  # far from the start: estimated (≈)
             if isinstance(strategy, Keyset):
                 fraction = strategy.fraction_of(str(anchor.key[0]))
@@ -204,6 +204,19 @@ class Finder:
             anchor.frame = reader.new_frame()
         anchor.base = reader.landed = before
         return anchor
+
+    def _before(self, anchor: Anchor, bound: sql.Composable, limit: int | None) -> int:
+        """The rows before ``anchor`` (``bound``), counting at most ``limit``. Ordered first
+        by a distribution column (``View.routed_key``), the rows of the anchor's value come
+        first, counted on its shard alone; every shard is asked only if they are too few."""
+        view, session = self.view, self.reader.session
+        key = view.routed_key
+        if limit is not None and key is not None:
+            within = sql.SQL("{} AND {}").format(bound, view.key_is(key, anchor.key[0]))
+            before = int(session.scalar(view.before_query(within, limit)))
+            if before >= limit:
+                return before
+        return int(session.scalar(view.before_query(bound, limit)))
 
     def fetch_cell(self, row: Row, column: int, limit: int = CELL_LIMIT) -> CellValue:
         """The whole value of ``column`` in ``row``, found again by the row's identity in

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from psycopg2 import sql
 
 from pgbrowse import defaults
-from pgbrowse.db.catalog.citus import shards_estimate
+from pgbrowse.db.catalog import citus
 from pgbrowse.db.catalog.references import Landing, read_references
 from pgbrowse.db.catalog.relations import Column, Relation, describe_query, list_columns
 from pgbrowse.db.catalog.server_side import ServerSide, read_server_side
@@ -335,7 +335,7 @@ class CursorPager:
                 reader.view = reader.view.with_(distribution=distribution)
                 reader.row_count = self._estimate()
                 self.reordering.natural, reader.row_security = plan, plan.row_security
-                reader.apply(plan)
+                reader.apply(plan, fresh=True)
                 if self._order is not None and not self.reordering.open_sorted(*self._order):
                     self._tell("kept order gone")  # (its column was dropped meanwhile)
                 self._opened = True
@@ -348,7 +348,7 @@ class CursorPager:
 
     def _estimate(self) -> int:
         if self.reader.paged:  # (the coordinator's EXPLAIN says 100,000 whatever the size)
-            return shards_estimate(self.session, self.relation.identifier(), self.view.where())
+            return citus.estimate(self.session, self.view.estimate_query())[0]
         from_catalog = self.view.partitions_estimate_query()
         if from_catalog is not None and self.session.server_version >= 120000:
             found = self.session.scalar(from_catalog)

@@ -88,6 +88,9 @@ class Pages:
     end: int | None = None
     last: tuple[str | None, ...] | None = None  # the order's keys of the last row passed
     done: bool = False  # passed the last row
+    start: tuple[str | None, ...] | None = None  # the anchor's key values (a seek's)
+    ends: tuple[str, str] | None = None  # the routed key's min and max in this snapshot
+    sparse: bool = False  # two values of the routed key did not fill a page: not routed
 
     def _after(self) -> sql.Composable | None:
         if self.last is None:
@@ -101,12 +104,56 @@ class Pages:
         if self.done:
             return []
         view = self.view
-        rows = session.all(view.page_query(self.bound, self._after(), self.reverse, count))
+        key = None if self.sparse else view.routed_key
+        if key is None:
+            rows = session.all(view.page_query(self.bound, self._after(), self.reverse, count))
+        else:
+            rows = self._routed(session, key, count)
         if rows:
             self.last = view.hidden_values(rows[-1], view.strategy.keys)
         if len(rows) < count:
             self.done = True
         return rows
+
+    def _routed(self, session: Session, key: str, count: int) -> list[Row]:
+        """The next ``count`` rows, ordered first by the distribution column ``key``: the
+        rest of the rows of its current value from that value's shard; if they are too few,
+        the rows of its next value (its min or max past it, then that shard); if still too
+        few, the rest from every shard, as every page after (``sparse``: the values hold few
+        rows each, and two statements a value would cost more than one to all shards)."""
+        view, bound = self.view, self.bound
+        value, at = self._first_value(session, key)
+        rows: list[Row] = []
+        beyond: sql.Composable | None = None
+        for hop in range(2):
+            if value is None:  # no rows left
+                return rows
+            on = view.key_is(key, value)
+            where = on if at is None else sql.SQL("{} AND {}").format(at, on)
+            rows += session.all(view.page_query(bound, where, self.reverse, count - len(rows)))
+            if len(rows) >= count:
+                return rows
+            beyond = view.key_past(key, value, self.reverse)
+            if hop == 0:
+                value = session.scalar(view.first_value_query(key, bound, beyond, self.reverse))
+                at = None
+        self.sparse = True
+        return rows + session.all(view.page_query(bound, beyond, self.reverse, count - len(rows)))
+
+    def _first_value(self, session: Session, key: str) -> tuple[str | None, sql.Composable | None]:
+        """The value of ``key`` the next rows start at, and what else places them there
+        (past the last row read)."""
+        if self.last is not None:
+            return self.last[0], self._after()
+        start = self.start
+        # (a bound at or after a place starts at its value; one before it too, when it names
+        # more than the first key: the rows of that value before the place come first)
+        if start is not None and start[0] is not None and (not self.reverse or len(start) > 1):
+            return start[0], None
+        view = self.view
+        if self.bound is None and self.ends is not None:  # (from the start or the end)
+            return self.ends[self.reverse != view.strategy.descending], None
+        return session.scalar(view.first_value_query(key, self.bound, None, self.reverse)), None
 
     def move(self, session: Session, delta: int | None) -> int:
         view = self.view
@@ -193,6 +240,8 @@ class Reader:
         self.row_security = False  # row security hides rows: ctid seeks sample first
         self.landed: int | None = None  # where a landing found its row (moves with positions)
         self.last_page: int | None = None  # the page read last (a release resumes there)
+        # The first key's min and max as planning read them, and in which snapshot
+        self.ends: tuple[int, str, str] | None = None
 
     @property
     def relation(self) -> Relation:
@@ -224,8 +273,13 @@ class Reader:
         return next(self._frames)
 
     # -- starting, stopping and moving the anchor ---------------------------------------
-    def apply(self, plan: Plan) -> None:
-        """Read in the order ``plan`` gives (the natural one at open, or a sort's)."""
+    def apply(self, plan: Plan, fresh: bool = False) -> None:
+        """Read in the order ``plan`` gives (the natural one at open, or a sort's); ``fresh``:
+        planned in this snapshot (the ends it read of its first key hold for its pages)."""
+        strategy = plan.strategy
+        self.ends = None
+        if fresh and isinstance(strategy, Keyset) and strategy.ends_read:
+            self.ends = (self.cache.snapshot, str(strategy.bounds[0]), str(strategy.bounds[-1]))
         self.view = self.view.with_(
             strategy=plan.strategy,
             identity=plan.identity,
@@ -307,10 +361,15 @@ class Reader:
         view = self.view
         if view.strategy.by_ctid:
             return view.ctid_bound(str(anchor.key or "(0,0)"), op)
+        values = self._key_values(anchor)
+        return None if values is None else view.bound(values, op)
+
+    @staticmethod
+    def _key_values(anchor: Anchor) -> tuple[str | None, ...] | None:
+        """A seek's key values (the order's first keys'), else None."""
         if anchor.place is not Place.SEEK or anchor.key is None:
             return None
-        key = anchor.key if isinstance(anchor.key, tuple) else (str(anchor.key),)
-        return view.bound(key, op)
+        return anchor.key if isinstance(anchor.key, tuple) else (str(anchor.key),)
 
     # -- choosing where to read from ---------------------------------------------------
     def anchor_for(self, lo: int) -> Anchor:
@@ -520,15 +579,20 @@ class Reader:
         distribution = self.view.distribution
         return distribution is not None and distribution.spread
 
-    def _open(self, bound: Any, reverse: bool) -> Cursor | Pages:
-        """A reader of the view from ``bound``: pages where a cursor is eager, else a cursor."""
+    def _open(self, anchor: Anchor, reverse: bool) -> Cursor | Pages:
+        """A reader of the view from ``anchor``, forward (at or after it) or backward (before
+        it): pages where a cursor is eager, else a cursor."""
+        bound = self.bound(anchor, "<" if reverse else ">=")
         if self.paged:
-            return Pages(self.view, bound, reverse)
+            ends = None  # (this snapshot's, of every row)
+            if self.ends and self.ends[0] == self.cache.snapshot and self.view.filter is None:
+                ends = self.ends[1:]
+            return Pages(self.view, bound, reverse, start=self._key_values(anchor), ends=ends)
         return Cursor(*self.session.declare(self.view.query(bound, reverse=reverse)))
 
     def forward(self, anchor: Anchor) -> Cursor | Pages:
         if anchor.forward is None:
-            anchor.forward = self._open(self.bound(anchor, ">="), reverse=False)
+            anchor.forward = self._open(anchor, reverse=False)
         return anchor.forward
 
     def _read_backward(self, anchor: Anchor, lo: int, hi: int) -> list[Row] | None:
@@ -538,7 +602,7 @@ class Reader:
             b.close(self.session)
             b = anchor.backward = None
         if not isinstance(b, (Cursor, Pages)):
-            b = anchor.backward = self._open(self.bound(anchor, "<"), reverse=True)
+            b = anchor.backward = self._open(anchor, reverse=True)
         if j != b.next:
             moved = b.move(self.session, j - b.next)
             if j > b.next and moved < j - b.next:

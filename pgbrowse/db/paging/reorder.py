@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg2
 
-from pgbrowse.db.catalog.citus import shards_estimate
+from pgbrowse.db.catalog import citus
 from pgbrowse.db.connection.errors import FilterError, first_line
 from pgbrowse.db.guard.allow import vet_on
 from pgbrowse.db.guard.parse import check_expression
@@ -99,11 +99,10 @@ class Reordering:
                 vet_on(session, checked.calls, filter=True)
                 filtered = reader.view.with_(filter=checked)
                 try:
-                    plan = session.scalar(filtered.estimate_query())
                     if reader.paged:  # (the coordinator's plan says 100,000 rows whatever)
-                        where = filtered.where()
-                        rows = shards_estimate(session, reader.relation.identifier(), where)
-                        return rows, scans_everything(plan[0]["Plan"])
+                        rows, top = citus.estimate(session, filtered.estimate_query())
+                        return rows, scans_everything(top)
+                    plan = session.scalar(filtered.estimate_query())
                 except psycopg2.Error as error:
                     if conn.closed:
                         raise

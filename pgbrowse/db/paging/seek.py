@@ -193,7 +193,8 @@ def _distributed(
         identity = tuple(found[0]) if found and found[0] else ()
     if not identity:
         return Plan(Walk(why="no key"), (), distribution=distribution)
-    keyset = _keyset(cur, identity, relation.schema, relation.name)
+    # (the coordinator's own table is empty: no statistics there to ask for)
+    keyset = _keyset(cur, identity, relation.schema, relation.name, statistics=False)
     if keyset is None:
         keyset = _shards_keyset(cur, identity, name)
     keys = ", ".join(identity)
@@ -293,15 +294,23 @@ def _view_base(cur: psycopg2.extensions.cursor, name: str, column: str) -> tuple
 
 
 def _keyset(
-    cur: psycopg2.extensions.cursor, keys: tuple[str, ...], schema: str, table: str
+    cur: psycopg2.extensions.cursor,
+    keys: tuple[str, ...],
+    schema: str,
+    table: str,
+    statistics: bool = True,
 ) -> Keyset | None:
-    """A keyset strategy from the histogram of keys[0] (or its min and max, for integers)."""
+    """A keyset strategy from the histogram of keys[0] (or its min and max, for integers;
+    only those where the table has no ``statistics``)."""
     cur.execute(INTEGER_SQL, (sql.Identifier(schema, table).as_string(cur), keys[0]))
     row = cur.fetchone()
     integer = bool(row and row[0])
-    cur.execute(HISTOGRAM_SQL, (schema, table, keys[0]))
-    row = cur.fetchone()
-    bounds: tuple[Any, ...] = tuple(row[0]) if row else ()
+    bounds: tuple[Any, ...] = ()
+    if statistics:
+        cur.execute(HISTOGRAM_SQL, (schema, table, keys[0]))
+        row = cur.fetchone()
+        bounds = tuple(row[0]) if row else ()
+    ends_read = False
     if integer and len(bounds) < 2:
         # Never analyzed: an integer key's ends are two index look-ups away.
         query = sql.SQL("SELECT min({k})::int8, max({k})::int8 FROM {t}").format(
@@ -309,7 +318,7 @@ def _keyset(
         )
         cur.execute(query)
         low, high = _one(cur)
-        bounds = () if low is None else (low, high)
+        bounds, ends_read = (() if low is None else (low, high)), True
     if len(bounds) < 2:
         return None
     if integer:
@@ -318,6 +327,7 @@ def _keyset(
         keys=keys,
         bounds=bounds,
         integer_key=integer,
+        ends_read=ends_read,
         why=f"ordered by {', '.join(keys)} (primary key), seeking on it",
     )
 

@@ -51,6 +51,7 @@ class Keyset(Strategy):
 
     bounds: tuple[Any, ...] = ()  # histogram bounds of keys[0] (ints or texts)
     integer_key: bool = False
+    ends_read: bool = False  # bounds are the key's min and max, read when it was planned
     method = "keyset"
 
     @property

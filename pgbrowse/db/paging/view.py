@@ -250,6 +250,44 @@ class View:
             self.select(), self.where(bound, after), self.order_by(reverse), sql.Literal(limit)
         )
 
+    @property
+    def routed_key(self) -> str | None:
+        """A distributed table read in the order of an index that starts with its
+        distribution column: that column. The rows of one of its values are all on one
+        shard, so a page among them is read from that shard alone (Citus routes a statement
+        with ``column = value`` to it: 1 ms, against 15 for asking all 32 shards)."""
+        distribution, strategy = self.distribution, self.strategy
+        if distribution is None or distribution.kind != "distributed" or not distribution.spread:
+            return None
+        # (the column alone: one row a value, nothing to read on one shard)
+        if len(strategy.keys) < 2 or strategy.keys[0] != distribution.column:
+            return None
+        if strategy.sorts_everything or self.first_key_nullable:
+            return None
+        return distribution.column
+
+    def key_is(self, key: str, value: str) -> sql.Composable:
+        """The rows whose ``key`` is ``value`` (the text of a hidden column)."""
+        return sql.SQL("{} = {}").format(sql.Identifier(key), self.literal(key, value))
+
+    def key_past(self, key: str, value: str, reverse: bool) -> sql.Composable:
+        """The rows whose first key ``key`` comes after ``value`` in the order (or its
+        reverse)."""
+        later = ">" if reverse == self.strategy.descending else "<"
+        return sql.SQL("{} {} {}").format(
+            sql.Identifier(key), sql.SQL(later), self.literal(key, value)
+        )
+
+    def first_value_query(
+        self, key: str, bound: sql.Composable | None, after: sql.Composable | None, reverse: bool
+    ) -> sql.Composed:
+        """The first value of the order's first key ``key`` in the rows from ``bound`` and
+        ``after`` (in the order or its reverse): its min or max, as text (NULL: no rows)."""
+        edge = "min" if reverse == self.strategy.descending else "max"
+        return sql.SQL("SELECT {}({})::text FROM {}{}").format(
+            sql.SQL(edge), sql.Identifier(key), self.relation.source(), self.where(bound, after)
+        )
+
     def keys_query(
         self,
         bound: sql.Composable | None,
