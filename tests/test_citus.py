@@ -94,6 +94,7 @@ def build(dsn: str) -> None:
         cur.execute("INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 5000) g")
         cur.execute("CREATE VIEW busy AS SELECT id, name FROM accounts WHERE id % 3 = 0")
         cur.execute("CREATE VIEW recent AS SELECT tenant, id, what FROM events WHERE id > 1000")
+        cur.execute("CREATE VIEW scores AS SELECT tenant, score FROM events")  # (no key)
         # Two rows for each value of the distribution column (a hostile name, too): pages
         # cross many values.
         cur.execute(
@@ -613,9 +614,9 @@ def test_filter_record_and_exact_count(events: CursorPager, citus_dsn: str) -> N
 
 
 def test_a_view_over_a_distributed_table_pages_by_its_key(citus_dsn: str) -> None:
-    """A view over a distributed table is read in pages by its key column too (a cursor
-    over it gathers the shards as one over the table does); a view with no key column is
-    refused, saying why."""
+    """A view over a distributed table is read in pages by its key columns too (a cursor
+    over it gathers the shards as one over the table does): one column, or both of a
+    composite key; a view with no key is refused, saying why."""
     with viewing(citus_dsn, "busy") as pager:
         want = direct(
             citus_dsn, f"SELECT id, name FROM busy ORDER BY id LIMIT {PAGE} OFFSET {PAGE}"
@@ -623,7 +624,25 @@ def test_a_view_over_a_distributed_table_pages_by_its_key(citus_dsn: str) -> Non
         assert shown(pager.load(1), 2) == want
         assert pager.state().held == "a view over distributed accounts · 4 shards"
         assert cursor_statements(pager) == []
-    with viewing(citus_dsn, "recent") as keyless:
+    # A view showing both columns of events' key (tenant, id): paged by them.
+    with viewing(citus_dsn, "recent") as pager:
+        order = "SELECT tenant, id, what FROM recent ORDER BY tenant, id"
+        for page in (0, 1, 700):
+            want = direct(citus_dsn, f"{order} LIMIT {PAGE} OFFSET {page * PAGE}")
+            got = shown(pager.load(page), 3)
+            if page < 700:
+                assert got == want, page
+            else:  # (a seek: its place is an estimate, its rows contiguous in the order)
+                key = got[0]
+                following = direct(
+                    citus_dsn,
+                    f"SELECT tenant, id, what FROM recent WHERE (tenant, id) >= ({key[0]},"
+                    f" {key[1]}) ORDER BY tenant, id LIMIT {PAGE}",
+                )
+                assert got == following
+        assert pager.view.identity == ("tenant", "id")
+        assert cursor_statements(pager) == []
+    with viewing(citus_dsn, "scores") as keyless:
         with pytest.raises(Refused) as refused:
             keyless.load(0)
         assert "no key column" in refused.value.message

@@ -158,6 +158,40 @@ def test_a_view_without_a_key_walks_and_says_so(scratch, scratch_dsn: str) -> No
         pager.close()
 
 
+def test_a_view_showing_a_composite_key_seeks_on_it(scratch, scratch_dsn: str) -> None:
+    """A view that shows every column of its table's two-column primary key is ordered by
+    them and seeks on them; one that shows only one of them has no key and walks."""
+    with scratch.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS pair_keyed CASCADE")
+        cur.execute("CREATE TABLE pair_keyed (a int, b int, v text, PRIMARY KEY (a, b))")
+        cur.execute(
+            "INSERT INTO pair_keyed SELECT g / 1000, g % 1000, 'v' || g"
+            " FROM generate_series(0, 199999) g"
+        )
+        cur.execute("ANALYZE pair_keyed")
+        cur.execute("CREATE VIEW pair_view AS SELECT v, b, a FROM pair_keyed WHERE b < 500")
+        cur.execute("CREATE VIEW half_key AS SELECT a, v FROM pair_keyed")
+    pager = open_pager(scratch_dsn, "pair_view")
+    try:
+        assert pager.plan is not None and pager.plan.method == "keyset", pager.plan
+        assert pager.view.identity == ("a", "b") and pager.seeks
+        rows = pager.rows(60_000, 3)  # (a seek)
+        assert walked(pager.statements.snapshot()) < 1000
+        a, b = rows[0][2], rows[0][1]
+        want = direct(
+            scratch_dsn,
+            f"SELECT v, b, a FROM pair_view WHERE (a, b) >= ({a}, {b}) ORDER BY a, b LIMIT 3",
+        )
+        assert [(r[0], int(r[1]), int(r[2])) for r in rows] == want
+    finally:
+        pager.close()
+    half = open_pager(scratch_dsn, "half_key")
+    try:
+        assert half.plan is not None and half.plan.method == "walk" and not half.view.identity
+    finally:
+        half.close()
+
+
 def test_small_tables_stay_exact(scratch, scratch_dsn: str) -> None:
     with scratch.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS small_pk")

@@ -62,27 +62,41 @@ GROUP BY i.indexrelid HAVING bool_and(a.attnotnull)
 ORDER BY count(*), i.indexrelid LIMIT 1
 """
 
-# Columns of a view that carry, under the same name and type, a unique NOT NULL column of
-# a table the view reads (single-column unique index, no predicate, no expression).
+# The key of a view: the columns of a unique index (no predicate, no expression) of a table
+# the view reads, every one NOT NULL there and shown by the view under the same name and
+# type; a single column before several, then the view's earliest. One row per column, in
+# the index's order, with the table it comes from.
 VIEW_KEY_SQL = """
-SELECT DISTINCT ON (va.attnum) va.attname,
-       va.atttypid = ANY('{int2,int4,int8}'::regtype[]), bn.nspname, bc.relname
-FROM pg_catalog.pg_rewrite r
-JOIN pg_catalog.pg_depend d
-  ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
- AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjsubid > 0
-JOIN pg_catalog.pg_attribute ba
-  ON ba.attrelid = d.refobjid AND ba.attnum = d.refobjsubid AND ba.attnotnull
-JOIN pg_catalog.pg_index i
-  ON i.indrelid = d.refobjid AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
- AND i.indkey[0] = d.refobjsubid AND i.indpred IS NULL AND i.indexprs IS NULL
-JOIN pg_catalog.pg_class bc ON bc.oid = d.refobjid
+WITH shown AS (
+  SELECT DISTINCT va.attnum AS at, va.attname, va.atttypid, ba.attrelid, ba.attnum
+  FROM pg_catalog.pg_rewrite r
+  JOIN pg_catalog.pg_depend d
+    ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+   AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjsubid > 0
+  JOIN pg_catalog.pg_attribute ba
+    ON ba.attrelid = d.refobjid AND ba.attnum = d.refobjsubid AND ba.attnotnull
+  JOIN pg_catalog.pg_attribute va
+    ON va.attrelid = r.ev_class AND va.attname = ba.attname AND va.atttypid = ba.atttypid
+   AND va.attnum > 0 AND NOT va.attisdropped
+  WHERE r.ev_class = %s::regclass
+), keys AS (
+  SELECT i.indexrelid, i.indrelid, i.indnkeyatts, k.n, s.at, s.attname, s.atttypid
+  FROM pg_catalog.pg_index i
+  CROSS JOIN LATERAL generate_series(0, i.indnkeyatts - 1) AS k(n)
+  JOIN shown s ON s.attrelid = i.indrelid AND s.attnum = i.indkey[k.n]
+  WHERE i.indrelid IN (SELECT attrelid FROM shown) AND i.indisunique AND i.indisvalid
+    AND i.indpred IS NULL AND i.indexprs IS NULL
+), best AS (
+  SELECT indexrelid FROM keys GROUP BY indexrelid, indnkeyatts
+  HAVING count(DISTINCT n) = indnkeyatts
+  ORDER BY indnkeyatts, min(at), indexrelid LIMIT 1
+)
+SELECT DISTINCT ON (k.n) k.attname, k.atttypid = ANY('{int2,int4,int8}'::regtype[]),
+       bn.nspname, bc.relname
+FROM keys k JOIN best USING (indexrelid)
+JOIN pg_catalog.pg_class bc ON bc.oid = k.indrelid
 JOIN pg_catalog.pg_namespace bn ON bn.oid = bc.relnamespace
-JOIN pg_catalog.pg_attribute va
-  ON va.attrelid = r.ev_class AND va.attname = ba.attname AND va.atttypid = ba.atttypid
- AND va.attnum > 0 AND NOT va.attisdropped
-WHERE r.ev_class = %s::regclass
-ORDER BY va.attnum
+ORDER BY k.n, k.at
 """
 
 NULLS_SQL = """
@@ -149,8 +163,7 @@ def identity_of(conn: psycopg2.extensions.connection, relation: Relation) -> tup
             return ("tableoid", "ctid") if children else ("ctid",)
         if relation.kind == "v":
             cur.execute(VIEW_KEY_SQL, (name,))
-            found = cur.fetchone()
-            return (found[0],) if found else ()
+            return tuple(str(column) for column, *_ in cur.fetchall())
     return ()
 
 
@@ -258,15 +271,15 @@ def _natural(
             row_security=security,
         )
     if relation.kind == "v" and identity:
-        keyset = _keyset(cur, identity, *_view_base(cur, name, identity[0]))
+        keyset = _keyset(cur, identity, *_view_base(cur, name))
         if keyset is not None and _fast_start(cur, relation, identity):
             return Plan(
                 Keyset(
                     keys=identity,
                     bounds=keyset.bounds,
                     integer_key=keyset.integer_key,
-                    why=f"view ordered by {identity[0]} (unique in the table under it),"
-                    " seeking on it",
+                    why=f"view ordered by {', '.join(identity)} (unique in the table under"
+                    " it), seeking on it",
                 ),
                 identity,
             )
@@ -284,13 +297,11 @@ def _natural(
     )
 
 
-def _view_base(cur: psycopg2.extensions.cursor, name: str, column: str) -> tuple[str, str]:
-    """The schema and table a view's key column comes from (for its statistics)."""
+def _view_base(cur: psycopg2.extensions.cursor, name: str) -> tuple[str, str]:
+    """The schema and table a view's key comes from (for its statistics)."""
     cur.execute(VIEW_KEY_SQL, (name,))
-    for found, _, schema, table in cur.fetchall():
-        if found == column:
-            return schema, table
-    return "", ""
+    found = cur.fetchone()
+    return (str(found[2]), str(found[3])) if found else ("", "")
 
 
 def _keyset(
