@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from psycopg2 import sql
 
@@ -39,6 +39,9 @@ class CellValue:
     cut: bool  # text holds only the first ``limit`` characters
 
 
+# A search's match: how many rows from the row searched from it is (counting the match
+# itself), and its place in the order (``View.place_of``).
+Match = tuple[int, Any]
 RECORD_COLUMNS = 800  # columns per statement of the record view (two targets each)
 
 
@@ -91,53 +94,72 @@ class Finder:
             )
         if not view.total_order:
             return self._search_by_position(position, text, backward)
-        session = self.reader.session
 
         def find() -> int | None:
-            if view.strategy.by_ctid:  # (physical order: a scan that stops at the first match)
-                (tid,) = view.hidden_values(row, ("ctid",))
-                bound = view.ctid_bound(str(tid), "<" if backward else ">=")
-                found = session.one(view.search_query(bound, text, backward, 0 if backward else 1))
-                if found is None:
-                    return None
-                distance, *found_keys = found[:-1]
-                place = view.place_of(found_keys)
+            if view.strategy.by_ctid:
+                found = self._in_physical_order(row, text, backward)
             else:
-                keys = view.hidden_values(row, view.strategy.keys)
-                bound = view.bound(keys, "<" if backward else ">=")
-                skip = 0 if backward else 1
-                found = None
-                if not self.reader.paged:  # (on Citus a window over the order is gathered)
-                    found = session.one(
-                        view.search_query(bound, text, backward, skip, self.near_rows + skip)
-                    )
-                if found is not None:
-                    distance, *found_keys = found[:-1]
-                    place = view.place_of(found_keys)
-                else:
-                    after = (
-                        bound if backward else sql.SQL("{} AND {}").format(bound, view.not_at(keys))
-                    )
-                    if self.reader.paged:  # each shard its first match, the first kept
-                        far = session.one(view.first_match_in_order_query(after, text, backward))
-                    else:
-                        far = session.one(view.first_match_query(after, text, backward))
-                    if far is None:
-                        return None
-                    place = view.place_of(list(far))
-                    if backward:  # rows in (match, row): the count holds the match too
-                        between = view.bound(place, ">=")
-                        distance = int(session.scalar(view.between_query(bound, between)))
-                    else:  # rows in [row, match): the match is the next one
-                        between = view.bound(place, "<")
-                        distance = int(session.scalar(view.between_query(bound, between))) + 1
-            target = position - int(distance) if backward else position + int(distance) - 1
+                found = self._in_order(row, text, backward)
+            if found is None:
+                return None
+            distance, place = found
+            target = position - distance if backward else position + distance - 1
             if target < 0:
                 return None
             self.reader.jump(target, place)
             return target
 
         return self._run(f"searching {view.relation.qualified}", find)
+
+    def _in_physical_order(self, row: Row, text: str, backward: bool) -> Match | None:
+        """By ctid: one scan from the row that stops at the first match."""
+        view = self.view
+        (tid,) = view.hidden_values(row, ("ctid",))
+        bound = view.ctid_bound(str(tid), "<" if backward else ">=")
+        found = self.reader.session.one(
+            view.search_query(bound, text, backward, 0 if backward else 1)
+        )
+        if found is None:
+            return None
+        distance, *keys = found[:-1]
+        return int(distance), view.place_of(keys)
+
+    def _in_order(self, row: Row, text: str, backward: bool) -> Match | None:
+        """In the order's keys: the next ``near_rows`` rows numbered in the order (not on a
+        distributed table: Citus gathers a window over the order), then past them."""
+        view = self.view
+        keys = view.hidden_values(row, view.strategy.keys)
+        bound = view.bound(keys, "<" if backward else ">=")
+        if not self.reader.paged:
+            skip = 0 if backward else 1
+            query = view.search_query(bound, text, backward, skip, self.near_rows + skip)
+            found = self.reader.session.one(query)
+            if found is not None:
+                distance, *found_keys = found[:-1]
+                return int(distance), view.place_of(found_keys)
+        return self._far(bound, keys, text, backward)
+
+    def _far(
+        self, bound: sql.Composable, keys: tuple[str | None, ...], text: str, backward: bool
+    ) -> Match | None:
+        """The first match in the order among every row from the row on (on a distributed
+        table each shard's first, the coordinator keeping the first), then the rows up to it
+        counted."""
+        view, session = self.view, self.reader.session
+        after = bound if backward else sql.SQL("{} AND {}").format(bound, view.not_at(keys))
+        if self.reader.paged:
+            far = session.one(view.first_match_in_order_query(after, text, backward))
+        else:
+            far = session.one(view.first_match_query(after, text, backward))
+        if far is None:
+            return None
+        place = view.place_of(list(far))
+        if backward:  # rows in (match, row): the count holds the match too
+            between = view.bound(place, ">=")
+            return int(session.scalar(view.between_query(bound, between))), place
+        # rows in [row, match): the match is the next one
+        between = view.bound(place, "<")
+        return int(session.scalar(view.between_query(bound, between))) + 1, place
 
     def _search_by_position(self, position: int, text: str, backward: bool) -> int | None:
         """Search where the order is not total: by row number from the first row (the
