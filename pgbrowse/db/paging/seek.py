@@ -208,8 +208,11 @@ def _distributed(
         return Plan(Walk(why="no key"), (), distribution=distribution)
     # (the coordinator's own table is empty: no statistics there to ask for)
     keyset = _keyset(cur, identity, relation.schema, relation.name, statistics=False)
-    if keyset is None:
-        keyset = _shards_keyset(cur, identity, name)
+    if keyset is None:  # (a view: the shards of the table its key comes from)
+        base = name
+        if relation.kind == "v":
+            base = sql.Identifier(*_view_base(cur, name)).as_string(cur)
+        keyset = _shards_keyset(cur, identity, base)
     keys = ", ".join(identity)
     if keyset is None:  # (no ends or histogram: far jumps walk)
         why = f"ordered by {keys}, each page a keyset query; far jumps walk the keys"
