@@ -32,6 +32,10 @@ MAX_WINDOW_BLOCKS = 8192  # ctid: the widest span one probe for a non-empty bloc
 SAMPLE_BLOCKS = 256  # ctid seeks over unevenly spread rows: blocks sampled to find them
 TOP_PAGES = 3  # a sort of every row: its first pages come from one top-N query
 PAGES_WALK_KEYS = 2_000  # Pages: a walk up to this many rows reads their keys, past it OFFSET
+# Pages of a sort no index gives: each statement scans every shard, so one reads ahead up to
+# this many pages, and at most about this many bytes of rows (from the rows read so far).
+AHEAD_PAGES = 20
+AHEAD_BYTES = 2 * 2**20
 
 
 def _reach_from(reader: Cursor | Pages, i: int) -> int:
@@ -91,6 +95,8 @@ class Pages:
     start: tuple[str | None, ...] | None = None  # the anchor's key values (a seek's)
     ends: tuple[str, str] | None = None  # the routed key's min and max in this snapshot
     sparse: bool = False  # two values of the routed key did not fill a page: not routed
+    ahead: list[Row] = field(default_factory=list)  # rows read past the last one passed
+    row_bytes: int = 0  # about how many bytes a row read so far holds (0: none read)
 
     def _after(self) -> sql.Composable | None:
         if self.last is None:
@@ -101,8 +107,31 @@ class Pages:
         return sql.SQL("{} AND {}").format(view.bound(self.last, ">="), view.not_at(self.last))
 
     def fetch(self, session: Session, count: int) -> list[Row]:
-        if self.done:
-            return []
+        rows = self._take(count)
+        if len(rows) < count and not self.done:
+            want = count - len(rows)
+            read = self._read(session, want + self._ahead_rows(count))
+            rows += read[:want]
+            self.ahead = read[want:]
+        return rows
+
+    def _take(self, count: int) -> list[Row]:
+        """Up to ``count`` rows read ahead before."""
+        rows, self.ahead = self.ahead[:count], self.ahead[count:]
+        return rows
+
+    def _ahead_rows(self, count: int) -> int:
+        """How many rows to read past a page of ``count``: none but in a sort no index
+        gives, where each statement reads every row of every shard."""
+        view = self.view
+        if not view.strategy.sorts_everything:
+            return 0
+        # (before any row is read, 100 bytes a column)
+        row_bytes = self.row_bytes or 100 * max(1, len(view.columns))
+        return min(AHEAD_PAGES * count, AHEAD_BYTES // row_bytes)
+
+    def _read(self, session: Session, count: int) -> list[Row]:
+        """The next ``count`` rows from the server, after the last row read."""
         view = self.view
         key = None if self.sparse else view.routed_key
         if key is None:
@@ -111,6 +140,8 @@ class Pages:
             rows = self._routed(session, key, count)
         if rows:
             self.last = view.hidden_values(rows[-1], view.strategy.keys)
+            size = sum(len(v) for row in rows for v in row if isinstance(v, str))
+            self.row_bytes = max(1, size // len(rows))
         if len(rows) < count:
             self.done = True
         return rows
@@ -158,18 +189,24 @@ class Pages:
     def move(self, session: Session, delta: int | None) -> int:
         view = self.view
         if delta is None:
+            passed = len(self._take(len(self.ahead)))
             if self.done:
-                return 0
+                return passed
             self.done = True
-            return int(session.scalar(view.between_query(self.bound, self._after())))
+            return passed + int(session.scalar(view.between_query(self.bound, self._after())))
         if delta < 0:  # back: from the anchor again, to the row wanted
             target, self.last, self.done = self.next + delta, None, False
+            self.ahead = []
             return self._skip(session, max(target, 0)) - self.next
         return self._skip(session, delta)
 
     def _skip(self, session: Session, count: int) -> int:
-        if count == 0 or self.done:
-            return 0
+        taken = len(self._take(count))
+        if count == taken or self.done:
+            return taken
+        return taken + self._skip_read(session, count - taken)
+
+    def _skip_read(self, session: Session, count: int) -> int:
         view, after = self.view, self._after()
         if count <= PAGES_WALK_KEYS:
             keys = session.all(view.keys_query(self.bound, after, self.reverse, count))
@@ -495,6 +532,12 @@ class Reader:
             rows = self._from_top(anchor, i, count)
             if rows is not None:
                 return rows
+        if anchor.forward is None and anchor.top and self.paged:
+            # Pages go on from the last of a sort's first rows (no walk over them again).
+            pages = self.forward(anchor)
+            assert isinstance(pages, Pages)
+            pages.last = self.view.hidden_values(anchor.top[-1], self.view.strategy.keys)
+            pages.next = len(anchor.top)
         f = anchor.forward
         if f is not None and f.end is not None and i >= f.end:
             return []
