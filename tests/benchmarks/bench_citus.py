@@ -12,7 +12,8 @@ for each table, the pager alone (headless, page of 100), medians of --runs:
 - PageDown: the next page, p50 of 20;
 - End: the last page, by the estimate;
 - goto 50 %: the page half way through;
-- sort by score (no index): its first page;
+- sort by score (no index): its first page; then the next 22 pages, one after another
+  (once: the local cursor sorts every row when page 3 is read);
 - follow-key: a view opened on the row (tenant, id) names, its page read;
 - a page's SELECT alone (psycopg2, median of 20): what the engine itself takes for one;
 
@@ -117,6 +118,15 @@ def measure(factory: ConnectionFactory, name: str, rows: int, runs: int) -> dict
 
     out["goto 50%"] = after_open(lambda view: view.row_count // 2 // PAGE)
     out["sort (no index)"] = after_open(lambda view: view.set_order("score") or 0)
+    view = CursorPager(factory, rel, page_size=PAGE)
+    view.load(0)
+    view.set_order("score")
+    view.load(0)
+    started = time.perf_counter()
+    for page in range(1, 23):  # (as PageDown reads them: a cursor sorts every row at page 3)
+        view.load(page)
+    out["sort: pages 2-23"] = (time.perf_counter() - started) * 1000
+    view.close()
 
     def follow() -> None:
         landing = Landing(("tenant", "id"), (str(rows // 3 % 1000), str(rows // 3)))
