@@ -329,12 +329,13 @@ class Session:
         (unless ``record`` is False: the inspector's own reads stay out of the log)."""
         conn = self.conn
         started = self.clock()
+        text = query.as_string(conn)  # (once: sent and logged)
         with conn.cursor() as cur:
-            cur.execute(query)
+            cur.execute(text)
             yield cur
             rows = cur.rowcount if cur.description is not None else 0
         if record:
-            self.record(query.as_string(conn), max(rows, 0), started)
+            self.record(text, max(rows, 0), started)
 
     def one(self, query: sql.Composable, record: bool = True) -> tuple[Any, ...] | None:
         with self.cursor(query, record) as cur:

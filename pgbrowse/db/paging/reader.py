@@ -35,6 +35,7 @@ PAGES_WALK_KEYS = 2_000  # Pages: a walk up to this many rows reads their keys, 
 # Pages of a sort no index gives: each statement scans every shard, so one reads ahead up to
 # this many pages, and at most about this many bytes of rows (from the rows read so far).
 AHEAD_PAGES = 20
+AHEAD_PAGES_KEYSET = 3  # other pages of a distributed table: the next 3 with each
 AHEAD_BYTES = 2 * 2**20
 
 
@@ -96,6 +97,7 @@ class Pages:
     ends: tuple[str, str] | None = None  # the routed key's min and max in this snapshot
     sparse: bool = False  # two values of the routed key did not fill a page: not routed
     ahead: list[Row] = field(default_factory=list)  # rows read past the last one passed
+    exhausted: bool = False  # every row of the routed key's last value read
     row_bytes: int = 0  # about how many bytes a row read so far holds (0: none read)
 
     def _after(self) -> sql.Composable | None:
@@ -110,7 +112,7 @@ class Pages:
         rows = self._take(count)
         if len(rows) < count and not self.done:
             want = count - len(rows)
-            read = self._read(session, want + self._ahead_rows(count))
+            read = self._read(session, want, want + self._ahead_rows(count))
             rows += read[:want]
             self.ahead = read[want:]
         return rows
@@ -121,67 +123,77 @@ class Pages:
         return rows
 
     def _ahead_rows(self, count: int) -> int:
-        """How many rows to read past a page of ``count``: none but in a sort no index
-        gives, where each statement reads every row of every shard."""
+        """How many rows to read past a page of ``count``: each statement costs what a
+        distributed one costs (its fan-out, or its routing) whatever its few rows, and in a
+        sort no index gives, a scan of every row of every shard."""
         view = self.view
-        if not view.strategy.sorts_everything:
-            return 0
+        pages = AHEAD_PAGES if view.strategy.sorts_everything else AHEAD_PAGES_KEYSET
         # (before any row is read, 100 bytes a column)
         row_bytes = self.row_bytes or 100 * max(1, len(view.columns))
-        return min(AHEAD_PAGES * count, AHEAD_BYTES // row_bytes)
+        return min(pages * count, AHEAD_BYTES // row_bytes)
 
-    def _read(self, session: Session, count: int) -> list[Row]:
-        """The next ``count`` rows from the server, after the last row read."""
+    def _read(self, session: Session, want: int, count: int) -> list[Row]:
+        """The next ``want`` to ``count`` rows from the server, after the last row read
+        (fewer: the last rows)."""
         view = self.view
         key = None if self.sparse else view.routed_key
         if key is None:
             rows = session.all(view.page_query(self.bound, self._after(), self.reverse, count))
+            ended = len(rows) < count
         else:
-            rows = self._routed(session, key, count)
+            rows, ended = self._routed(session, key, want, count)
         if rows:
             self.last = view.hidden_values(rows[-1], view.strategy.keys)
             size = sum(len(v) for row in rows for v in row if isinstance(v, str))
             self.row_bytes = max(1, size // len(rows))
-        if len(rows) < count:
-            self.done = True
+        self.done = ended
         return rows
 
-    def _routed(self, session: Session, key: str, count: int) -> list[Row]:
-        """The next ``count`` rows, ordered first by the distribution column ``key``: the
-        rest of the rows of its current value from that value's shard; if they are too few,
-        the rows of its next value (its min or max past it, then that shard); if still too
-        few, the rest from every shard, as every page after (``sparse``: the values hold few
-        rows each, and two statements a value would cost more than one to all shards)."""
+    def _routed(self, session: Session, key: str, want: int, count: int) -> tuple[list[Row], bool]:
+        """The next ``want`` to ``count`` rows, ordered first by the distribution column
+        ``key``, and whether they are the last: the rest of the rows of its current value
+        from that value's shard; if they are fewer than ``want``, the rows of its next value
+        (its min or max past it, then that shard); if still too few, the rest from every
+        shard, as every read after (``sparse``: the values hold few rows each, and two
+        statements a value would cost more than one to all shards)."""
         view, bound = self.view, self.bound
         value, at = self._first_value(session, key)
         rows: list[Row] = []
         beyond: sql.Composable | None = None
         for hop in range(2):
             if value is None:  # no rows left
-                return rows
+                return rows, True
             on = view.key_is(key, value)
             where = on if at is None else sql.SQL("{} AND {}").format(at, on)
-            rows += session.all(view.page_query(bound, where, self.reverse, count - len(rows)))
-            if len(rows) >= count:
-                return rows
+            asked = count - len(rows)
+            got = session.all(view.page_query(bound, where, self.reverse, asked))
+            rows += got
+            self.exhausted = len(got) < asked  # (every row of that value read)
+            if len(rows) >= want:
+                return rows, False
             beyond = view.key_past(key, value, self.reverse)
             if hop == 0:
                 value = session.scalar(view.first_value_query(key, bound, beyond, self.reverse))
                 at = None
         self.sparse = True
-        return rows + session.all(view.page_query(bound, beyond, self.reverse, count - len(rows)))
+        asked = count - len(rows)
+        more = session.all(view.page_query(bound, beyond, self.reverse, asked))
+        return rows + more, len(more) < asked
 
     def _first_value(self, session: Session, key: str) -> tuple[str | None, sql.Composable | None]:
         """The value of ``key`` the next rows start at, and what else places them there
-        (past the last row read)."""
+        (past the last row read; the next value when every row of its value was read)."""
+        view = self.view
         if self.last is not None:
-            return self.last[0], self._after()
+            if not self.exhausted:
+                return self.last[0], self._after()
+            past = view.key_past(key, str(self.last[0]), self.reverse)
+            return session.scalar(view.first_value_query(key, self.bound, past, self.reverse)), None
         start = self.start
         # (a bound at or after a place starts at its value; one before it too, when it names
         # more than the first key: the rows of that value before the place come first)
         if start is not None and start[0] is not None and (not self.reverse or len(start) > 1):
             return start[0], None
-        view = self.view
         if self.bound is None and self.ends is not None:  # (from the start or the end)
             return self.ends[self.reverse != view.strategy.descending], None
         return session.scalar(view.first_value_query(key, self.bound, None, self.reverse)), None
@@ -196,7 +208,7 @@ class Pages:
             return passed + int(session.scalar(view.between_query(self.bound, self._after())))
         if delta < 0:  # back: from the anchor again, to the row wanted
             target, self.last, self.done = self.next + delta, None, False
-            self.ahead = []
+            self.ahead, self.exhausted = [], False
             return self._skip(session, max(target, 0)) - self.next
         return self._skip(session, delta)
 
@@ -208,6 +220,7 @@ class Pages:
 
     def _skip_read(self, session: Session, count: int) -> int:
         view, after = self.view, self._after()
+        self.exhausted = False  # (the last row is one the keys walk to)
         if count <= PAGES_WALK_KEYS:
             keys = session.all(view.keys_query(self.bound, after, self.reverse, count))
             if keys:

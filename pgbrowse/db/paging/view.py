@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from psycopg2 import sql
@@ -191,6 +192,11 @@ class View:
 
     def select(self) -> sql.Composed:
         """The page select's ``SELECT … FROM`` the relation (``select_list``)."""
+        return self._select
+
+    @cached_property
+    def _select(self) -> sql.Composed:
+        # (composed once a view: a distributed table's pages each send it)
         return sql.SQL("SELECT {} FROM {}").format(self.select_list(), self.relation.source())
 
     def select_list(self) -> sql.Composable:
