@@ -35,7 +35,7 @@ PAGES_WALK_KEYS = 2_000  # Pages: a walk up to this many rows reads their keys, 
 # Pages of a sort no index gives: each statement scans every shard, so one reads ahead up to
 # this many pages, and at most about this many bytes of rows (from the rows read so far).
 AHEAD_PAGES = 20
-AHEAD_PAGES_KEYSET = 3  # other pages of a distributed table: the next 3 with each
+AHEAD_PAGES_KEYSET = 3  # other pages of a distributed table: up to the next 3 with each
 AHEAD_BYTES = 2 * 2**20
 
 
@@ -98,6 +98,7 @@ class Pages:
     sparse: bool = False  # two values of the routed key did not fill a page: not routed
     ahead: list[Row] = field(default_factory=list)  # rows read past the last one passed
     exhausted: bool = False  # every row of the routed key's last value read
+    reads: int = 0  # statements that read rows
     row_bytes: int = 0  # about how many bytes a row read so far holds (0: none read)
 
     def _after(self) -> sql.Composable | None:
@@ -127,7 +128,10 @@ class Pages:
         distributed one costs (its fan-out, or its routing) whatever its few rows, and in a
         sort no index gives, a scan of every row of every shard."""
         view = self.view
-        pages = AHEAD_PAGES if view.strategy.sorts_everything else AHEAD_PAGES_KEYSET
+        if view.strategy.sorts_everything:
+            pages = AHEAD_PAGES
+        else:  # (a reader opened for one page, End or a jump, reads that page alone first)
+            pages = min(AHEAD_PAGES_KEYSET, self.reads)
         # (before any row is read, 100 bytes a column)
         row_bytes = self.row_bytes or 100 * max(1, len(view.columns))
         return min(pages * count, AHEAD_BYTES // row_bytes)
@@ -147,6 +151,7 @@ class Pages:
             size = sum(len(v) for row in rows for v in row if isinstance(v, str))
             self.row_bytes = max(1, size // len(rows))
         self.done = ended
+        self.reads += 1
         return rows
 
     def _routed(self, session: Session, key: str, want: int, count: int) -> tuple[list[Row], bool]:
