@@ -252,6 +252,36 @@ def test_a_page_among_one_tenants_rows_is_read_from_its_shard_alone(
     assert shards_of(citus_dsn, "SELECT * FROM events ORDER BY tenant, id LIMIT 100") == 8
 
 
+def test_rows_read_ahead_stay_in_their_snapshot(events: CursorPager, citus_dsn: str) -> None:
+    """Page 2 is read ahead with page 1: in the same transaction it shows the row as it was
+    when read (beside pages 0 and 1); once an idle release ended that transaction and a
+    page is read in a new one, as it is now."""
+    events.load(0)
+    events.load(1)  # (reads pages 1 and 2)
+    key = events.load(1)[-1][:2]
+    row = direct(
+        citus_dsn,
+        f"SELECT tenant, id FROM events WHERE (tenant, id) > ({key[0]}, {key[1]})"
+        " ORDER BY tenant, id LIMIT 1",
+    )[0]
+    where = f"tenant = {row[0]} AND id = {row[1]}"
+    write = psycopg2.connect(citus_dsn)
+    write.autocommit = True
+    try:
+        with write.cursor() as cur:
+            cur.execute(f"UPDATE events SET what = what || ' (changed)' WHERE {where}")
+        before = len(events.statements.snapshot())
+        assert not events.load(2)[0][2].endswith("(changed)")  # (its snapshot's)
+        assert len(events.statements.snapshot()) == before  # (read ahead: no statement)
+        assert events.release()
+        events.load(5)  # (a new transaction: the old snapshot's pages go)
+        assert events.load(2)[0][2].endswith("(changed)")
+    finally:
+        with write.cursor() as cur:
+            cur.execute(f"UPDATE events SET what = left(what, -10) WHERE {where}")
+        write.close()
+
+
 @pytest.mark.parametrize("name", ["coded", "pairs"])
 def test_pages_across_values_of_the_distribution_column(citus_dsn: str, name: str) -> None:
     """Pages that cross from one value of the distribution column to the next (coded: ~360

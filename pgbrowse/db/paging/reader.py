@@ -97,6 +97,7 @@ class Pages:
     ends: tuple[str, str] | None = None  # the routed key's min and max in this snapshot
     sparse: bool = False  # two values of the routed key did not fill a page: not routed
     ahead: list[Row] = field(default_factory=list)  # rows read past the last one passed
+    snapshot: int = 0  # the cache's snapshot ``ahead`` was read in
     exhausted: bool = False  # every row of the routed key's last value read
     reads: int = 0  # statements that read rows
     row_bytes: int = 0  # about how many bytes a row read so far holds (0: none read)
@@ -394,6 +395,9 @@ class Reader:
         snapshot = self.cache.snapshot  # (the one these rows are read in)
         lo = page * self.page_size
         anchor = self.anchor_for(lo)
+        for reader in (anchor.forward, anchor.backward):
+            if isinstance(reader, Pages) and reader.snapshot != snapshot:
+                reader.ahead, reader.snapshot = [], snapshot  # (another snapshot's rows)
         rows = self.read(anchor, lo, lo + self.page_size)
         if rows is not None:
             self.cache.put(anchor.frame, page, rows, snapshot)
@@ -645,10 +649,11 @@ class Reader:
         it): pages where a cursor is eager, else a cursor."""
         bound = self.bound(anchor, "<" if reverse else ">=")
         if self.paged:
-            ends = None  # (this snapshot's, of every row)
-            if self.ends and self.ends[0] == self.cache.snapshot and self.view.filter is None:
-                ends = self.ends[1:]
-            return Pages(self.view, bound, reverse, start=self._key_values(anchor), ends=ends)
+            ends, snapshot = None, self.cache.snapshot
+            if self.ends and self.ends[0] == snapshot and self.view.filter is None:
+                ends = self.ends[1:]  # (this snapshot's, of every row)
+            start = self._key_values(anchor)
+            return Pages(self.view, bound, reverse, start=start, ends=ends, snapshot=snapshot)
         return Cursor(*self.session.declare(self.view.query(bound, reverse=reverse)))
 
     def forward(self, anchor: Anchor) -> Cursor | Pages:
