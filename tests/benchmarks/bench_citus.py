@@ -15,7 +15,9 @@ for each table, the pager alone (headless, page of 100), medians of --runs:
 - sort by score (no index): its first page; then the next 22 pages, one after another
   (once: the local cursor sorts every row when page 3 is read);
 - follow-key: a view opened on the row (tenant, id) names, its page read;
-- a page's SELECT alone (psycopg2, median of 20): what the engine itself takes for one;
+- a page's SELECT alone (psycopg2, median of 20): what the engine itself takes for one,
+  ordered across tenants (every shard) and within one tenant (one shard);
+- a new session's key ends and first page alone (psycopg2): the floor of opening a view;
 
 and the estimate against the true count, and on the coordinator while the distributed table
 is paged (40 pages, End, a jump): its temporary files (pg_stat_database.temp_bytes) and the
@@ -146,7 +148,26 @@ def measure(factory: ConnectionFactory, name: str, rows: int, runs: int) -> dict
             " ORDER BY tenant, id LIMIT 100"
         )
         out["a page's SELECT alone"] = timed(lambda: cur.execute(page) or cur.fetchall(), 20)
+        routed = (
+            f"SELECT * FROM {name} WHERE tenant = {rows // 2 % 1000} AND id >= {rows // 2}"
+            " ORDER BY tenant, id LIMIT 100"
+        )
+        out["a tenant's page alone"] = timed(lambda: cur.execute(routed) or cur.fetchall(), 20)
     conn.close()
+
+    def session_floor() -> None:
+        """What any reader pays to open: a new session, the key's ends (for a distributed
+        table the first statement to every shard, each opened cold on its worker) and a
+        page, by psycopg2 with no browser around it."""
+        new = psycopg2.connect(factory.dsn)
+        with new.cursor() as cur:
+            cur.execute(f"SELECT min(tenant), max(tenant) FROM {name}")
+            (low, _high) = cur.fetchone() or (0, 0)
+            cur.execute(f"SELECT * FROM {name} WHERE tenant = %s ORDER BY id LIMIT 100", (low,))
+            cur.fetchall()
+        new.close()
+
+    out["new session: ends + page alone"] = timed(session_floor, max(runs, 5))
     return out
 
 
