@@ -161,6 +161,7 @@ def measure(factory: ConnectionFactory, name: str, rows: int, runs: int) -> dict
         page, by psycopg2 with no browser around it."""
         new = psycopg2.connect(factory.dsn)
         with new.cursor() as cur:
+            cur.execute("SET citus.executor_slow_start_interval = 100")  # (as pgbrowse does)
             cur.execute(f"SELECT min(tenant), max(tenant) FROM {name}")
             (low, _high) = cur.fetchone() or (0, 0)
             cur.execute(f"SELECT * FROM {name} WHERE tenant = %s ORDER BY id LIMIT 100", (low,))
