@@ -389,6 +389,11 @@ def test_the_inspector_shows_what_the_workers_run_for_a_page(events: CursorPager
     text = "\n".join(plan)
     assert "Task Count: 8" in text and "Node: host=" in text  # (Citus's distributed plan)
     assert "Limit" in text and "Index Scan" in text  # (what a worker runs: its first rows)
+    # After it, in the same transaction, a sort's first pages (an intermediate result on the
+    # coordinator: after an EXPLAIN, Citus would want a connection to the coordinator itself,
+    # which this cluster, on Unix sockets alone, refuses).
+    events.set_order("score")
+    assert len(events.load(0)) == PAGE
 
 
 def test_a_table_without_a_key_is_refused_plainly(citus_dsn: str) -> None:
