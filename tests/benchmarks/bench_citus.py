@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import statistics
 import sys
 import time
@@ -208,6 +209,21 @@ def coordinator_flat(dsn: str, factory: ConnectionFactory) -> str:
     )
 
 
+def keep_until_stopped() -> None:
+    """Until Ctrl+C, SIGTERM or SIGHUP; then the cluster stops whatever comes next."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for which in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(which, stop)
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            time.sleep(60)
+    for which in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(which, signal.SIG_IGN)  # (the nodes stop, a second signal or not)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -227,9 +243,7 @@ def main() -> None:
             build(dsn, args.rows, args.shards)
         if args.keep:
             print(dsn, flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(60)
+            keep_until_stopped()
             return
         factory = ConnectionFactory(dsn)
         local = measure(factory, "events_local", args.rows, args.runs)
