@@ -33,7 +33,8 @@ from pgbrowse.db.jobs.export import Export
 from pgbrowse.db.paging.pager import CursorPager
 from pgbrowse.ui.structure_screen import structure_text
 from tests.components import Unavailable, citus
-from tests.helpers import open_table, relation, rows_shown, wait_for
+from tests.helpers import direct as asked
+from tests.helpers import execute, open_table, relation, rows_shown, wait_for
 
 ROWS = 300_000  # (the coordinator's EXPLAIN says 100,000: more than 2x off)
 PAGE = 100
@@ -50,80 +51,57 @@ def citus_dsn() -> Iterator[str]:
 
 
 def build(dsn: str) -> None:
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            "CREATE TABLE events (tenant int, id int, what text, score int,"
-            " PRIMARY KEY (tenant, id))"
-        )
-        cur.execute("SELECT create_distributed_table('events', 'tenant', shard_count := 8)")
-        cur.execute(
-            "INSERT INTO events SELECT g % 50, g, md5(g::text)"
-            " || CASE WHEN g % 9973 = 0 THEN ' needle' ELSE '' END, (g::int8 * 7919) % 100003"
-            f" FROM generate_series(1, {ROWS}) g"
-        )
-        cur.execute("CREATE TABLE nokey (tenant int, v text)")
-        cur.execute("SELECT create_distributed_table('nokey', 'tenant', shard_count := 4)")
-        cur.execute("INSERT INTO nokey SELECT g % 7, 'v' || g FROM generate_series(1, 1000) g")
-        cur.execute("CREATE TABLE tagged (tag text, n int, PRIMARY KEY (tag, n))")
-        cur.execute("SELECT create_distributed_table('tagged', 'tag', shard_count := 4)")
-        cur.execute(
-            "INSERT INTO tagged SELECT 'tag-' || lpad((g % 997)::text, 4, '0'), g"
-            " FROM generate_series(1, 50000) g"
-        )
+    execute(
+        dsn,
+        "CREATE TABLE events (tenant int, id int, what text, score int, PRIMARY KEY (tenant, id))",
+        "SELECT create_distributed_table('events', 'tenant', shard_count := 8)",
+        "INSERT INTO events SELECT g % 50, g, md5(g::text)"
+        " || CASE WHEN g % 9973 = 0 THEN ' needle' ELSE '' END, (g::int8 * 7919) % 100003"
+        f" FROM generate_series(1, {ROWS}) g",
+        "CREATE TABLE nokey (tenant int, v text)",
+        "SELECT create_distributed_table('nokey', 'tenant', shard_count := 4)",
+        "INSERT INTO nokey SELECT g % 7, 'v' || g FROM generate_series(1, 1000) g",
+        "CREATE TABLE tagged (tag text, n int, PRIMARY KEY (tag, n))",
+        "SELECT create_distributed_table('tagged', 'tag', shard_count := 4)",
+        "INSERT INTO tagged SELECT 'tag-' || lpad((g % 997)::text, 4, '0'), g"
+        " FROM generate_series(1, 50000) g",
         # Hostile names: a distribution column with a quote, brackets and an escape.
-        cur.execute(
-            'CREATE TABLE "we""ird [b]" ("k""[b]" int, "v\x1b[31m" text, PRIMARY KEY ("k""[b]"))'
-        )
-        cur.execute('SELECT create_distributed_table(\'"we""ird [b]"\', \'k"[b]\')')
-        cur.execute(
-            'INSERT INTO "we""ird [b]" SELECT g, \'[red]x\x1b[0m\' || g'
-            " FROM generate_series(1, 3000) g"
-        )
-        cur.execute(
-            "CREATE TABLE coded (tenant int NOT NULL, code text NOT NULL, v text,"
-            " UNIQUE (tenant, code))"
-        )
-        cur.execute("SELECT create_distributed_table('coded', 'tenant', shard_count := 4)")
-        cur.execute(
-            "INSERT INTO coded SELECT g % 11, 'c' || g, 'v' || g FROM generate_series(1, 4000) g"
-        )
-        cur.execute("CREATE TABLE accounts (id int PRIMARY KEY, name text)")
-        cur.execute("SELECT create_distributed_table('accounts', 'id', shard_count := 4)")
-        cur.execute("INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 5000) g")
-        cur.execute("CREATE VIEW busy AS SELECT id, name FROM accounts WHERE id % 3 = 0")
-        cur.execute("CREATE VIEW recent AS SELECT tenant, id, what FROM events WHERE id > 1000")
-        cur.execute("CREATE VIEW tagview AS SELECT tag, n FROM tagged WHERE n > 5")
-        cur.execute("CREATE VIEW scores AS SELECT tenant, score FROM events")  # (no key)
+        'CREATE TABLE "we""ird [b]" ("k""[b]" int, "v\x1b[31m" text, PRIMARY KEY ("k""[b]"))',
+        'SELECT create_distributed_table(\'"we""ird [b]"\', \'k"[b]\')',
+        'INSERT INTO "we""ird [b]" SELECT g, \'[red]x\x1b[0m\' || g'
+        " FROM generate_series(1, 3000) g",
+        "CREATE TABLE coded (tenant int NOT NULL, code text NOT NULL, v text,"
+        " UNIQUE (tenant, code))",
+        "SELECT create_distributed_table('coded', 'tenant', shard_count := 4)",
+        "INSERT INTO coded SELECT g % 11, 'c' || g, 'v' || g FROM generate_series(1, 4000) g",
+        "CREATE TABLE accounts (id int PRIMARY KEY, name text)",
+        "SELECT create_distributed_table('accounts', 'id', shard_count := 4)",
+        "INSERT INTO accounts SELECT g, 'a' || g FROM generate_series(1, 5000) g",
+        "CREATE VIEW busy AS SELECT id, name FROM accounts WHERE id % 3 = 0",
+        "CREATE VIEW recent AS SELECT tenant, id, what FROM events WHERE id > 1000",
+        "CREATE VIEW tagview AS SELECT tag, n FROM tagged WHERE n > 5",
+        "CREATE VIEW scores AS SELECT tenant, score FROM events",  # (no key)
         # Two rows for each value of the distribution column (a hostile name, too): pages
         # cross many values.
-        cur.execute(
-            'CREATE TABLE pairs ("k""[b]" int, "n\x1b" int, PRIMARY KEY ("k""[b]", "n\x1b"))'
-        )
-        cur.execute("SELECT create_distributed_table('pairs', 'k\"[b]', shard_count := 4)")
-        cur.execute("INSERT INTO pairs SELECT g / 2, g FROM generate_series(1, 3000) g")
+        'CREATE TABLE pairs ("k""[b]" int, "n\x1b" int, PRIMARY KEY ("k""[b]", "n\x1b"))',
+        "SELECT create_distributed_table('pairs', 'k\"[b]', shard_count := 4)",
+        "INSERT INTO pairs SELECT g / 2, g FROM generate_series(1, 3000) g",
         # Two tenants in 8 shards: six shards empty (one shard's estimate times 8 is off).
-        cur.execute("CREATE TABLE skewed (tenant int, id int, PRIMARY KEY (tenant, id))")
-        cur.execute("SELECT create_distributed_table('skewed', 'tenant', shard_count := 8)")
-        cur.execute("INSERT INTO skewed SELECT g % 2, g FROM generate_series(1, 20000) g")
-        cur.execute("CREATE TABLE ref (id int PRIMARY KEY, name text)")
-        cur.execute("SELECT create_reference_table('ref')")
-        cur.execute("INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 500) g")
-        cur.execute("CREATE TABLE loc (id int PRIMARY KEY, v text)")  # (the coordinator's own)
-        cur.execute("INSERT INTO loc SELECT g, 'l' || g FROM generate_series(1, 300) g")
-        cur.execute("ANALYZE")  # (Citus runs it on the shards too)
-    conn.close()
+        "CREATE TABLE skewed (tenant int, id int, PRIMARY KEY (tenant, id))",
+        "SELECT create_distributed_table('skewed', 'tenant', shard_count := 8)",
+        "INSERT INTO skewed SELECT g % 2, g FROM generate_series(1, 20000) g",
+        "CREATE TABLE ref (id int PRIMARY KEY, name text)",
+        "SELECT create_reference_table('ref')",
+        "INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 500) g",
+        "CREATE TABLE loc (id int PRIMARY KEY, v text)",  # (the coordinator's own)
+        "INSERT INTO loc SELECT g, 'l' || g FROM generate_series(1, 300) g",
+        "ANALYZE",  # (Citus runs it on the shards too)
+    )
 
 
 def direct(dsn: str, query: str) -> list[tuple[str | None, ...]]:
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return [tuple(None if v is None else str(v) for v in row) for row in cur.fetchall()]
-    finally:
-        conn.close()
+    """``helpers.direct``'s rows as texts (as the view shows them)."""
+    return [tuple(None if v is None else str(v) for v in row) for row in asked(dsn, query)]
 
 
 def shown(rows: list[tuple[str | None, ...]], width: int) -> list[tuple[str | None, ...]]:
@@ -265,11 +243,8 @@ def test_rows_read_ahead_stay_in_their_snapshot(events: CursorPager, citus_dsn: 
         " ORDER BY tenant, id LIMIT 1",
     )[0]
     where = f"tenant = {row[0]} AND id = {row[1]}"
-    write = psycopg2.connect(citus_dsn)
-    write.autocommit = True
     try:
-        with write.cursor() as cur:
-            cur.execute(f"UPDATE events SET what = what || ' (changed)' WHERE {where}")
+        execute(citus_dsn, f"UPDATE events SET what = what || ' (changed)' WHERE {where}")
         before = len(events.statements.snapshot())
         assert not events.load(2)[0][2].endswith("(changed)")  # (its snapshot's)
         assert len(events.statements.snapshot()) == before  # (read ahead: no statement)
@@ -277,9 +252,7 @@ def test_rows_read_ahead_stay_in_their_snapshot(events: CursorPager, citus_dsn: 
         events.load(5)  # (a new transaction: the old snapshot's pages go)
         assert events.load(2)[0][2].endswith("(changed)")
     finally:
-        with write.cursor() as cur:
-            cur.execute(f"UPDATE events SET what = left(what, -10) WHERE {where}")
-        write.close()
+        execute(citus_dsn, f"UPDATE events SET what = left(what, -10) WHERE {where}")
 
 
 @pytest.mark.parametrize("name", ["coded", "pairs"])
