@@ -462,15 +462,12 @@ class CursorPager:
             if self.reader.paged:  # a page's statement: Citus's plan shows the workers' part
                 query = view.page_query(bound, None, backward, self.reader.page_size)
                 limit = sql.SQL(" LIMIT {}").format(sql.Literal(self.reader.page_size))
-            explain = sql.SQL("EXPLAIN (ANALYZE false) {}").format(query)
-            if self.reader.paged:
-                # (in a savepoint rolled back: after an EXPLAIN, Citus runs a later statement
-                # with an intermediate result, a sort's first pages, through a connection to
-                # the coordinator itself, which need not accept one)
-                with self.session.catalog_reads():
-                    rows = self.session.all(explain)
-            else:
-                rows = self.session.all(explain)
+            # On Citus in a savepoint rolled back: after an EXPLAIN, Citus runs a later
+            # statement with an intermediate result (a sort's first pages) through a
+            # connection to the coordinator itself, which need not accept one.
+            kept = self.session.catalog_reads() if self.reader.paged else contextlib.nullcontext()
+            with kept:
+                rows = self.session.all(sql.SQL("EXPLAIN (ANALYZE false) {}").format(query))
             outline = sql.SQL("SELECT … FROM {}{}{}{}").format(  # (the columns left out)
                 view.relation.source(), view.where(bound), view.order_by(reverse=backward), limit
             )

@@ -21,7 +21,7 @@ from psycopg2 import sql
 
 from pgbrowse.db.catalog.relations import Column, Relation
 from pgbrowse.db.connection.session import Session
-from pgbrowse.db.paging.cache import PageCache, Row
+from pgbrowse.db.paging.cache import PageCache, Row, row_bytes
 from pgbrowse.db.paging.seek import BLOCKS_SQL, Plan
 from pgbrowse.db.paging.strategy import Ctid, Keyset
 from pgbrowse.db.paging.view import View
@@ -100,7 +100,7 @@ class Pages:
     snapshot: int = 0  # the cache's snapshot ``ahead`` was read in
     exhausted: bool = False  # every row of the routed key's last value read
     reads: int = 0  # statements that read rows
-    row_bytes: int = 0  # about how many bytes a row read so far holds (0: none read)
+    row_bytes: int = 0  # what a row read so far costs in memory, on average (0: none read)
 
     def _after(self) -> sql.Composable | None:
         if self.last is None:
@@ -134,8 +134,8 @@ class Pages:
         else:  # (a reader opened for one page, End or a jump, reads that page alone first)
             pages = min(AHEAD_PAGES_KEYSET, self.reads)
         # (before any row is read, 100 bytes a column)
-        row_bytes = self.row_bytes or 100 * max(1, len(view.columns))
-        return min(pages * count, AHEAD_BYTES // row_bytes)
+        each = self.row_bytes or 100 * max(1, len(view.columns))
+        return min(pages * count, AHEAD_BYTES // each)
 
     def _read(self, session: Session, want: int, count: int) -> list[Row]:
         """The next ``want`` to ``count`` rows from the server, after the last row read
@@ -149,8 +149,7 @@ class Pages:
             rows, ended = self._routed(session, key, want, count)
         if rows:
             self.last = view.hidden_values(rows[-1], view.strategy.keys)
-            size = sum(len(v) for row in rows for v in row if isinstance(v, str))
-            self.row_bytes = max(1, size // len(rows))
+            self.row_bytes = max(1, sum(map(row_bytes, rows)) // len(rows))
         self.done = ended
         self.reads += 1
         return rows
